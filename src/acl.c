@@ -1,0 +1,156 @@
+/*
+ * acl.c: whitelist parsing and matching (see acl.h).
+ *
+ * Each entry stores its network bytes with the host bits cleared, so a match
+ * is a masked compare of the client's bytes against the entry. A bare address
+ * is a /32 or /128 prefix.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl.h"
+#include "num.h"
+
+#define ACL_ITEM_MAX 64
+
+/* Clear every bit after the first prefix bits of addr (len bytes long). */
+static void
+acl_mask(uint8_t *addr, size_t len, unsigned prefix)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+
+		if (bits >= 8)
+			continue;
+		addr[i] &= (uint8_t)(0xff00 >> bits);
+	}
+}
+
+/* Parse one "addr" or "addr/prefix" item of length len into e. */
+static int
+acl_parse_item(const char *item, size_t len, struct acl_entry *e)
+{
+	char text[ACL_ITEM_MAX];
+	const char *slash;
+	size_t addr_len;
+	unsigned max;
+	uint64_t prefix;
+
+	if (len == 0 || len >= sizeof(text))
+		return -1;
+	memcpy(text, item, len);
+	text[len] = '\0';
+	slash = strchr(text, '/');
+	addr_len = slash != NULL ? (size_t)(slash - text) : len;
+	text[addr_len] = '\0';
+	memset(e, 0, sizeof(*e));
+	if (inet_pton(AF_INET, text, e->addr) == 1) {
+		e->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, text, e->addr) == 1) {
+		e->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	prefix = max;
+	if (slash != NULL && num_parse_dec(slash + 1, len - addr_len - 1, max,
+	    &prefix) == -1)
+		return -1;
+	e->prefix = (unsigned)prefix;
+	acl_mask(e->addr, max / 8, e->prefix);
+	return 0;
+}
+
+/* Append e to acl, growing the array. */
+static int
+acl_append(struct acl *acl, const struct acl_entry *e)
+{
+	struct acl_entry *n;
+
+	n = realloc(acl->entries, (acl->count + 1) * sizeof(*n));
+	if (n == NULL)
+		return -1;
+	acl->entries = n;
+	acl->entries[acl->count++] = *e;
+	return 0;
+}
+
+int
+acl_add_list(struct acl *acl, const char *list, char *err, size_t errlen)
+{
+	static const char seps[] = " \t,";
+	const char *p = list;
+	size_t len;
+
+	for (p += strspn(p, seps); *p != '\0'; p += len, p += strspn(p, seps)) {
+		struct acl_entry e;
+
+		len = strcspn(p, seps);
+		if (acl_parse_item(p, len, &e) == -1) {
+			snprintf(err, errlen, "'%.*s' is not an IPv4/IPv6 "
+			    "address or CIDR prefix", (int)(len > 64 ? 64 : len),
+			    p);
+			return -1;
+		}
+		if (acl_append(acl, &e) == -1) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Does the client address (family, bytes) fall inside entry e? */
+static bool
+acl_entry_matches(const struct acl_entry *e, int family, const uint8_t *addr)
+{
+	uint8_t masked[16];
+	size_t len = family == AF_INET ? 4 : 16;
+
+	if (e->family != family)
+		return false;
+	memcpy(masked, addr, len);
+	acl_mask(masked, len, e->prefix);
+	return memcmp(masked, e->addr, len) == 0;
+}
+
+bool
+acl_allows(const struct acl *acl, const struct sockaddr *sa)
+{
+	const uint8_t *addr;
+	int family = sa->sa_family;
+	size_t i;
+
+	if (family == AF_INET)
+		addr = (const uint8_t *)
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (family == AF_INET6) {
+		const struct in6_addr *a6 =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		addr = a6->s6_addr;
+		/* A v4 client on a dual-stack socket: match it as v4. */
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			family = AF_INET;
+			addr += 12;
+		}
+	} else
+		return false;
+	for (i = 0; i < acl->count; i++)
+		if (acl_entry_matches(&acl->entries[i], family, addr))
+			return true;
+	return false;
+}
+
+void
+acl_free(struct acl *acl)
+{
+	free(acl->entries);
+	acl->entries = NULL;
+	acl->count = 0;
+}

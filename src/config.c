@@ -1,0 +1,453 @@
+/*
+ * config.c: INI file → struct ferry_config (see config.h).
+ *
+ * One table lists every key with its type, range and default text. Defaults
+ * go through the same parser as file values, so a default can never be
+ * something the file could not say. iniparser is only used to read the file:
+ * numbers are parsed here because iniparser_getint() accepts "80x" and octal.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <iniparser.h>
+
+#include "config.h"
+#include "http.h"
+#include "num.h"
+
+enum config_type {
+	CFG_LISTEN,	/* host:port, [v6]:port or *:port */
+	CFG_TEXT,	/* free text, may be empty */
+	CFG_USER,	/* empty, or an existing user name */
+	CFG_UINT,	/* decimal in [min, max] */
+	CFG_BOOL,	/* yes/no, true/false, on/off, 1/0 */
+	CFG_MODE,	/* pool | thread */
+	CFG_LEVEL,	/* error | warn | info | debug */
+	CFG_PORTS,	/* comma list of ports */
+	CFG_NAMES	/* comma list of header names */
+};
+
+struct config_key {
+	const char		*key;	/* "section:name", as iniparser spells it */
+	enum config_type	 type;
+	size_t			 offset;
+	unsigned		 min, max;
+	const char		*def;
+};
+
+#define OFF(field) offsetof(struct ferry_config, field)
+
+static const struct config_key config_keys[] = {
+	{ "server:listen", CFG_LISTEN, OFF(listen), 0, 0, "127.0.0.1:3128" },
+	{ "server:user", CFG_USER, OFF(user), 0, 0, "" },
+	{ "server:pidfile", CFG_TEXT, OFF(pidfile), 0, 0, "" },
+	{ "pool:mode", CFG_MODE, OFF(mode), 0, 0, "pool" },
+	{ "pool:workers", CFG_UINT, OFF(workers), 1, 4096, "32" },
+	{ "pool:queue", CFG_UINT, OFF(queue), 1, 65536, "256" },
+	{ "pool:max_clients", CFG_UINT, OFF(max_clients), 1, 65536, "1024" },
+	{ "pool:stack_kb", CFG_UINT, OFF(stack_kb), 64, 65536, "256" },
+	{ "upstream:connect_timeout", CFG_UINT, OFF(connect_timeout), 1, 3600,
+	    "5" },
+	{ "upstream:io_timeout", CFG_UINT, OFF(io_timeout), 1, 86400, "60" },
+	{ "upstream:retries", CFG_UINT, OFF(retries), 0, 10, "2" },
+	{ "client:header_timeout", CFG_UINT, OFF(header_timeout), 1, 3600,
+	    "15" },
+	{ "client:idle_timeout", CFG_UINT, OFF(idle_timeout), 1, 86400, "60" },
+	{ "limits:max_header_bytes", CFG_UINT, OFF(max_header_bytes), 1024,
+	    1048576, "32768" },
+	{ "limits:max_headers", CFG_UINT, OFF(max_headers), 1, 10000, "100" },
+	{ "limits:max_uri_bytes", CFG_UINT, OFF(max_uri_bytes), 16, 1048576,
+	    "8192" },
+	{ "connect:ports", CFG_PORTS, OFF(connect_ports), 0, 0, "443" },
+	{ "headers:via", CFG_BOOL, OFF(via), 0, 0, "yes" },
+	{ "headers:forwarded_for", CFG_BOOL, OFF(forwarded_for), 0, 0, "no" },
+	{ "headers:strip", CFG_NAMES, OFF(strip), 0, 0, "" },
+	{ "log:level", CFG_LEVEL, OFF(log_level), 0, 0, "info" },
+	{ "log:target", CFG_TEXT, OFF(log_target), 0, 0, "stderr" },
+};
+
+#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const char *const config_sections[] = {
+	"server", "pool", "upstream", "client", "limits", "connect",
+	"headers", "log", "whitelist"
+};
+
+/* Format an error as "FILE: [section] key = 'value': why". */
+static void __attribute__((format(printf, 5, 6)))
+config_error(char *err, size_t errlen, const char *path, const char *key,
+    const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+	const char *colon = strchr(key, ':');
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (colon == NULL)
+		snprintf(err, errlen, "%s: [%s]: %s", path, key, why);
+	else
+		snprintf(err, errlen, "%s: [%.*s] %s: %s", path,
+		    (int)(colon - key), key, colon + 1, why);
+}
+
+/* Parse "a.b.c.d:port", "[v6]:port" or "*:port" into cfg->listen_addr. */
+static int
+config_parse_listen(const char *s, struct ferry_config *cfg)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	size_t hlen;
+	uint64_t port;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->listen_addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->listen_addr;
+
+	if (colon == NULL || num_parse_dec(colon + 1, strlen(colon + 1), 65535,
+	    &port) == -1 || port == 0)
+		return -1;
+	hlen = (size_t)(colon - s);
+	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+		s++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -1;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	memset(&cfg->listen_addr, 0, sizeof(cfg->listen_addr));
+	if (strcmp(host, "*") == 0 || inet_pton(AF_INET6, host,
+	    &sin6->sin6_addr) == 1) {
+		/* "*" is the IPv6 any address; the listener is dual-stack. */
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		cfg->listen_len = sizeof(*sin6);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return -1;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	cfg->listen_len = sizeof(*sin);
+	return 0;
+}
+
+/* Parse a boolean word; -1 if it is none of the accepted spellings. */
+static int
+config_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
+			*out = strcasecmp(s, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Call item(ctx, p, len) for each comma/space separated item of s; stops at
+ * the first item returning -1, and returns -1 then.
+ */
+static int
+config_each_item(const char *s, int (*item)(void *, const char *, size_t),
+    void *ctx)
+{
+	static const char seps[] = " \t,";
+	size_t len;
+
+	for (s += strspn(s, seps); *s != '\0'; s += len, s += strspn(s, seps)) {
+		len = strcspn(s, seps);
+		if (item(ctx, s, len) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+config_add_port(void *ctx, const char *s, size_t len)
+{
+	struct ferry_config *cfg = ctx;
+	uint64_t port;
+
+	if (cfg->nconnect_ports == CONFIG_MAX_PORTS ||
+	    num_parse_dec(s, len, 65535, &port) == -1 || port == 0)
+		return -1;
+	cfg->connect_ports[cfg->nconnect_ports++] = (uint16_t)port;
+	return 0;
+}
+
+static int
+config_add_strip(void *ctx, const char *s, size_t len)
+{
+	struct ferry_config *cfg = ctx;
+	size_t i;
+
+	if (cfg->nstrip == CONFIG_MAX_STRIP || len >= CONFIG_NAME_MAX)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (!http_is_tchar((unsigned char)s[i]))
+			return -1;
+	memcpy(cfg->strip[cfg->nstrip], s, len);
+	cfg->strip[cfg->nstrip][len] = '\0';
+	cfg->nstrip++;
+	return 0;
+}
+
+/* Copy s into a text field of CONFIG_TEXT_MAX or CONFIG_NAME_MAX bytes. */
+static int
+config_copy_text(char *dst, size_t cap, const char *s)
+{
+	if (strlen(s) >= cap)
+		return -1;
+	strcpy(dst, s);
+	return 0;
+}
+
+/*
+ * Parse value s for key k into cfg. Returns 0, or -1 with the reason in
+ * why (a short phrase).
+ */
+static int
+config_set(struct ferry_config *cfg, const struct config_key *k,
+    const char *s, const char **why)
+{
+	char *field = (char *)cfg + k->offset;
+	uint64_t v;
+
+	switch (k->type) {
+	case CFG_LISTEN:
+		*why = "expected IPv4:port, [IPv6]:port or *:port";
+		return config_parse_listen(s, cfg) == -1 ? -1 :
+		    config_copy_text(field, CONFIG_TEXT_MAX, s);
+	case CFG_TEXT:
+		*why = "too long";
+		return config_copy_text(field, CONFIG_TEXT_MAX, s);
+	case CFG_USER:
+		*why = "no such user";
+		if (*s != '\0' && getpwnam(s) == NULL)
+			return -1;
+		return config_copy_text(field, CONFIG_NAME_MAX, s);
+	case CFG_UINT:
+		*why = "not a whole number in range";
+		if (num_parse_dec(s, strlen(s), k->max, &v) == -1 ||
+		    v < k->min)
+			return -1;
+		*(unsigned *)(void *)field = (unsigned)v;
+		return 0;
+	case CFG_BOOL:
+		*why = "expected yes or no";
+		return config_parse_bool(s, (bool *)(void *)field);
+	case CFG_MODE:
+		*why = "expected pool or thread";
+		if (strcmp(s, "pool") != 0 && strcmp(s, "thread") != 0)
+			return -1;
+		cfg->mode = s[0] == 'p' ? POOL_MODE_POOL : POOL_MODE_THREAD;
+		return 0;
+	case CFG_LEVEL:
+		*why = "expected error, warn, info or debug";
+		return log_level_parse(s, &cfg->log_level);
+	case CFG_PORTS:
+		*why = "expected a comma list of ports 1..65535 (at most 32)";
+		cfg->nconnect_ports = 0;
+		return config_each_item(s, config_add_port, cfg);
+	case CFG_NAMES:
+		*why = "expected a comma list of header names (at most 32)";
+		cfg->nstrip = 0;
+		return config_each_item(s, config_add_strip, cfg);
+	}
+	return -1;
+}
+
+/* Error text captured from iniparser's callback (load is single threaded). */
+static char config_ini_error[256];
+
+static int
+config_ini_errback(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(config_ini_error, sizeof(config_ini_error), fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static const struct config_key *
+config_find_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(config_keys[i].key, key) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+static bool
+config_known_section(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(config_sections) / sizeof(config_sections[0]);
+	    i++)
+		if (strlen(config_sections[i]) == len &&
+		    strncmp(config_sections[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Check one dictionary entry (a section name, or "section:key") and apply
+ * it. Whitelist entries are labels, so any key is fine there.
+ */
+static int
+config_apply_entry(struct ferry_config *cfg, const char *key,
+    const char *val, char *err, size_t errlen)
+{
+	const char *colon = strchr(key, ':');
+	const struct config_key *k;
+	const char *why = NULL;
+	char aclerr[160];
+
+	if (!config_known_section(key, colon ? (size_t)(colon - key) :
+	    strlen(key))) {
+		config_error(err, errlen, cfg->path, key, "unknown section");
+		return -1;
+	}
+	if (colon == NULL)
+		return 0;
+	if (val == NULL)
+		val = "";
+	if (strncmp(key, "whitelist:", 10) == 0) {
+		if (acl_add_list(&cfg->whitelist, val, aclerr,
+		    sizeof(aclerr)) == 0)
+			return 0;
+		config_error(err, errlen, cfg->path, key, "%s", aclerr);
+		return -1;
+	}
+	k = config_find_key(key);
+	if (k == NULL) {
+		config_error(err, errlen, cfg->path, key, "unknown key");
+		return -1;
+	}
+	if (config_set(cfg, k, val, &why) == -1) {
+		config_error(err, errlen, cfg->path, key, "'%s': %s", val,
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Apply every default, then every entry of d. */
+static int
+config_apply(struct ferry_config *cfg, const dictionary *d, char *err,
+    size_t errlen)
+{
+	const char *why = NULL;
+	ssize_t i;
+	size_t k;
+
+	for (k = 0; k < NKEYS; k++) {
+		if (config_set(cfg, &config_keys[k], config_keys[k].def,
+		    &why) == -1) {
+			config_error(err, errlen, "default", config_keys[k].key,
+			    "%s", why);
+			return -1;
+		}
+	}
+	/* Iterate the raw entries: this also sees keys before any section. */
+	for (i = 0; i < d->size; i++) {
+		if (d->key[i] == NULL)
+			continue;
+		if (config_apply_entry(cfg, d->key[i], d->val[i], err,
+		    errlen) == -1)
+			return -1;
+	}
+	cfg->whitelist_default = iniparser_find_entry(d, "whitelist") == 0;
+	return 0;
+}
+
+/* Without a [whitelist] section only loopback clients may connect. */
+static int
+config_default_whitelist(struct ferry_config *cfg, char *err, size_t errlen)
+{
+	return acl_add_list(&cfg->whitelist, "127.0.0.0/8 ::1", err, errlen);
+}
+
+int
+config_load(const char *path, struct ferry_config *cfg, char *err,
+    size_t errlen)
+{
+	dictionary *d = NULL;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (config_copy_text(cfg->path, sizeof(cfg->path), path) == -1) {
+		snprintf(err, errlen, "config path too long");
+		return -1;
+	}
+	config_ini_error[0] = '\0';
+	iniparser_set_error_callback(config_ini_errback);
+	d = iniparser_load(path);
+	if (d == NULL) {
+		snprintf(err, errlen, "%s: cannot load: %s", path,
+		    config_ini_error[0] ? config_ini_error :
+		    "missing or unreadable");
+		goto out;
+	}
+	if (config_apply(cfg, d, err, errlen) == -1)
+		goto out;
+	if (cfg->whitelist_default &&
+	    config_default_whitelist(cfg, err, errlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (d != NULL)
+		iniparser_freedict(d);
+	if (rc == -1)
+		config_free(cfg);
+	return rc;
+}
+
+void
+config_free(struct ferry_config *cfg)
+{
+	acl_free(&cfg->whitelist);
+}
+
+bool
+config_connect_port_allowed(const struct ferry_config *cfg, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nconnect_ports; i++)
+		if (cfg->connect_ports[i] == port)
+			return true;
+	return false;
+}
+
+bool
+config_strips_header(const struct ferry_config *cfg, const char *name,
+    size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nstrip; i++)
+		if (strlen(cfg->strip[i]) == len &&
+		    strncasecmp(cfg->strip[i], name, len) == 0)
+			return true;
+	return false;
+}

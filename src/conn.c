@@ -1,0 +1,303 @@
+/*
+ * conn.c: the life of a client connection (see conn.h).
+ *
+ * conn_handle() reads like a table of contents: set up, read and parse the
+ * request head, refuse or dispatch it, log one line, close. The exchange
+ * is one function so that keep-alive can later turn it into a loop.
+ *
+ * Closing after an error page is "lingering": ferry stops writing, then
+ * drains what the client still sends for a moment, because closing a
+ * socket with unread input makes the kernel send RST, which can destroy
+ * the error page before the client reads it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "errpage.h"
+#include "forward.h"
+#include "io.h"
+#include "log.h"
+#include "tunnel.h"
+#include "upstream.h"
+
+/* The relay buffer: big enough for throughput, and for a rewritten head. */
+#define CONN_RELAY_MIN		(64 * 1024)
+/* Room the rewritten head may need beyond the received one. */
+#define CONN_REWRITE_SLACK	1024
+/* Lingering close: how long and how much to drain. */
+#define CONN_LINGER_MS		1000
+#define CONN_LINGER_BYTES	(256 * 1024)
+
+int
+conn_client_timeout_ms(const struct conn *c)
+{
+	return (int)c->cfg->idle_timeout * 1000;
+}
+
+int
+conn_upstream_timeout_ms(const struct conn *c)
+{
+	return (int)c->cfg->io_timeout * 1000;
+}
+
+int
+conn_send_client(struct conn *c, const char *buf, size_t len)
+{
+	if (io_send_all(c->client_fd, buf, len,
+	    conn_client_timeout_ms(c)) == -1)
+		return -1;
+	c->bytes_out += len;
+	return 0;
+}
+
+void
+conn_fail(struct conn *c, int status, const char *detail)
+{
+	char page[2048];
+	size_t len;
+
+	if (c->status == 0)
+		c->status = status;
+	if (c->head_sent)
+		return;
+	c->head_sent = true;
+	c->linger = true;
+	len = errpage_format(status, detail, c->req_parsed && c->req.is_head,
+	    page, sizeof(page));
+	if (len > 0)
+		(void)conn_send_client(c, page, len);
+}
+
+int
+conn_connect_upstream(struct conn *c)
+{
+	const struct uri *u = &c->req.uri;
+	int status;
+
+	status = upstream_connect(u->host, u->host_len, u->port, c->cfg,
+	    &c->upstream_fd, c->why, sizeof(c->why));
+	if (status == 0)
+		return 0;
+	conn_fail(c, status, status == 504 ?
+	    "The origin server did not accept the connection in time." :
+	    "The proxy could not connect to the origin server.");
+	return -1;
+}
+
+/* Text form of the client address; v4-mapped v6 is shown as v4. */
+static void
+conn_peer_text(const struct sockaddr_storage *peer, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *s6 = (const void *)peer;
+	const struct sockaddr_in *s4 = (const void *)peer;
+	const void *addr = &s4->sin_addr;
+	int family = AF_INET;
+
+	if (peer->ss_family == AF_INET6) {
+		addr = &s6->sin6_addr;
+		family = AF_INET6;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			addr = &s6->sin6_addr.s6_addr[12];
+			family = AF_INET;
+		}
+	}
+	if (inet_ntop(family, addr, buf, (socklen_t)len) == NULL)
+		strcpy(buf, "?");
+}
+
+/* Allocate the buffers sized from the config; -1 on failure. */
+static int
+conn_init(struct conn *c, int fd, const struct sockaddr_storage *peer,
+    bool allowed, const struct ferry_config *cfg)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->client_fd = fd;
+	c->upstream_fd = -1;
+	c->allowed = allowed;
+	c->start_ms = io_now_ms();
+	conn_peer_text(peer, c->client_ip, sizeof(c->client_ip));
+	c->req_cap = cfg->max_header_bytes;
+	c->resp_cap = cfg->max_header_bytes;
+	c->work_cap = c->req_cap + CONN_REWRITE_SLACK;
+	if (c->work_cap < CONN_RELAY_MIN)
+		c->work_cap = CONN_RELAY_MIN;
+	c->req_buf = malloc(c->req_cap);
+	c->resp_buf = malloc(c->resp_cap);
+	c->work = malloc(c->work_cap);
+	c->req_fields = calloc(cfg->max_headers, sizeof(struct http_field));
+	c->resp_fields = calloc(cfg->max_headers, sizeof(struct http_field));
+	if (c->req_buf == NULL || c->resp_buf == NULL || c->work == NULL ||
+	    c->req_fields == NULL || c->resp_fields == NULL)
+		return -1;
+	upstream_nodelay(fd);
+	return 0;
+}
+
+/*
+ * Close gently: stop writing, drain the client briefly, close. After an
+ * error page the client may still be sending a body we never read, so
+ * drain always; after a full exchange only if input is already waiting.
+ */
+static void
+conn_linger_close(struct conn *c)
+{
+	uint64_t deadline = io_now_ms() + CONN_LINGER_MS;
+	size_t drained = 0;
+	char buf[4096];
+	ssize_t n;
+
+	if (!c->linger && recv(c->client_fd, buf, 1, MSG_PEEK |
+	    MSG_DONTWAIT) <= 0) {
+		io_close(&c->client_fd);
+		return;
+	}
+	if (shutdown(c->client_fd, SHUT_WR) == 0) {
+		while (drained < CONN_LINGER_BYTES) {
+			uint64_t now = io_now_ms();
+
+			if (now >= deadline)
+				break;
+			n = io_recv(c->client_fd, buf, sizeof(buf),
+			    (int)(deadline - now));
+			if (n <= 0)
+				break;
+			drained += (size_t)n;
+		}
+	}
+	io_close(&c->client_fd);
+}
+
+/* Write the access log line and release everything. */
+static void
+conn_finish(struct conn *c)
+{
+	const struct uri *u = &c->req.uri;
+
+	enum log_level level = c->status >= 500 || c->why[0] ? LOGL_WARN :
+	    LOGL_INFO;
+
+	/* A connection that never said anything is not a request. */
+	if (c->bytes_in == 0 && c->status == 0)
+		level = LOGL_DEBUG;
+	log_msg(level,
+	    "%s %.*s %.*s %d in=%llu out=%llu %llums%s%s%s", c->client_ip,
+	    c->req_parsed ? (int)c->req.method_len : 1,
+	    c->req_parsed ? c->req.method : "-",
+	    c->req_parsed ? (int)u->authority_len : 1,
+	    c->req_parsed ? u->authority : "-", c->status,
+	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
+	    (unsigned long long)(io_now_ms() - c->start_ms),
+	    c->why[0] ? " (" : "", c->why, c->why[0] ? ")" : "");
+	io_close(&c->upstream_fd);
+	if (c->client_fd >= 0)
+		conn_linger_close(c);
+	free(c->req_buf);
+	free(c->resp_buf);
+	free(c->work);
+	free(c->req_fields);
+	free(c->resp_fields);
+}
+
+/*
+ * Parse what has arrived. Returns 1 for a complete head, 0 to read more,
+ * -1 after answering a bad request.
+ */
+static int
+conn_parse_head(struct conn *c)
+{
+	struct http_limits lim = { c->cfg->max_headers, c->cfg->max_uri_bytes };
+	enum http_result r;
+
+	r = http_parse_request(c->req_buf, c->req_len, &lim, c->req_fields,
+	    &c->req);
+	if (r == HTTP_DONE) {
+		c->req_parsed = true;
+		return 1;
+	}
+	if (r == HTTP_BAD) {
+		/* An unlisted client learns nothing but that it is unlisted. */
+		if (!c->allowed)
+			conn_fail(c, 403, "Your address may not use this proxy.");
+		else
+			conn_fail(c, c->req.status, c->req.error);
+		return -1;
+	}
+	if (c->req_len == c->req_cap) {
+		conn_fail(c, 431, "The request head is too large.");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the request head within header_timeout. Returns 0 with c->req
+ * parsed, or -1 (answered, or the client went away).
+ */
+static int
+conn_read_head(struct conn *c)
+{
+	uint64_t deadline = io_now_ms() + c->cfg->header_timeout * 1000ULL;
+
+	for (;;) {
+		uint64_t now = io_now_ms();
+		ssize_t n = -1;
+		int r;
+
+		errno = ETIMEDOUT;
+		if (now < deadline)
+			n = io_recv(c->client_fd, c->req_buf + c->req_len,
+			    c->req_cap - c->req_len, (int)(deadline - now));
+		if (n == 0)
+			return -1;
+		if (n < 0 && errno == ETIMEDOUT && c->req_len > 0)
+			conn_fail(c, 408, "The request head did not arrive "
+			    "in time.");
+		if (n < 0)
+			return -1;
+		c->bytes_in += (size_t)n;
+		c->req_len += (size_t)n;
+		/* Re-parse only when a line ended or the buffer is full. */
+		if (memchr(c->req_buf + c->req_len - n, '\n', (size_t)n) ==
+		    NULL && c->req_len < c->req_cap)
+			continue;
+		r = conn_parse_head(c);
+		if (r != 0)
+			return r == 1 ? 0 : -1;
+	}
+}
+
+/* One request and its response. */
+static void
+conn_exchange(struct conn *c)
+{
+	if (conn_read_head(c) == -1)
+		return;
+	if (!c->allowed) {
+		conn_fail(c, 403, "Your address may not use this proxy.");
+		return;
+	}
+	if (c->req.is_connect)
+		tunnel_serve(c);
+	else
+		forward_serve(c);
+}
+
+void
+conn_handle(int fd, const struct sockaddr_storage *peer, bool allowed,
+    const struct ferry_config *cfg)
+{
+	struct conn c;
+
+	if (conn_init(&c, fd, peer, allowed, cfg) == -1) {
+		strcpy(c.why, "out of memory");
+		conn_fail(&c, 503, "The proxy is out of memory.");
+	} else
+		conn_exchange(&c);
+	conn_finish(&c);
+}

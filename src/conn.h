@@ -1,0 +1,83 @@
+/*
+ * conn.h: one client connection, from the first byte to the close.
+ *
+ * A worker thread calls conn_handle() for each accepted socket. The conn
+ * owns the client socket, the upstream socket and three buffers sized from
+ * the config; forward.c (plain HTTP) and tunnel.c (CONNECT) borrow it for
+ * one exchange. Nothing in a conn is shared with another thread.
+ */
+#ifndef FERRY_CONN_H
+#define FERRY_CONN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "http.h"
+
+struct conn {
+	const struct ferry_config *cfg;
+	int			 client_fd;
+	int			 upstream_fd;
+	bool			 allowed;	/* client is whitelisted */
+	char			 client_ip[INET6_ADDRSTRLEN];
+
+	/* The request head as received, and what followed it. */
+	char			*req_buf;
+	size_t			 req_cap;
+	size_t			 req_len;
+	struct http_field	*req_fields;
+	struct http_request	 req;
+	bool			 req_parsed;
+
+	/* Response heads from the origin, and what followed them. */
+	char			*resp_buf;
+	size_t			 resp_cap;
+	size_t			 resp_len;
+	struct http_field	*resp_fields;
+
+	/* Rewritten heads, then the relay buffer for bodies and tunnels. */
+	char			*work;
+	size_t			 work_cap;
+
+	/* For the access log line. */
+	uint64_t		 start_ms;
+	int			 status;	/* sent to the client, 0: none */
+	bool			 head_sent;	/* a response head went out */
+	bool			 linger;	/* drain input before closing */
+	uint64_t		 bytes_in;	/* from the client */
+	uint64_t		 bytes_out;	/* to the client */
+	char			 why[256];	/* cause of a failure */
+};
+
+/*
+ * Serve the client socket fd from peer (allowed: on the whitelist) and
+ * close it. Runs on a worker thread; cfg must outlive the call.
+ */
+void conn_handle(int fd, const struct sockaddr_storage *peer, bool allowed,
+    const struct ferry_config *cfg);
+
+/*
+ * Answer the client with an error page for status unless a response head
+ * already went out, and remember status for the log. detail is shown to
+ * the client; c->why (if set) goes only to the log.
+ */
+void conn_fail(struct conn *c, int status, const char *detail);
+
+/*
+ * Connect to the origin named by c->req (with retry). Returns 0 with
+ * c->upstream_fd open, or -1 after answering 502 or 504.
+ */
+int conn_connect_upstream(struct conn *c);
+
+/* Send bytes to the client, counting them. Returns 0 or -1. */
+int conn_send_client(struct conn *c, const char *buf, size_t len);
+
+/* Client-side and upstream-side timeouts in milliseconds. */
+int conn_client_timeout_ms(const struct conn *c);
+int conn_upstream_timeout_ms(const struct conn *c);
+
+#endif

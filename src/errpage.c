@@ -1,0 +1,66 @@
+/*
+ * errpage.c: error responses (see errpage.h).
+ *
+ * Formatting is separate from sending so the page can be unit tested and
+ * so conn.c decides how to send and close. PACKAGE_VERSION comes from
+ * configure, on the compiler command line.
+ */
+#include <stdio.h>
+
+#include "errpage.h"
+
+struct errpage_status {
+	int		 code;
+	const char	*reason;
+};
+
+static const struct errpage_status errpage_table[] = {
+	{ 400, "Bad Request" },
+	{ 403, "Forbidden" },
+	{ 408, "Request Timeout" },
+	{ 411, "Length Required" },
+	{ 414, "URI Too Long" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" },
+	{ 501, "Not Implemented" },
+	{ 502, "Bad Gateway" },
+	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
+	{ 505, "HTTP Version Not Supported" },
+};
+
+const char *
+errpage_reason(int status)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errpage_table) / sizeof(errpage_table[0]); i++)
+		if (errpage_table[i].code == status)
+			return errpage_table[i].reason;
+	return "Error";
+}
+
+size_t
+errpage_format(int status, const char *detail, bool head_only, char *out,
+    size_t cap)
+{
+	const char *reason = errpage_reason(status);
+	char body[1024];
+	int blen, hlen;
+
+	blen = snprintf(body, sizeof(body),
+	    "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
+	    "<body><h1>%d %s</h1>\n<p>%s</p>\n"
+	    "<hr><address>ferry/%s</address></body></html>\n",
+	    status, reason, status, reason, detail, PACKAGE_VERSION);
+	if (blen < 0 || (size_t)blen >= sizeof(body))
+		return 0;
+	hlen = snprintf(out, cap,
+	    "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
+	    "Content-Length: %d\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\n\r\n%s",
+	    status, reason, blen, head_only ? "" : body);
+	if (hlen < 0 || (size_t)hlen >= cap)
+		return 0;
+	return (size_t)hlen;
+}

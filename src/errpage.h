@@ -1,0 +1,25 @@
+/*
+ * errpage.h: the small HTML error responses ferry writes itself.
+ *
+ * Every page has a correct Content-Length and "Connection: close", and
+ * says in plain words what went wrong. Pages never echo request bytes:
+ * the detail text is always one of ferry's own fixed strings.
+ */
+#ifndef FERRY_ERRPAGE_H
+#define FERRY_ERRPAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The reason phrase for status ("Bad Gateway"), or "Error". */
+const char *errpage_reason(int status);
+
+/*
+ * Format the whole response for status with detail into out[0..cap).
+ * head_only leaves the body out (the answer to a HEAD request) but keeps
+ * its Content-Length. Returns the length, or 0 if it did not fit.
+ */
+size_t errpage_format(int status, const char *detail, bool head_only,
+    char *out, size_t cap);
+
+#endif

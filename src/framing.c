@@ -1,0 +1,212 @@
+/*
+ * framing.c: body framing from Content-Length and Transfer-Encoding
+ * (RFC 9112 §6, RFC 9110 §8.6).
+ *
+ * Requests are held to the strict reading because ferry and the origin must
+ * agree on where a body ends. Responses are framed as RFC 9112 §6.3 says a
+ * recipient must, except that the ambiguous cases are refused (502).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "framing.h"
+#include "http.h"
+#include "num.h"
+
+/* Largest body ferry will frame; keeps all byte counts in int64 range. */
+#define FRAMING_MAX_LENGTH ((uint64_t)INT64_MAX)
+
+enum te_verdict {
+	TE_ABSENT,
+	TE_CHUNKED,		/* codings end in a single chunked */
+	TE_NOT_CHUNKED,		/* chunked missing or not last */
+	TE_UNKNOWN,		/* a coding ferry does not know */
+	TE_MALFORMED		/* empty, or chunked more than once */
+};
+
+/* Transfer codings registered for HTTP/1.1 (RFC 9112 §7). */
+static bool
+framing_known_coding(const char *s, size_t len)
+{
+	static const char *const known[] = { "chunked", "gzip", "x-gzip",
+	    "deflate", "compress", "x-compress" };
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i]) == len && strncasecmp(s, known[i],
+		    len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Walk every Transfer-Encoding field as one list and judge it. Element
+ * parameters (";q=...") are skipped; empty elements are ignored; any other
+ * byte after a coding name makes the list malformed.
+ */
+static enum te_verdict
+framing_te(const struct http_field *f, size_t n)
+{
+	enum te_verdict v = TE_ABSENT;
+	bool last_chunked = false, seen = false;
+	unsigned chunked = 0, elements = 0;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const char *p = f[i].value;
+		size_t len = f[i].value_len;
+
+		if (!http_name_is(&f[i], "Transfer-Encoding"))
+			continue;
+		seen = true;
+		for (j = 0; j < len;) {
+			size_t start;
+
+			while (j < len && (p[j] == ' ' || p[j] == '\t' ||
+			    p[j] == ','))
+				j++;
+			if (j == len)
+				break;
+			start = j;
+			while (j < len && http_is_tchar((unsigned char)p[j]))
+				j++;
+			if (j == start)
+				return TE_MALFORMED;
+			elements++;
+			if (!framing_known_coding(p + start, j - start))
+				v = TE_UNKNOWN;
+			last_chunked = j - start == 7 &&
+			    strncasecmp(p + start, "chunked", 7) == 0;
+			chunked += last_chunked;
+			while (j < len && (p[j] == ' ' || p[j] == '\t'))
+				j++;
+			if (j < len && p[j] != ',' && p[j] != ';')
+				return TE_MALFORMED;
+			while (j < len && p[j] != ',')
+				j++;
+		}
+	}
+	if (!seen)
+		return TE_ABSENT;
+	if (elements == 0 || chunked > 1)
+		return TE_MALFORMED;
+	if (v == TE_UNKNOWN)
+		return TE_UNKNOWN;
+	return last_chunked ? TE_CHUNKED : TE_NOT_CHUNKED;
+}
+
+/*
+ * Combine every Content-Length field (each may be a list, RFC 9110 §8.6)
+ * into *len. Returns 0 (absent: *present false), or -1 if a value is not
+ * plain digits, too large, or differs from another.
+ */
+static int
+framing_cl(const struct http_field *f, size_t n, bool *present,
+    uint64_t *len)
+{
+	size_t i, j;
+
+	*present = false;
+	for (i = 0; i < n; i++) {
+		const char *p = f[i].value;
+		size_t vlen = f[i].value_len;
+
+		if (!http_name_is(&f[i], "Content-Length"))
+			continue;
+		for (j = 0; j <= vlen;) {
+			size_t start, end;
+			uint64_t v;
+
+			while (j < vlen && (p[j] == ' ' || p[j] == '\t'))
+				j++;
+			start = j;
+			while (j < vlen && p[j] != ',')
+				j++;
+			end = j;
+			while (end > start && (p[end - 1] == ' ' ||
+			    p[end - 1] == '\t'))
+				end--;
+			if (num_parse_dec(p + start, end - start,
+			    FRAMING_MAX_LENGTH, &v) == -1)
+				return -1;
+			if (*present && v != *len)
+				return -1;
+			*present = true;
+			*len = v;
+			j++;	/* past the comma, or past the end */
+		}
+	}
+	return 0;
+}
+
+int
+framing_request(const struct http_field *f, size_t n, int minor,
+    struct framing *out, const char **why)
+{
+	enum te_verdict te = framing_te(f, n);
+	bool has_cl;
+
+	out->kind = BODY_NONE;
+	out->length = 0;
+	if (framing_cl(f, n, &has_cl, &out->length) == -1) {
+		*why = "invalid or conflicting Content-Length";
+		return 400;
+	}
+	if (te == TE_ABSENT) {
+		out->kind = has_cl ? BODY_LENGTH : BODY_NONE;
+		return 0;
+	}
+	if (has_cl) {
+		*why = "both Content-Length and Transfer-Encoding";
+		return 400;
+	}
+	if (minor == 0) {
+		/* HTTP/1.0 has no chunked coding; it must send a length. */
+		*why = "HTTP/1.0 request body without Content-Length";
+		return 411;
+	}
+	switch (te) {
+	case TE_UNKNOWN:
+		*why = "unknown transfer coding";
+		return 501;
+	case TE_CHUNKED:
+		out->kind = BODY_CHUNKED;
+		return 0;
+	default:
+		*why = "Transfer-Encoding must end in a single chunked";
+		return 400;
+	}
+}
+
+int
+framing_response(const struct http_field *f, size_t n, int minor, int code,
+    bool head_request, struct framing *out, const char **why)
+{
+	enum te_verdict te = framing_te(f, n);
+	bool has_cl;
+
+	out->kind = BODY_NONE;
+	out->length = 0;
+	/* RFC 9112 §6.3 rule 1: these never carry a body. */
+	if (head_request || code < 200 || code == 204 || code == 304)
+		return 0;
+	if (framing_cl(f, n, &has_cl, &out->length) == -1) {
+		*why = "invalid or conflicting Content-Length from origin";
+		return -1;
+	}
+	if (te != TE_ABSENT && (has_cl || minor == 0)) {
+		*why = "ambiguous framing from origin";
+		return -1;
+	}
+	if (te == TE_MALFORMED) {
+		*why = "malformed Transfer-Encoding from origin";
+		return -1;
+	}
+	if (te == TE_CHUNKED)
+		out->kind = BODY_CHUNKED;
+	else if (te != TE_ABSENT)
+		out->kind = BODY_CLOSE;	/* §6.3 rule 4 */
+	else
+		out->kind = has_cl ? BODY_LENGTH : BODY_CLOSE;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * framing.h: how a message body is delimited (RFC 9112 §6).
+ *
+ * Decided from Content-Length and Transfer-Encoding alone, strictly: a
+ * request with both, with differing lengths, or with a transfer coding that
+ * does not end in chunked is rejected, because an origin could frame it
+ * differently than ferry does.
+ */
+#ifndef FERRY_FRAMING_H
+#define FERRY_FRAMING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_field;
+
+enum body_kind {
+	BODY_NONE,	/* no body */
+	BODY_LENGTH,	/* exactly framing.length bytes */
+	BODY_CHUNKED,	/* chunked transfer coding, ends with the last chunk */
+	BODY_CLOSE	/* response only: until the origin closes */
+};
+
+struct framing {
+	enum body_kind	kind;
+	uint64_t	length;		/* for BODY_LENGTH */
+};
+
+/*
+ * Frame a request with minor version minor. Returns 0, or an HTTP status
+ * (400, 411, 501) with *why set.
+ */
+int framing_request(const struct http_field *f, size_t n, int minor,
+    struct framing *out, const char **why);
+
+/*
+ * Frame a response with status code to a request that was HEAD or not.
+ * Returns 0, or -1 with *why set for a response that cannot be relayed
+ * safely (the caller answers 502).
+ */
+int framing_response(const struct http_field *f, size_t n, int minor,
+    int code, bool head_request, struct framing *out, const char **why);
+
+#endif

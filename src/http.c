@@ -1,0 +1,491 @@
+/*
+ * http.c: the message-head parser (see http.h).
+ *
+ * Two layers. http_lex() is an explicit state machine over the bytes of a
+ * head: it splits the start line into its three parts and the header
+ * section into fields, and rejects every byte RFC 9112 does not allow there.
+ * http_parse_request() and http_parse_response() then give the parts their
+ * meaning: version, target, Host, and body framing (framing.c).
+ *
+ * The parser is re-run from the start on every call, which keeps it a pure
+ * function; conn.c only calls it again when a new line has arrived, so the
+ * cost stays bounded by the head limits.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+enum lex_state {
+	S_START,	/* before the start line */
+	S_START_LF,	/* CR of an empty line before a request line */
+	S_TOK1,		/* method, or response version */
+	S_TOK2,		/* request-target, or status code */
+	S_TOK3,		/* request version, or reason phrase */
+	S_LINE_LF,	/* CR ending the start line seen */
+	S_FIELD_START,	/* at the start of a field line or the blank line */
+	S_NAME,		/* inside a field name */
+	S_VALUE,	/* after the colon */
+	S_FIELD_LF,	/* CR ending a field line seen */
+	S_END_LF	/* CR of the blank line seen */
+};
+
+/* What the lexer hands to the two semantic layers. */
+struct lex {
+	bool			 response;
+	size_t			 max_tok2;	/* request-target cap, 0: none */
+	const char		*tok[3];
+	size_t			 tok_len[3];
+	struct http_field	*fields;
+	size_t			 max_fields;
+	size_t			 nfields;
+	size_t			 head_len;
+	int			 status;
+	const char		*error;
+};
+
+/* Leading empty lines before a request line (RFC 9112 §2.2 "SHOULD"). */
+#define LEX_MAX_EMPTY_LINES 4
+
+bool
+http_is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Visible ASCII or obs-text: what a field value may hold besides SP/HTAB. */
+static bool
+http_is_vchar_or_obs(unsigned char c)
+{
+	return c > 0x20 && c != 0x7f;
+}
+
+/* Fail the lexer with status and message; returns HTTP_BAD. */
+static enum http_result
+lex_fail(struct lex *lx, int status, const char *error)
+{
+	lx->status = status;
+	lx->error = error;
+	return HTTP_BAD;
+}
+
+/* Name the problem with a byte that is not allowed where it stands. */
+static enum http_result
+lex_bad_byte(struct lex *lx, unsigned char c, const char *where)
+{
+	if (c == '\n')
+		return lex_fail(lx, 400, "bare LF: lines must end in CRLF");
+	if (c == '\r')
+		return lex_fail(lx, 400, "bare CR inside a line");
+	if (c == '\0')
+		return lex_fail(lx, 400, "NUL byte in the request head");
+	if (c < 0x20 || c == 0x7f)
+		return lex_fail(lx, 400, "control character in the head");
+	return lex_fail(lx, 400, where);
+}
+
+/* End the token that started at mark, at position i. */
+static void
+lex_token(struct lex *lx, int n, const char *buf, size_t mark, size_t i)
+{
+	lx->tok[n] = buf + mark;
+	lx->tok_len[n] = i - mark;
+}
+
+/* Start a new field whose name begins at p. */
+static enum http_result
+lex_field_start(struct lex *lx, const char *p)
+{
+	struct http_field *f;
+
+	if (lx->nfields == lx->max_fields)
+		return lex_fail(lx, 431, "too many header fields");
+	f = &lx->fields[lx->nfields++];
+	f->name = p;
+	f->name_len = 0;
+	f->value = p;
+	f->value_len = 0;
+	return HTTP_PARTIAL;
+}
+
+/* One byte of the start line in state *s. */
+static enum http_result
+lex_start_line(struct lex *lx, enum lex_state *s, const char *buf, size_t i,
+    size_t *mark)
+{
+	unsigned char c = (unsigned char)buf[i];
+
+	switch (*s) {
+	case S_TOK1:
+		if (c == ' ') {
+			lex_token(lx, 0, buf, *mark, i);
+			*mark = i + 1;
+			*s = S_TOK2;
+		} else if (!lx->response && !http_is_tchar(c))
+			return lex_bad_byte(lx, c, "method is not a token");
+		else if (lx->response && !http_is_vchar_or_obs(c))
+			return lex_bad_byte(lx, c, "malformed status line");
+		return HTTP_PARTIAL;
+	case S_TOK2:
+		if (c == ' ' && i > *mark) {
+			lex_token(lx, 1, buf, *mark, i);
+			*mark = i + 1;
+			*s = S_TOK3;
+		} else if (c == '\r' && lx->response) {
+			/* "HTTP/1.1 200" without SP and reason: tolerated. */
+			lex_token(lx, 1, buf, *mark, i);
+			lex_token(lx, 2, buf, i, i);
+			*s = S_LINE_LF;
+		} else if (c <= 0x20 || c >= 0x7f)
+			return lex_bad_byte(lx, c,
+			    "invalid byte in the request-target");
+		else if (lx->max_tok2 && i - *mark + 1 > lx->max_tok2)
+			return lex_fail(lx, 414, "request-target too long");
+		return HTTP_PARTIAL;
+	case S_TOK3:
+		if (c == '\r') {
+			lex_token(lx, 2, buf, *mark, i);
+			*s = S_LINE_LF;
+		} else if (!lx->response && !http_is_vchar_or_obs(c))
+			return lex_bad_byte(lx, c, "malformed request line");
+		else if (lx->response && c != ' ' && c != '\t' &&
+		    !http_is_vchar_or_obs(c))
+			return lex_bad_byte(lx, c, "bad byte in reason phrase");
+		return HTTP_PARTIAL;
+	default:
+		return lex_fail(lx, 400, "parser state error");
+	}
+}
+
+/*
+ * One byte of the header section in state *s. f_start/f_end track where
+ * the current value's first and last non-blank bytes are.
+ */
+static enum http_result
+lex_field(struct lex *lx, enum lex_state *s, const char *buf, size_t i,
+    size_t *mark)
+{
+	unsigned char c = (unsigned char)buf[i];
+	struct http_field *f = &lx->fields[lx->nfields - 1];
+
+	switch (*s) {
+	case S_NAME:
+		if (c == ':') {
+			f->name_len = i - *mark;
+			f->value = buf + i + 1;
+			*s = S_VALUE;
+		} else if (c == ' ' || c == '\t')
+			return lex_fail(lx, 400,
+			    "whitespace between field name and colon");
+		else if (!http_is_tchar(c))
+			return lex_bad_byte(lx, c, "field name is not a token");
+		return HTTP_PARTIAL;
+	case S_VALUE:
+		if (c == '\r') {
+			*s = S_FIELD_LF;
+		} else if (c == ' ' || c == '\t') {
+			/* Leading whitespace is not part of the value. */
+			if (f->value_len == 0)
+				f->value = buf + i + 1;
+		} else if (http_is_vchar_or_obs(c)) {
+			/* The value ends at its last non-blank byte. */
+			f->value_len = (size_t)(buf + i + 1 - f->value);
+		} else
+			return lex_bad_byte(lx, c, "bad byte in field value");
+		return HTTP_PARTIAL;
+	default:
+		return lex_fail(lx, 400, "parser state error");
+	}
+}
+
+/* Expect LF after a CR; move to next. */
+static enum http_result
+lex_lf(struct lex *lx, unsigned char c, enum lex_state *s,
+    enum lex_state next)
+{
+	if (c != '\n')
+		return lex_fail(lx, 400, "bare CR: lines must end in CRLF");
+	*s = next;
+	return HTTP_PARTIAL;
+}
+
+/* The state machine: split buf into start line and fields. */
+static enum http_result
+http_lex(const char *buf, size_t len, struct lex *lx)
+{
+	enum lex_state s = S_START;
+	enum http_result r = HTTP_PARTIAL;
+	size_t i, mark = 0, empty_lines = 0;
+
+	for (i = 0; i < len && r == HTTP_PARTIAL; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		switch (s) {
+		case S_START:
+			if (c == '\r' && !lx->response &&
+			    empty_lines++ < LEX_MAX_EMPTY_LINES)
+				s = S_START_LF;
+			else if (http_is_tchar(c)) {
+				mark = i;
+				s = S_TOK1;
+			} else
+				r = lex_bad_byte(lx, c, "malformed start line");
+			break;
+		case S_START_LF:
+			r = lex_lf(lx, c, &s, S_START);
+			break;
+		case S_TOK1:
+		case S_TOK2:
+		case S_TOK3:
+			r = lex_start_line(lx, &s, buf, i, &mark);
+			break;
+		case S_LINE_LF:
+			r = lex_lf(lx, c, &s, S_FIELD_START);
+			break;
+		case S_FIELD_START:
+			if (c == '\r')
+				s = S_END_LF;
+			else if (c == ' ' || c == '\t')
+				r = lex_fail(lx, 400, "obsolete line folding");
+			else if (!http_is_tchar(c))
+				r = lex_bad_byte(lx, c,
+				    "field name is not a token");
+			else {
+				r = lex_field_start(lx, buf + i);
+				mark = i;
+				s = S_NAME;
+			}
+			break;
+		case S_NAME:
+		case S_VALUE:
+			r = lex_field(lx, &s, buf, i, &mark);
+			break;
+		case S_FIELD_LF:
+			r = lex_lf(lx, c, &s, S_FIELD_START);
+			break;
+		case S_END_LF:
+			r = lex_lf(lx, c, &s, S_END_LF);
+			if (r == HTTP_PARTIAL) {
+				lx->head_len = i + 1;
+				r = HTTP_DONE;
+			}
+			break;
+		}
+	}
+	return r;
+}
+
+/*
+ * Parse "HTTP/1.x" into *minor (0, or 1 for any later 1.x). Returns 0,
+ * -1 if malformed, or -2 if it is another major version.
+ */
+static int
+http_version(const char *v, size_t len, int *minor)
+{
+	if (len != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' ||
+	    v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9')
+		return -1;
+	if (v[5] != '1')
+		return -2;
+	*minor = v[7] == '0' ? 0 : 1;
+	return 0;
+}
+
+bool
+http_name_is(const struct http_field *f, const char *name)
+{
+	return strlen(name) == f->name_len &&
+	    strncasecmp(f->name, name, f->name_len) == 0;
+}
+
+bool
+http_list_has(const char *value, size_t len, const char *token,
+    size_t token_len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start, end;
+
+		while (i < len && (value[i] == ' ' || value[i] == '\t' ||
+		    value[i] == ','))
+			i++;
+		start = i;
+		while (i < len && http_is_tchar((unsigned char)value[i]))
+			i++;
+		end = i;
+		if (end - start == token_len &&
+		    strncasecmp(value + start, token, token_len) == 0)
+			return true;
+		/* Skip parameters or junk up to the next element. */
+		while (i < len && value[i] != ',')
+			i++;
+	}
+	return false;
+}
+
+/* Fail a request with status and message. */
+static enum http_result
+req_fail(struct http_request *req, int status, const char *error)
+{
+	req->status = status;
+	req->error = error;
+	return HTTP_BAD;
+}
+
+/* Host rules of RFC 9112 §3.2: exactly one, valid, in HTTP/1.1. */
+static enum http_result
+req_check_host(struct http_request *req)
+{
+	const struct http_field *host = NULL;
+	size_t i;
+
+	for (i = 0; i < req->nfields; i++) {
+		if (!http_name_is(&req->fields[i], "Host"))
+			continue;
+		if (host != NULL)
+			return req_fail(req, 400, "more than one Host field");
+		host = &req->fields[i];
+	}
+	if (host == NULL && req->minor >= 1)
+		return req_fail(req, 400, "HTTP/1.1 request without Host");
+	if (host != NULL &&
+	    uri_check_host_field(host->value, host->value_len) == -1)
+		return req_fail(req, 400, "invalid Host field");
+	return HTTP_DONE;
+}
+
+/* Parse the request-target according to the method. */
+static enum http_result
+req_target(struct http_request *req)
+{
+	const char *why = NULL;
+	int status;
+
+	if (req->is_connect)
+		status = uri_parse_authority(req->target, req->target_len,
+		    &req->uri, &why);
+	else
+		status = uri_parse_absolute(req->target, req->target_len,
+		    &req->uri, &why);
+	return status == 0 ? HTTP_DONE : req_fail(req, status, why);
+}
+
+/* Expect: 100-continue, honoured only from HTTP/1.1 clients (§10.1.1). */
+static bool
+req_expects_continue(const struct http_request *req)
+{
+	size_t i;
+
+	if (req->minor < 1)
+		return false;
+	for (i = 0; i < req->nfields; i++)
+		if (http_name_is(&req->fields[i], "Expect") &&
+		    http_list_has(req->fields[i].value,
+		    req->fields[i].value_len, "100-continue", 12))
+			return true;
+	return false;
+}
+
+/* Give the lexed request line and fields their meaning. */
+static enum http_result
+req_interpret(struct http_request *req, const struct lex *lx)
+{
+	const char *why = NULL;
+	int status, v;
+
+	req->method = lx->tok[0];
+	req->method_len = lx->tok_len[0];
+	req->target = lx->tok[1];
+	req->target_len = lx->tok_len[1];
+	req->nfields = lx->nfields;
+	req->head_len = lx->head_len;
+	v = http_version(lx->tok[2], lx->tok_len[2], &req->minor);
+	if (v == -1)
+		return req_fail(req, 400, "malformed HTTP version");
+	if (v == -2)
+		return req_fail(req, 505, "only HTTP/1.0 and 1.1 are spoken");
+	req->is_connect = req->method_len == 7 &&
+	    memcmp(req->method, "CONNECT", 7) == 0;
+	req->is_head = req->method_len == 4 &&
+	    memcmp(req->method, "HEAD", 4) == 0;
+	if (req_target(req) != HTTP_DONE || req_check_host(req) != HTTP_DONE)
+		return HTTP_BAD;
+	status = framing_request(req->fields, req->nfields, req->minor,
+	    &req->framing, &why);
+	if (status != 0)
+		return req_fail(req, status, why);
+	if (req->is_connect && req->framing.kind != BODY_NONE &&
+	    !(req->framing.kind == BODY_LENGTH && req->framing.length == 0))
+		return req_fail(req, 400, "CONNECT request with a body");
+	req->expect_continue = req_expects_continue(req);
+	return HTTP_DONE;
+}
+
+enum http_result
+http_parse_request(const char *buf, size_t len, const struct http_limits *lim,
+    struct http_field *fields, struct http_request *req)
+{
+	struct lex lx;
+	enum http_result r;
+
+	memset(req, 0, sizeof(*req));
+	memset(&lx, 0, sizeof(lx));
+	req->fields = fields;
+	lx.fields = fields;
+	lx.max_fields = lim->max_fields;
+	lx.max_tok2 = lim->max_uri;
+	r = http_lex(buf, len, &lx);
+	if (r == HTTP_BAD)
+		return req_fail(req, lx.status, lx.error);
+	if (r == HTTP_PARTIAL)
+		return r;
+	return req_interpret(req, &lx);
+}
+
+/* Status code: three digits, 100..599. */
+static int
+http_status_code(const char *s, size_t len, int *code)
+{
+	if (len != 3 || s[0] < '1' || s[0] > '5' || s[1] < '0' ||
+	    s[1] > '9' || s[2] < '0' || s[2] > '9')
+		return -1;
+	*code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+	return 0;
+}
+
+enum http_result
+http_parse_response(const char *buf, size_t len, const struct http_limits *lim,
+    struct http_field *fields, bool head_request, struct http_response *resp)
+{
+	struct lex lx;
+	enum http_result r;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(&lx, 0, sizeof(lx));
+	resp->fields = fields;
+	lx.response = true;
+	lx.fields = fields;
+	lx.max_fields = lim->max_fields;
+	r = http_lex(buf, len, &lx);
+	if (r == HTTP_BAD)
+		resp->error = lx.error;
+	if (r != HTTP_DONE)
+		return r;
+	resp->nfields = lx.nfields;
+	resp->head_len = lx.head_len;
+	resp->reason = lx.tok[2];
+	resp->reason_len = lx.tok_len[2];
+	if (http_version(lx.tok[0], lx.tok_len[0], &resp->minor) != 0 ||
+	    http_status_code(lx.tok[1], lx.tok_len[1], &resp->code) != 0) {
+		resp->error = "malformed status line";
+		return HTTP_BAD;
+	}
+	if (framing_response(fields, lx.nfields, resp->minor, resp->code,
+	    head_request, &resp->framing, &resp->error) != 0)
+		return HTTP_BAD;
+	return HTTP_DONE;
+}

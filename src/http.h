@@ -1,0 +1,102 @@
+/*
+ * http.h: the strict HTTP/1.1 message-head parser (RFC 9110, RFC 9112).
+ *
+ * The parser is a pure function of (buf, len): it does no I/O and allocates
+ * nothing. The caller owns the buffer and the field array; everything the
+ * parser returns points into the buffer ("borrows" it), so the buffer must
+ * outlive the parsed message. Call it again with more bytes while it answers
+ * HTTP_PARTIAL.
+ *
+ * Anything ambiguous is rejected, never repaired: a proxy that guesses
+ * differently from the origin is how request smuggling happens.
+ */
+#ifndef FERRY_HTTP_H
+#define FERRY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "framing.h"
+#include "uri.h"
+
+enum http_result {
+	HTTP_DONE,	/* a whole head was parsed; see head_len */
+	HTTP_PARTIAL,	/* valid so far, need more bytes */
+	HTTP_BAD	/* rejected; see status and error */
+};
+
+struct http_field {
+	const char	*name;
+	size_t		 name_len;
+	const char	*value;		/* without surrounding whitespace */
+	size_t		 value_len;
+};
+
+struct http_limits {
+	size_t	max_fields;	/* header fields (431 beyond) */
+	size_t	max_uri;	/* request-target bytes (414 beyond) */
+};
+
+struct http_request {
+	const char		*method;
+	size_t			 method_len;
+	const char		*target;	/* as received */
+	size_t			 target_len;
+	int			 minor;		/* HTTP/1.<minor>, 0 or 1 */
+	bool			 is_connect;
+	bool			 is_head;
+	bool			 expect_continue;
+	struct uri		 uri;		/* authority and path */
+	struct http_field	*fields;	/* caller's array */
+	size_t			 nfields;
+	struct framing		 framing;	/* how the body is delimited */
+	size_t			 head_len;	/* bytes up to the blank line */
+	int			 status;	/* on HTTP_BAD: the answer */
+	const char		*error;		/* on HTTP_BAD: why, for people */
+};
+
+struct http_response {
+	int			 minor;
+	int			 code;		/* 100..999 */
+	const char		*reason;
+	size_t			 reason_len;
+	struct http_field	*fields;
+	size_t			 nfields;
+	struct framing		 framing;
+	size_t			 head_len;
+	const char		*error;		/* on HTTP_BAD */
+};
+
+/* RFC 9110 §5.6.2 token character. */
+bool http_is_tchar(unsigned char c);
+
+/*
+ * Parse a request head in buf[0..len). fields must have room for
+ * lim->max_fields entries. Accepts absolute-form http:// targets and, for
+ * CONNECT, authority-form; this is a forward proxy, so origin-form is 400.
+ */
+enum http_result http_parse_request(const char *buf, size_t len,
+    const struct http_limits *lim, struct http_field *fields,
+    struct http_request *req);
+
+/*
+ * Parse a response head. head_request says the request was HEAD (no body
+ * follows whatever the fields say). A bad response is the origin's fault:
+ * the caller answers 502.
+ */
+enum http_result http_parse_response(const char *buf, size_t len,
+    const struct http_limits *lim, struct http_field *fields,
+    bool head_request, struct http_response *resp);
+
+/* Case-insensitive compare of a field name with a NUL-terminated name. */
+bool http_name_is(const struct http_field *f, const char *name);
+
+/*
+ * True if the comma-separated list value[0..len) contains token (any case),
+ * e.g. "close" in "keep-alive, Close". Elements may carry ";params".
+ */
+bool http_list_has(const char *value, size_t len, const char *token,
+    size_t token_len);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * io.c: bounded socket I/O (see io.h).
+ *
+ * Sockets stay in blocking mode; each call polls first and then reads or
+ * writes with MSG_DONTWAIT, so a call can only ever wait inside poll(), where
+ * the timeout applies.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+
+uint64_t
+io_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Poll one fd for events; returns poll()'s result with EINTR retried. */
+static int
+io_poll_one(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd;
+	int n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	pfd.revents = 0;
+	do {
+		n = poll(&pfd, 1, timeout_ms);
+	} while (n == -1 && errno == EINTR);
+	return n;
+}
+
+int
+io_wait_readable(int fd, int timeout_ms)
+{
+	int n = io_poll_one(fd, POLLIN, timeout_ms);
+
+	return n > 0 ? 1 : n;
+}
+
+ssize_t
+io_recv(int fd, void *buf, size_t len, int timeout_ms)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+		int p;
+
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		p = io_poll_one(fd, POLLIN, timeout_ms);
+		if (p == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (p < 0)
+			return -1;
+	}
+}
+
+int
+io_send_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		int r;
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		r = io_poll_one(fd, POLLOUT, timeout_ms);
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+io_close(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}

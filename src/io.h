@@ -1,0 +1,40 @@
+/*
+ * io.h: socket reads and writes that never wait without a bound.
+ *
+ * Every wait in ferry goes through poll() with a timeout, so a silent peer
+ * costs at most one timeout, never a stuck thread. Sends use MSG_NOSIGNAL so a
+ * closed peer gives EPIPE instead of killing the process.
+ */
+#ifndef FERRY_IO_H
+#define FERRY_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Milliseconds on the monotonic clock, for deadlines and access-log timing. */
+uint64_t io_now_ms(void);
+
+/*
+ * Receive up to len bytes, waiting at most timeout_ms for the first one.
+ * Returns the count (> 0), 0 on orderly EOF, or -1 with errno set
+ * (ETIMEDOUT when nothing arrived in time). EINTR is retried.
+ */
+ssize_t io_recv(int fd, void *buf, size_t len, int timeout_ms);
+
+/*
+ * Send all len bytes. Each wait for buffer space is bounded by timeout_ms, so
+ * a peer that stops reading fails the call with ETIMEDOUT. Returns 0 or -1.
+ */
+int io_send_all(int fd, const void *buf, size_t len, int timeout_ms);
+
+/*
+ * Wait until fd is readable, or timeout_ms passes. Returns 1 (readable or
+ * hung up), 0 (timeout) or -1 (error).
+ */
+int io_wait_readable(int fd, int timeout_ms);
+
+/* Close *fd if it is open and set it to -1. */
+void io_close(int *fd);
+
+#endif

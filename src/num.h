@@ -1,0 +1,26 @@
+/*
+ * num.h: overflow-checked number parsing for config values and HTTP fields.
+ *
+ * Why not atoi/strtol: they accept signs, spaces, "0x" prefixes and trailing
+ * garbage ("80x" is 80), and hide overflow. Every number that ferry reads from
+ * a config file or from the network goes through these two functions instead.
+ */
+#ifndef FERRY_NUM_H
+#define FERRY_NUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Parse s[0..len) as plain decimal digits (no sign, no space, at least one
+ * digit) into *out. Fails (-1) on any other byte or when the value exceeds
+ * max. Returns 0 on success.
+ */
+int num_parse_dec(const char *s, size_t len, uint64_t max, uint64_t *out);
+
+/*
+ * Parse one hexadecimal digit; returns its value 0..15, or -1.
+ */
+int num_hex_digit(unsigned char c);
+
+#endif

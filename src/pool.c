@@ -1,0 +1,270 @@
+/*
+ * pool.c: the bounded worker pool and thread-per-connection mode (see
+ * pool.h). All state shared between threads lives in struct pool, under
+ * its one mutex.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "io.h"
+#include "log.h"
+#include "pool.h"
+
+/* How often a waiting thread wakes to look at the stop flag. */
+#define POOL_WAIT_MS 200
+
+struct pool {
+	const struct ferry_config *cfg;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 not_empty;	/* a job was queued */
+	pthread_cond_t		 not_full;	/* room for a job/thread */
+	pthread_attr_t		 attr;		/* stack size */
+	bool			 stopping;
+	unsigned		 running;	/* live worker/conn threads */
+
+	/* Pool mode: a ring of queued jobs and the worker threads. */
+	struct pool_job		*ring;
+	size_t			 head;
+	size_t			 count;
+	pthread_t		*threads;
+	unsigned		 nthreads;
+};
+
+/* An absolute CLOCK_REALTIME time ms from now, for timed waits. */
+static struct timespec
+pool_deadline(int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+static void
+pool_wait(pthread_cond_t *cv, pthread_mutex_t *lock, int ms)
+{
+	struct timespec ts = pool_deadline(ms);
+
+	(void)pthread_cond_timedwait(cv, lock, &ts);
+}
+
+/* Take the next job; false when the pool is stopping. */
+static bool
+pool_take(struct pool *p, struct pool_job *job)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->count == 0 && !p->stopping)
+		pool_wait(&p->not_empty, &p->lock, POOL_WAIT_MS);
+	if (!p->stopping) {
+		*job = p->ring[p->head];
+		p->head = (p->head + 1) % p->cfg->queue;
+		p->count--;
+		got = true;
+		pthread_cond_signal(&p->not_full);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return got;
+}
+
+/* Mark a thread as ended and wake pool_stop() and pool_submit(). */
+static void
+pool_thread_done(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->running--;
+	pthread_cond_broadcast(&p->not_full);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *
+pool_worker(void *arg)
+{
+	struct pool *p = arg;
+	struct pool_job job;
+
+	while (pool_take(p, &job))
+		conn_handle(job.fd, &job.peer, job.allowed, p->cfg);
+	pool_thread_done(p);
+	return NULL;
+}
+
+/* What a thread-mode connection thread is started with. */
+struct pool_thread_arg {
+	struct pool	*pool;
+	struct pool_job	 job;
+};
+
+/* Thread mode: one connection, then the thread ends. */
+static void *
+pool_conn_thread(void *arg)
+{
+	struct pool_thread_arg *a = arg;
+	struct pool *p = a->pool;
+
+	conn_handle(a->job.fd, &a->job.peer, a->job.allowed, p->cfg);
+	free(a);
+	pool_thread_done(p);
+	return NULL;
+}
+
+/* Start the fixed workers of pool mode. */
+static int
+pool_start_workers(struct pool *p, char *err, size_t errlen)
+{
+	unsigned i;
+	int rc;
+
+	p->ring = calloc(p->cfg->queue, sizeof(*p->ring));
+	p->threads = calloc(p->cfg->workers, sizeof(*p->threads));
+	if (p->ring == NULL || p->threads == NULL) {
+		snprintf(err, errlen, "out of memory for the pool");
+		return -1;
+	}
+	for (i = 0; i < p->cfg->workers; i++) {
+		rc = pthread_create(&p->threads[i], &p->attr, pool_worker, p);
+		if (rc != 0) {
+			snprintf(err, errlen, "cannot start worker %u: %s", i,
+			    strerror(rc));
+			return -1;
+		}
+		pthread_mutex_lock(&p->lock);
+		p->running++;
+		p->nthreads++;
+		pthread_mutex_unlock(&p->lock);
+	}
+	return 0;
+}
+
+struct pool *
+pool_start(const struct ferry_config *cfg, char *err, size_t errlen)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory for the pool");
+		return NULL;
+	}
+	p->cfg = cfg;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->not_empty, NULL);
+	pthread_cond_init(&p->not_full, NULL);
+	pthread_attr_init(&p->attr);
+	if (pthread_attr_setstacksize(&p->attr, cfg->stack_kb * 1024UL) != 0) {
+		snprintf(err, errlen, "[pool] stack_kb = %u is not a usable "
+		    "stack size", cfg->stack_kb);
+		pool_stop(p, 0);
+		return NULL;
+	}
+	if (cfg->mode == POOL_MODE_POOL &&
+	    pool_start_workers(p, err, errlen) == -1) {
+		pool_stop(p, 5000);
+		return NULL;
+	}
+	return p;
+}
+
+/* Pool mode: queue the job. Called with the lock held. */
+static int
+pool_enqueue(struct pool *p, const struct pool_job *job)
+{
+	p->ring[(p->head + p->count) % p->cfg->queue] = *job;
+	p->count++;
+	pthread_cond_signal(&p->not_empty);
+	return 0;
+}
+
+/* Thread mode: start a detached thread. Called with the lock held. */
+static int
+pool_spawn(struct pool *p, const struct pool_job *job)
+{
+	struct pool_thread_arg *arg;
+	pthread_t tid;
+	int rc;
+
+	arg = malloc(sizeof(*arg));
+	if (arg == NULL)
+		return -1;
+	arg->pool = p;
+	arg->job = *job;
+	rc = pthread_create(&tid, &p->attr, pool_conn_thread, arg);
+	if (rc != 0) {
+		log_msg(LOGL_ERROR, "cannot start a connection thread: %s",
+		    strerror(rc));
+		free(arg);
+		return -1;
+	}
+	pthread_detach(tid);
+	p->running++;
+	return 0;
+}
+
+int
+pool_submit(struct pool *p, const struct pool_job *job,
+    const volatile sig_atomic_t *stop)
+{
+	bool thread_mode = p->cfg->mode == POOL_MODE_THREAD;
+	int rc = -1;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		if (*stop || p->stopping)
+			break;
+		if (thread_mode && p->running < p->cfg->max_clients) {
+			rc = pool_spawn(p, job);
+			break;
+		}
+		if (!thread_mode && p->count < p->cfg->queue) {
+			rc = pool_enqueue(p, job);
+			break;
+		}
+		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+void
+pool_stop(struct pool *p, int grace_ms)
+{
+	uint64_t deadline = io_now_ms() + (uint64_t)grace_ms;
+	unsigned i, left;
+
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->not_empty);
+	for (; p->count > 0; p->count--) {
+		close(p->ring[p->head].fd);
+		p->head = (p->head + 1) % p->cfg->queue;
+	}
+	while (p->running > 0 && io_now_ms() < deadline)
+		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
+	left = p->running;
+	pthread_mutex_unlock(&p->lock);
+	if (left > 0) {
+		log_msg(LOGL_WARN, "%u thread(s) still busy at exit", left);
+		return;
+	}
+	for (i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	pthread_attr_destroy(&p->attr);
+	pthread_cond_destroy(&p->not_empty);
+	pthread_cond_destroy(&p->not_full);
+	pthread_mutex_destroy(&p->lock);
+	free(p->ring);
+	free(p->threads);
+	free(p);
+}

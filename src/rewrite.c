@@ -1,0 +1,177 @@
+/*
+ * rewrite.c: building forwarded heads (see rewrite.h).
+ *
+ * The output is assembled in a caller's buffer through a tiny append-only
+ * writer that remembers overflow, so each step stays one line and the size
+ * check happens once at the end.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rewrite.h"
+
+struct out {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	bool	 overflow;
+};
+
+static void
+out_add(struct out *o, const char *s, size_t n)
+{
+	if (o->overflow || n > o->cap - o->len) {
+		o->overflow = true;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void
+out_str(struct out *o, const char *s)
+{
+	out_add(o, s, strlen(s));
+}
+
+/* Append "Name: value\r\n". */
+static void
+out_field(struct out *o, const struct http_field *f)
+{
+	out_add(o, f->name, f->name_len);
+	out_add(o, ": ", 2);
+	out_add(o, f->value, f->value_len);
+	out_add(o, "\r\n", 2);
+}
+
+/* Fields that only make sense on one connection (RFC 9110 §7.6.1). */
+static const char *const hop_by_hop[] = {
+	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
+	"TE", "Trailer", "Upgrade"
+};
+
+/* Fields a Connection option may not remove: they frame or route. */
+static const char *const never_hop[] = {
+	"Host", "Content-Length", "Transfer-Encoding"
+};
+
+static bool
+rewrite_name_in(const struct http_field *f, const char *const *names,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (http_name_is(f, names[i]))
+			return true;
+	return false;
+}
+
+bool
+rewrite_is_hop_by_hop(const struct http_field *f,
+    const struct http_field *fields, size_t n)
+{
+	size_t i;
+
+	if (rewrite_name_in(f, hop_by_hop, 7))
+		return true;
+	if (rewrite_name_in(f, never_hop, 3))
+		return false;
+	for (i = 0; i < n; i++)
+		if (http_name_is(&fields[i], "Connection") &&
+		    http_list_has(fields[i].value, fields[i].value_len,
+		    f->name, f->name_len))
+			return true;
+	return false;
+}
+
+/* The request line in origin-form (RFC 9112 §3.2.1, §3.2.4). */
+static void
+rewrite_request_line(struct out *o, const struct http_request *req)
+{
+	const struct uri *u = &req->uri;
+	bool options = req->method_len == 7 &&
+	    memcmp(req->method, "OPTIONS", 7) == 0;
+
+	out_add(o, req->method, req->method_len);
+	out_add(o, " ", 1);
+	if (u->path_len == 0)
+		out_str(o, options ? "*" : "/");
+	else if (u->path[0] == '?')
+		out_add(o, "/", 1);
+	out_add(o, u->path, u->path_len);
+	out_str(o, " HTTP/1.1\r\nHost: ");
+	out_add(o, u->authority, u->authority_len);
+	out_add(o, "\r\n", 2);
+}
+
+int
+rewrite_request(const struct http_request *req,
+    const struct ferry_config *cfg, const char *client_ip, char *buf,
+    size_t cap, size_t *len)
+{
+	struct out o = { buf, 0, cap, false };
+	char line[64];
+	size_t i;
+
+	rewrite_request_line(&o, req);
+	for (i = 0; i < req->nfields; i++) {
+		const struct http_field *f = &req->fields[i];
+
+		/* Host comes from the URL; the length is written once below. */
+		if (http_name_is(f, "Host") ||
+		    http_name_is(f, "Content-Length") ||
+		    rewrite_is_hop_by_hop(f, req->fields, req->nfields) ||
+		    config_strips_header(cfg, f->name, f->name_len))
+			continue;
+		out_field(&o, f);
+	}
+	if (req->framing.kind == BODY_LENGTH) {
+		snprintf(line, sizeof(line), "Content-Length: %" PRIu64 "\r\n",
+		    req->framing.length);
+		out_str(&o, line);
+	}
+	if (cfg->via)
+		out_str(&o, req->minor ? "Via: 1.1 ferry\r\n" :
+		    "Via: 1.0 ferry\r\n");
+	if (cfg->forwarded_for) {
+		out_str(&o, "X-Forwarded-For: ");
+		out_str(&o, client_ip);
+		out_add(&o, "\r\n", 2);
+	}
+	out_str(&o, "Connection: close\r\n\r\n");
+	*len = o.len;
+	return o.overflow ? -1 : 0;
+}
+
+int
+rewrite_response(const struct http_response *resp,
+    const struct ferry_config *cfg, bool dechunk, char *buf, size_t cap,
+    size_t *len)
+{
+	struct out o = { buf, 0, cap, false };
+	char line[32];
+	size_t i;
+
+	/* A proxy sends its own version (RFC 9110 §6.2). */
+	snprintf(line, sizeof(line), "HTTP/1.1 %03d ", resp->code);
+	out_str(&o, line);
+	out_add(&o, resp->reason, resp->reason_len);
+	out_add(&o, "\r\n", 2);
+	for (i = 0; i < resp->nfields; i++) {
+		const struct http_field *f = &resp->fields[i];
+
+		if (rewrite_is_hop_by_hop(f, resp->fields, resp->nfields) ||
+		    (dechunk && http_name_is(f, "Transfer-Encoding")))
+			continue;
+		out_field(&o, f);
+	}
+	if (cfg->via)
+		out_str(&o, resp->minor ? "Via: 1.1 ferry\r\n" :
+		    "Via: 1.0 ferry\r\n");
+	/* Interim (1xx) responses are followed by more on this connection. */
+	out_str(&o, resp->code >= 200 ? "Connection: close\r\n\r\n" : "\r\n");
+	*len = o.len;
+	return o.overflow ? -1 : 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * rewrite.h: the heads ferry sends on, built from the heads it received.
+ *
+ * Requests go upstream in origin-form with Host taken from the URL, without
+ * hop-by-hop fields (RFC 9110 §7.6.1), with the configured Via,
+ * X-Forwarded-For and stripped fields applied. Responses go back to the
+ * client without hop-by-hop fields and with Via. ferry closes both
+ * connections after each exchange for now, so both heads say
+ * "Connection: close".
+ */
+#ifndef FERRY_REWRITE_H
+#define FERRY_REWRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "http.h"
+
+/*
+ * True if field f must not be forwarded: a hop-by-hop field, or a field
+ * named in a Connection field of fields[0..n). Host and the framing fields
+ * are never dropped this way.
+ */
+bool rewrite_is_hop_by_hop(const struct http_field *f,
+    const struct http_field *fields, size_t n);
+
+/*
+ * Write the upstream request head for req into out[0..cap), client_ip being
+ * the client's address text. Returns 0 with *len set, or -1 if it does not
+ * fit in cap.
+ */
+int rewrite_request(const struct http_request *req,
+    const struct ferry_config *cfg, const char *client_ip, char *out,
+    size_t cap, size_t *len);
+
+/*
+ * Write the client response head for resp into out[0..cap). dechunk drops
+ * Transfer-Encoding because ferry will send the body decoded and delimited
+ * by closing (for an HTTP/1.0 client). Returns 0 with *len set, or -1.
+ */
+int rewrite_response(const struct http_response *resp,
+    const struct ferry_config *cfg, bool dechunk, char *out, size_t cap,
+    size_t *len);
+
+#endif

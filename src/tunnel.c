@@ -1,0 +1,115 @@
+/*
+ * tunnel.c: CONNECT tunnels (see tunnel.h).
+ *
+ * The pump polls both sockets. Whatever one side sends is written whole to
+ * the other before reading on, so one buffer is enough and a slow reader
+ * slows its sender down (back-pressure) instead of filling memory. When a
+ * side reaches EOF, the other side's write half is shut down so the end of
+ * data travels through; the tunnel ends once both directions are closed.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "io.h"
+#include "tunnel.h"
+
+static const char tunnel_established[] =
+    "HTTP/1.1 200 Connection established\r\n\r\n";
+
+/* One direction of the tunnel. */
+struct tunnel_side {
+	int		 from;
+	int		 to;
+	bool		 open;		/* still reading from 'from' */
+	uint64_t	*count;		/* bytes moved this way */
+};
+
+/*
+ * Move what 'from' has to 'to'. Returns 0, or -1 on an error that ends
+ * the tunnel. On EOF, half-closes 'to' and marks the side closed.
+ */
+static int
+tunnel_move(struct conn *c, struct tunnel_side *s)
+{
+	ssize_t n = io_recv(s->from, c->work, c->work_cap, 0);
+
+	if (n < 0 && errno == ETIMEDOUT)
+		return 0;	/* woken by poll but nothing to read yet */
+	if (n < 0) {
+		snprintf(c->why, sizeof(c->why), "tunnel read: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		s->open = false;
+		(void)shutdown(s->to, SHUT_WR);
+		return 0;
+	}
+	if (io_send_all(s->to, c->work, (size_t)n,
+	    conn_client_timeout_ms(c)) == -1) {
+		snprintf(c->why, sizeof(c->why), "tunnel write: %s",
+		    strerror(errno));
+		return -1;
+	}
+	*s->count += (uint64_t)n;
+	return 0;
+}
+
+/* Shuttle bytes until both sides closed, an error, or idle_timeout. */
+static void
+tunnel_pump(struct conn *c)
+{
+	struct tunnel_side side[2] = {
+		{ c->client_fd, c->upstream_fd, true, &c->bytes_in },
+		{ c->upstream_fd, c->client_fd, true, &c->bytes_out },
+	};
+	struct pollfd p[2];
+	int i, n;
+
+	while (side[0].open || side[1].open) {
+		for (i = 0; i < 2; i++) {
+			p[i].fd = side[i].open ? side[i].from : -1;
+			p[i].events = POLLIN;
+			p[i].revents = 0;
+		}
+		n = poll(p, 2, conn_client_timeout_ms(c));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(c->why, sizeof(c->why), n == 0 ?
+			    "tunnel idle for %us" : "poll failed",
+			    c->cfg->idle_timeout);
+			return;
+		}
+		for (i = 0; i < 2; i++)
+			if (p[i].revents != 0 && tunnel_move(c, &side[i]) == -1)
+				return;
+	}
+}
+
+void
+tunnel_serve(struct conn *c)
+{
+	const struct uri *u = &c->req.uri;
+	size_t head = c->req.head_len;
+
+	if (!config_connect_port_allowed(c->cfg, u->port)) {
+		conn_fail(c, 403, "CONNECT is not allowed to this port.");
+		return;
+	}
+	if (conn_connect_upstream(c) == -1)
+		return;
+	c->status = 200;
+	c->head_sent = true;
+	if (conn_send_client(c, tunnel_established,
+	    sizeof(tunnel_established) - 1) == -1)
+		return;
+	/* Bytes the client sent right after its CONNECT head (TLS hello). */
+	if (c->req_len > head && io_send_all(c->upstream_fd, c->req_buf + head,
+	    c->req_len - head, conn_upstream_timeout_ms(c)) == -1)
+		return;
+	tunnel_pump(c);
+}

@@ -1,0 +1,195 @@
+/*
+ * upstream.c: getaddrinfo() and connect with timeout and retry (see
+ * upstream.h).
+ *
+ * A connect runs on a non-blocking socket and waits in poll() for at most
+ * connect_timeout, then the socket goes back to blocking mode for io.c.
+ * getaddrinfo() itself has no timeout knob; it is bounded by the resolver's
+ * own settings in /etc/resolv.conf.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "log.h"
+#include "upstream.h"
+#include "uri.h"
+
+/* Addresses tried per round: a name with hundreds would stall a worker. */
+#define UPSTREAM_MAX_ADDRS	8
+/* Pause before retry round n is UPSTREAM_BACKOFF_MS << (n - 1), capped. */
+#define UPSTREAM_BACKOFF_MS	100
+#define UPSTREAM_BACKOFF_MAX_MS	1000
+
+void
+upstream_nodelay(int fd)
+{
+	int one = 1;
+
+	/* Only a latency hint: failure changes nothing that matters. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Wait for a non-blocking connect; returns 0 or an errno value. */
+static int
+upstream_wait_connect(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	uint64_t deadline = io_now_ms() + (uint64_t)timeout_ms;
+	socklen_t len = sizeof(int);
+	int n, err = 0;
+
+	for (;;) {
+		uint64_t now = io_now_ms();
+
+		if (now >= deadline)
+			return ETIMEDOUT;
+		n = poll(&pfd, 1, (int)(deadline - now));
+		if (n > 0)
+			break;
+		if (n == 0)
+			return ETIMEDOUT;
+		if (errno != EINTR)
+			return errno;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return errno;
+	return err;
+}
+
+/* One connect attempt to ai; returns the socket, or -1 with *err set. */
+static int
+upstream_try(const struct addrinfo *ai, int timeout_ms, int *err)
+{
+	int fd, flags;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, ai->ai_protocol);
+	if (fd == -1) {
+		*err = errno;
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		*err = 0;
+	else if (errno == EINPROGRESS)
+		*err = upstream_wait_connect(fd, timeout_ms);
+	else
+		*err = errno;
+	flags = fcntl(fd, F_GETFL);
+	if (*err == 0 && (flags == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1))
+		*err = errno;
+	if (*err != 0) {
+		close(fd);
+		return -1;
+	}
+	upstream_nodelay(fd);
+	return fd;
+}
+
+/* Text form of an address with its port, for the log. */
+static void
+upstream_addr_text(const struct addrinfo *ai, char *buf, size_t len)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), serv,
+	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	snprintf(buf, len, ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+	    host, serv);
+}
+
+/* Sleep ms milliseconds (a worker's pause between retry rounds). */
+static void
+upstream_pause(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * One round over the addresses. Returns the socket or -1; on failure
+ * *timed_out says whether the last failure was a timeout.
+ */
+static int
+upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
+    bool *timed_out, char *why, size_t whylen)
+{
+	const struct addrinfo *ai;
+	char addr[NI_MAXHOST + NI_MAXSERV + 4];
+	int n = 0, fd, err;
+
+	for (ai = res; ai != NULL && n < UPSTREAM_MAX_ADDRS; ai = ai->ai_next,
+	    n++) {
+		fd = upstream_try(ai, (int)cfg->connect_timeout * 1000, &err);
+		if (fd >= 0)
+			return fd;
+		upstream_addr_text(ai, addr, sizeof(addr));
+		*timed_out = err == ETIMEDOUT;
+		if (*timed_out)
+			snprintf(why, whylen, "connect to %s timed out after "
+			    "%us", addr, cfg->connect_timeout);
+		else
+			snprintf(why, whylen, "connect to %s: %s", addr,
+			    strerror(err));
+		log_msg(LOGL_DEBUG, "%s", why);
+	}
+	return -1;
+}
+
+int
+upstream_connect(const char *host, size_t host_len, uint16_t port,
+    const struct ferry_config *cfg, int *fd, char *why, size_t whylen)
+{
+	struct addrinfo hints, *res = NULL;
+	char name[URI_HOST_MAX + 1], serv[8];
+	bool timed_out = false;
+	unsigned round;
+	int rc;
+
+	*fd = -1;
+	if (host_len >= sizeof(name)) {
+		snprintf(why, whylen, "host name too long");
+		return 502;
+	}
+	memcpy(name, host, host_len);
+	name[host_len] = '\0';
+	snprintf(serv, sizeof(serv), "%u", (unsigned)port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	rc = getaddrinfo(name, serv, &hints, &res);
+	if (rc != 0) {
+		snprintf(why, whylen, "cannot resolve %s: %s", name,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return 502;
+	}
+	for (round = 0; round <= cfg->retries && *fd < 0; round++) {
+		if (round > 0) {
+			unsigned ms = UPSTREAM_BACKOFF_MS << (round - 1);
+
+			upstream_pause(ms < UPSTREAM_BACKOFF_MAX_MS ? ms :
+			    UPSTREAM_BACKOFF_MAX_MS);
+		}
+		*fd = upstream_round(res, cfg, &timed_out, why, whylen);
+	}
+	freeaddrinfo(res);
+	if (*fd >= 0)
+		return 0;
+	return timed_out ? 504 : 502;
+}

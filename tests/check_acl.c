@@ -1,0 +1,19 @@
+/* check_acl.c: placeholder, filled in below. */
+#include "suites.h"
+
+START_TEST(test_placeholder)
+{
+	ck_assert_int_eq(1, 1);
+}
+END_TEST
+
+Suite *
+acl_suite(void)
+{
+	Suite *s = suite_create("acl");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_placeholder);
+	suite_add_tcase(s, tc);
+	return s;
+}
