@@ -1,0 +1,287 @@
+"""ferrytest: what ferry's end-to-end tests share.
+
+Each tests/e2e_*.py script starts the real ferry binary (FERRY_BIN, set by
+`make check`) on a kernel-chosen loopback port with a temporary INI file,
+starts tests/origin.py as the origin, and drives both with real clients
+(curl, urllib, raw sockets). Each script ends with the plain line
+"N passed, N failed" and exits non-zero if anything failed.
+
+Everything listens on and talks to 127.0.0.0/8 or ::1 only, and every wait
+has a timeout, so a broken ferry fails a test instead of hanging it.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("FERRY_SRCDIR", os.path.dirname(HERE))
+FERRY_BIN = os.environ.get("FERRY_BIN",
+                           os.path.join(os.path.dirname(HERE), "src", "ferry"))
+ORIGIN = os.path.join(HERE, "origin.py")
+TMP = tempfile.mkdtemp(prefix="ferry-e2e-")
+
+
+def free_port(host="127.0.0.1"):
+    """A port the kernel says is free right now on host."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(host, port, timeout=10.0):
+    """Wait until something accepts on host:port; False on timeout."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.settimeout(0.5)
+                s.connect((host, port))
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def write_ini(path, sections):
+    """Write an INI file from {section: {key: value}}."""
+    with open(path, "w") as f:
+        for name, keys in sections.items():
+            f.write("[%s]\n" % name)
+            for k, v in keys.items():
+                f.write("%s = %s\n" % (k, v))
+            f.write("\n")
+
+
+class Ferry:
+    """The real ferry binary, running in the foreground on a free port.
+
+    config: {section: {key: value}} merged over a test-friendly base (short
+    timeouts, debug log to a file). Use as a context manager.
+    """
+
+    def __init__(self, config=None, host="127.0.0.1"):
+        self.host = host
+        self.port = free_port(host)
+        self.dir = tempfile.mkdtemp(dir=TMP)
+        self.ini = os.path.join(self.dir, "ferry.ini")
+        self.logfile = os.path.join(self.dir, "ferry.log")
+        listen = ("[%s]:%d" if ":" in host else "%s:%d") % (host, self.port)
+        sections = {
+            "server": {"listen": listen},
+            "upstream": {"connect_timeout": 2, "io_timeout": 5},
+            "client": {"header_timeout": 5, "idle_timeout": 10},
+            "log": {"level": "debug", "target": self.logfile},
+        }
+        for name, keys in (config or {}).items():
+            sections.setdefault(name, {}).update(keys)
+        write_ini(self.ini, sections)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([FERRY_BIN, "-f", "-c", self.ini],
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        if not wait_listening(self.host, self.port):
+            self.stop()
+            raise RuntimeError("ferry did not start: %s" % self.log())
+        return self
+
+    @property
+    def proxy(self):
+        h = "[%s]" % self.host if ":" in self.host else self.host
+        return "http://%s:%d" % (h, self.port)
+
+    def log(self):
+        try:
+            with open(self.logfile) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def fd_count(self):
+        return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=10):
+        """SIGTERM, then wait; returns the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Origin:
+    """tests/origin.py on a free loopback port; see its docstring."""
+
+    def __init__(self, host="127.0.0.1", port=None, tls=None):
+        self.host = host
+        self.port = port or free_port(host)
+        self.logfile = tempfile.mktemp(dir=TMP, suffix=".origin.jsonl")
+        self.tls = tls
+        self.proc = None
+
+    def start(self):
+        cmd = [sys.executable, ORIGIN, "--host", self.host, "--port",
+               str(self.port), "--log", self.logfile]
+        if self.tls:
+            cmd += ["--tls", self.tls[0], self.tls[1]]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        line = self.proc.stdout.readline()
+        if line.strip() != b"ready":
+            raise RuntimeError("origin did not start")
+        return self
+
+    def url(self, path="/"):
+        h = "[%s]" % self.host if ":" in self.host else self.host
+        scheme = "https" if self.tls else "http"
+        return "%s://%s:%d%s" % (scheme, h, self.port, path)
+
+    @property
+    def authority(self):
+        h = "[%s]" % self.host if ":" in self.host else self.host
+        return "%s:%d" % (h, self.port)
+
+    def requests(self):
+        """Every request the origin received so far, oldest first."""
+        try:
+            with open(self.logfile) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except OSError:
+            return []
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc:
+            self.proc.stdout.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def curl(*args, proxy=None, timeout=30):
+    """Run curl; returns CompletedProcess with bytes stdout/stderr."""
+    cmd = ["curl", "-sS", "--max-time", str(timeout)]
+    if proxy:
+        cmd += ["-x", proxy]
+    cmd += list(args)
+    return subprocess.run(cmd, capture_output=True, timeout=timeout + 10)
+
+
+def raw(port, data, host="127.0.0.1", timeout=5.0, source=None,
+        shut=False):
+    """Send data on a new connection to host:port and read until the peer
+    closes (or timeout). source: local address to bind, e.g. 127.0.0.2.
+    shut: half-close after sending. Returns the bytes received."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    out = b""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        if source:
+            s.bind((source, 0))
+        s.connect((host, port))
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+    return out
+
+
+def status_of(response):
+    """The status code of a raw HTTP response, or 0 if there is none."""
+    try:
+        return int(response.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def header_of(response, name):
+    """The value of the first field name in a raw response head, or None."""
+    head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        n, _, v = line.partition(":")
+        if n.strip().lower() == name.lower():
+            return v.strip()
+    return None
+
+
+def body_of(response):
+    return response.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in response \
+        else b""
+
+
+class Suite:
+    """Collects checks and prints "N passed, N failed" at the end.
+
+    Register tests with @suite.test; each is a function that raises
+    AssertionError (or anything) to fail. run() calls them in order.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.tests = []
+        self.passed = 0
+        self.failed = 0
+
+    def test(self, fn):
+        self.tests.append(fn)
+        return fn
+
+    def run(self):
+        for fn in self.tests:
+            start = time.monotonic()
+            try:
+                fn()
+            except Exception:  # a failed check or a broken test: both fail
+                self.failed += 1
+                print("FAIL %s.%s (%.1fs)" % (self.name, fn.__name__,
+                                              time.monotonic() - start))
+                traceback.print_exc(file=sys.stdout)
+            else:
+                self.passed += 1
+                print("ok   %s.%s (%.1fs)" % (self.name, fn.__name__,
+                                              time.monotonic() - start))
+            sys.stdout.flush()
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 0 if self.failed == 0 else 1
