@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# run-all.sh: install what the tests need, then build and test ferry three
+# ways: gcc (make check, then make distcheck), gcc with ASan+UBSan (make
+# check), and clang (build and unit tests, -Werror). This is the README's
+# test command and what CI runs (.ci/run). Builds go to build/ (VPATH), so
+# the source tree stays clean. Ends with one line: "N passed, N failed".
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+deps="autoconf automake pkg-config libiniparser-dev check gcc make clang
+      curl openssl python3 ca-certificates"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq $deps >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+# VPATH builds need an unconfigured source tree (README's first command
+# builds in the tree itself).
+if [ -f config.status ]; then
+	make -s distclean >/dev/null 2>&1 || true
+fi
+autoreconf -fi >/dev/null 2>&1
+
+# build DIR [configure args...]: configure ferry in build/DIR and build it.
+build() {
+	dir=$top/build/$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs" >/dev/null)
+}
+
+# check DIR: run make check in build/DIR, showing the failed tests' logs.
+check() {
+	echo "== make check in build/$1"
+	if ! (cd "$top/build/$1" && make -s -j"$jobs" check >/dev/null 2>&1); then
+		status=1
+	fi
+	for trs in "$top/build/$1"/tests/*.trs; do
+		log=${trs%.trs}.log
+		echo "   $(basename "${log%.log}"): $(tail -n 1 "$log")"
+		if [ "$(sed -n 's/^:test-result: //p' "$trs")" != PASS ]; then
+			echo "---- $log"
+			cat "$log"
+			echo "----"
+		fi
+	done
+}
+
+status=0
+build gcc
+check gcc
+build san --enable-sanitizers
+check san
+echo "== clang -Werror build and unit tests"
+if build clang CC=clang && (cd "$top/build/clang" && make -s check \
+    TESTS=tests/check_ferry >/dev/null 2>&1); then
+	echo "   clang: ok"
+else
+	echo "   clang: FAILED"
+	status=1
+fi
+echo "== make distcheck"
+if (cd "$top/build/gcc" && make -s distcheck >"$top/build/distcheck.log" 2>&1)
+then
+	echo "   distcheck: ok"
+else
+	echo "   distcheck: FAILED (see build/distcheck.log)"
+	tail -n 40 "$top/build/distcheck.log"
+	status=1
+fi
+
+# Sum the counts of every test program of both checked builds.
+passed=0
+failed=0
+for log in "$top"/build/gcc/tests/*.log "$top"/build/san/tests/*.log; do
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
+	if [ -n "$line" ]; then
+		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+		failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+		continue
+	fi
+	# Check's summary: "100%: Checks: 120, Failures: 0, Errors: 0"
+	line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1 || true)
+	[ -n "$line" ] || continue
+	n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+	f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2/')
+	bad=$(( $(echo "$f" | cut -d' ' -f1) + $(echo "$f" | cut -d' ' -f2) ))
+	passed=$((passed + n - bad))
+	failed=$((failed + bad))
+done
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
+	failed=1	# a build or distcheck failure counts too
+fi
+echo "$passed passed, $failed failed"
+exit "$status"
