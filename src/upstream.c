@@ -159,6 +159,7 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 	char name[URI_HOST_MAX + 1], serv[8];
 	bool timed_out = false;
 	unsigned round;
+	size_t len;
 	int rc;
 
 	*fd = -1;
@@ -191,5 +192,8 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 	freeaddrinfo(res);
 	if (*fd >= 0)
 		return 0;
+	len = strlen(why);
+	snprintf(why + len, whylen - len, " (%u attempt%s)", round,
+	    round == 1 ? "" : "s");
 	return timed_out ? 504 : 502;
 }
