@@ -77,15 +77,25 @@ int
 conn_connect_upstream(struct conn *c)
 {
 	const struct uri *u = &c->req.uri;
-	int status;
 
-	status = upstream_connect(u->host, u->host_len, u->port, c->cfg,
-	    &c->upstream_fd, c->why, sizeof(c->why));
-	if (status == 0)
+	switch (upstream_connect(u->host, u->host_len, u->port, c->cfg,
+	    &c->upstream_fd, c->why, sizeof(c->why))) {
+	case UPSTREAM_OK:
 		return 0;
-	conn_fail(c, status, status == 504 ?
-	    "The origin server did not accept the connection in time." :
-	    "The proxy could not connect to the origin server.");
+	case UPSTREAM_UNRESOLVED:
+		conn_fail(c, 502, "The origin server's name could not be "
+		    "resolved.");
+		break;
+	case UPSTREAM_TIMEDOUT:
+		conn_fail(c, 504, "The origin server did not accept the "
+		    "connection in time.");
+		break;
+	case UPSTREAM_FAILED:
+		conn_fail(c, 502, "The proxy could not connect to the origin "
+		    "server: the connection was refused or the host is "
+		    "unreachable.");
+		break;
+	}
 	return -1;
 }
 
@@ -236,6 +246,39 @@ conn_parse_head(struct conn *c)
 }
 
 /*
+ * Whether the n bytes just appended make a parse worthwhile: the first
+ * line ended (so a bad request line is refused at once), the head ended
+ * (an empty line), or the buffer is full. Parsing only then keeps reading
+ * a head linear in its size, however the client slices it into packets.
+ */
+static bool
+conn_head_worth_parsing(const struct conn *c, size_t n, bool *line_seen)
+{
+	size_t from = c->req_len - n;
+	const char *nl;
+
+	if (c->req_len == c->req_cap)
+		return true;
+	if (!*line_seen && memchr(c->req_buf + from, '\n', n) != NULL) {
+		*line_seen = true;
+		return true;
+	}
+	/* An empty line is LF LF or LF CR LF; it may straddle packets. */
+	from = from >= 2 ? from - 2 : 0;
+	while ((nl = memchr(c->req_buf + from, '\n',
+	    c->req_len - from)) != NULL) {
+		size_t i = (size_t)(nl - c->req_buf) + 1;
+
+		if (i < c->req_len && (c->req_buf[i] == '\n' ||
+		    (c->req_buf[i] == '\r' && i + 1 < c->req_len &&
+		    c->req_buf[i + 1] == '\n')))
+			return true;
+		from = i;
+	}
+	return false;
+}
+
+/*
  * Read the request head within header_timeout. Returns 0 with c->req
  * parsed, or -1 (answered, or the client went away).
  */
@@ -243,6 +286,7 @@ static int
 conn_read_head(struct conn *c)
 {
 	uint64_t deadline = io_now_ms() + c->cfg->header_timeout * 1000ULL;
+	bool line_seen = false;
 
 	for (;;) {
 		uint64_t now = io_now_ms();
@@ -262,9 +306,7 @@ conn_read_head(struct conn *c)
 			return -1;
 		c->bytes_in += (size_t)n;
 		c->req_len += (size_t)n;
-		/* Re-parse only when a line ended or the buffer is full. */
-		if (memchr(c->req_buf + c->req_len - n, '\n', (size_t)n) ==
-		    NULL && c->req_len < c->req_cap)
+		if (!conn_head_worth_parsing(c, (size_t)n, &line_seen))
 			continue;
 		r = conn_parse_head(c);
 		if (r != 0)

@@ -151,7 +151,7 @@ upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
 	return -1;
 }
 
-int
+enum upstream_result
 upstream_connect(const char *host, size_t host_len, uint16_t port,
     const struct ferry_config *cfg, int *fd, char *why, size_t whylen)
 {
@@ -165,7 +165,7 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 	*fd = -1;
 	if (host_len >= sizeof(name)) {
 		snprintf(why, whylen, "host name too long");
-		return 502;
+		return UPSTREAM_UNRESOLVED;
 	}
 	memcpy(name, host, host_len);
 	name[host_len] = '\0';
@@ -178,7 +178,7 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 	if (rc != 0) {
 		snprintf(why, whylen, "cannot resolve %s: %s", name,
 		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-		return 502;
+		return UPSTREAM_UNRESOLVED;
 	}
 	for (round = 0; round <= cfg->retries && *fd < 0; round++) {
 		if (round > 0) {
@@ -191,9 +191,9 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 	}
 	freeaddrinfo(res);
 	if (*fd >= 0)
-		return 0;
+		return UPSTREAM_OK;
 	len = strlen(why);
 	snprintf(why + len, whylen - len, " (%u attempt%s)", round,
 	    round == 1 ? "" : "s");
-	return timed_out ? 504 : 502;
+	return timed_out ? UPSTREAM_TIMEDOUT : UPSTREAM_FAILED;
 }

@@ -14,14 +14,23 @@
 
 #include "config.h"
 
+/* How a connect ended; conn.c maps each failure to a status and a page. */
+enum upstream_result {
+	UPSTREAM_OK = 0,
+	UPSTREAM_UNRESOLVED,	/* the name did not resolve (or was too long) */
+	UPSTREAM_FAILED,	/* refused or unreachable on every attempt */
+	UPSTREAM_TIMEDOUT	/* the last attempt timed out */
+};
+
 /*
- * Connect to host[0..host_len):port. Returns 0 with the connected socket
- * in *fd (the caller closes it), or the HTTP status to answer: 502 (name
- * not resolved, refused, unreachable) or 504 (every attempt timed out).
- * why receives the cause for the log, naming the address that failed.
+ * Connect to host[0..host_len):port. Returns UPSTREAM_OK with the
+ * connected socket in *fd (the caller closes it), or the failure. why
+ * receives the cause for the log, naming the address that failed and the
+ * number of attempts.
  */
-int upstream_connect(const char *host, size_t host_len, uint16_t port,
-    const struct ferry_config *cfg, int *fd, char *why, size_t whylen);
+enum upstream_result upstream_connect(const char *host, size_t host_len,
+    uint16_t port, const struct ferry_config *cfg, int *fd, char *why,
+    size_t whylen);
 
 /* Turn on TCP_NODELAY: ferry writes whole heads, never tiny pieces. */
 void upstream_nodelay(int fd);

@@ -1,1 +1,329 @@
-print("0 passed, 0 failed")
+#!/usr/bin/env python3
+"""e2e_load: ferry under many concurrent clients.
+
+Issue 4 section 7: 200 concurrent clients x 5 requests all succeed, in pool
+and thread mode, and ferry's open-descriptor count returns to its baseline
+afterwards (nothing leaks). Also a mixed run (small GETs, 64 KB POSTs, 1 MB
+downloads, CONNECT tunnels at once) and the pool's bounds: with a small
+queue the acceptor waits instead of dropping clients or growing threads.
+
+Clients are Python threads on raw sockets: curl processes are too slow for
+a thousand requests on a small machine. The CONNECT target is an echo
+server in this file.
+"""
+import concurrent.futures
+import hashlib
+import os
+import socket
+import sys
+import threading
+import time
+
+from ferrytest import (Ferry, Origin, Suite, body_of, header_of,
+                       raw, status_of)
+
+suite = Suite("load")
+
+HELLO = b"hello\n"
+
+
+def get(o, path="/hello"):
+    """An absolute-form GET for origin o, as a proxy client sends it."""
+    return ("GET http://%s%s HTTP/1.1\r\nHost: %s\r\n\r\n"
+            % (o.authority, path, o.authority)).encode()
+
+
+def thread_count(f):
+    return len(os.listdir("/proc/%d/task" % f.proc.pid))
+
+
+def wait_for(pred, timeout=5.0, step=0.05):
+    """Poll pred until true or timeout; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def settled_fds(f, timeout=5.0):
+    """ferry's fd count once it stops changing (the start-up probe and any
+    warm-up connection are closed)."""
+    last = f.fd_count()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = f.fd_count()
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+def warm_up(f, o):
+    """One request, so the pool is fully started before baselines."""
+    r = raw(f.port, get(o))
+    assert status_of(r) == 200, r[:200]
+
+
+class ThreadSampler:
+    """Samples ferry's thread count every 20 ms while active; max holds
+    the highest count seen."""
+
+    def __init__(self, f):
+        self.f = f
+        self.max = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.max = max(self.max, thread_count(self.f))
+            except OSError:
+                return
+            self.stop.wait(0.02)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(5)
+
+
+def run_clients(n, per_client, timeout=90.0):
+    """Start n client threads; client i runs per_client(i), which returns
+    a list of failure descriptions. Returns all failures."""
+    failures = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n) as ex:
+        futures = [ex.submit(per_client, i) for i in range(n)]
+        deadline = time.monotonic() + timeout
+        for fu in futures:
+            try:
+                failures += fu.result(max(0.1, deadline - time.monotonic()))
+            except Exception as e:  # a crashed client is a failure too
+                failures.append(repr(e))
+    return failures
+
+
+def hello_client(f, o, count):
+    """A client doing count sequential GET /hello; returns failures."""
+    def client(i):
+        bad = []
+        for k in range(count):
+            r = raw(f.port, get(o), timeout=30)
+            if status_of(r) != 200 or body_of(r) != HELLO:
+                bad.append("client %d req %d: %r" % (i, k, r[:120]))
+        return bad
+    return client
+
+
+def run_200x5(f, o):
+    """200 clients x 5 GETs through f; checks every answer and that the
+    descriptors come back. Returns (threads before, peak threads)."""
+    warm_up(f, o)
+    fds = settled_fds(f)
+    threads = thread_count(f)
+    with ThreadSampler(f) as ts:
+        failures = run_clients(200, hello_client(f, o, 5))
+    assert not failures, (len(failures), failures[:5])
+    assert len(o.requests()) == 1 + 1000, len(o.requests())
+    assert wait_for(lambda: f.fd_count() == fds), (f.fd_count(), fds)
+    assert f.alive()
+    return threads, ts.max
+
+
+@suite.test
+def pool_mode_200_clients_x5_all_succeed_and_nothing_leaks():
+    with Origin() as o, Ferry({"pool": {"mode": "pool"}}) as f:
+        threads, peak = run_200x5(f, o)
+        # The pool is fixed at start: no thread is ever added or lost.
+        assert peak == threads, (peak, threads)
+        assert thread_count(f) == threads, (thread_count(f), threads)
+
+
+@suite.test
+def thread_mode_200_clients_x5_all_succeed_and_nothing_leaks():
+    with Origin() as o, Ferry({"pool": {"mode": "thread"}}) as f:
+        threads, peak = run_200x5(f, o)
+        assert peak > threads, (peak, threads)  # one thread a connection
+        # Idle, thread mode is the acceptor alone: every connection
+        # thread ended with its connection.
+        assert wait_for(lambda: thread_count(f) == 1), thread_count(f)
+
+
+# --- mixed traffic ---
+
+class EchoServer:
+    """A loopback server that sends back whatever it gets, until EOF."""
+
+    def __init__(self):
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(128)
+        self.ls.settimeout(0.1)
+        self.port = self.ls.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.ls.accept()
+            except socket.timeout:
+                continue
+            threading.Thread(target=self.echo, args=(conn,),
+                             daemon=True).start()
+
+    def echo(self, conn):
+        with conn:
+            conn.settimeout(30)
+            try:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    conn.sendall(data)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(5)
+        self.ls.close()
+
+
+def exchange(port, data, timeout=30.0):
+    """Send data, half-close, read until EOF (raw() with shut=True, but
+    failing loudly on a timeout instead of returning a partial answer)."""
+    out = b""
+    with socket.create_connection(("127.0.0.1", port), timeout) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def op_hello(f, o, e, i):
+    r = exchange(f.port, get(o))
+    return None if status_of(r) == 200 and body_of(r) == HELLO else r[:200]
+
+
+def op_post(f, o, e, i):
+    body = os.urandom(64 * 1024)
+    req = ("POST http://%s/echo HTTP/1.1\r\nHost: %s\r\nContent-Length: "
+           "%d\r\n\r\n" % (o.authority, o.authority, len(body))).encode()
+    r = exchange(f.port, req + body)
+    # /echo returns the head ferry sent, then the body byte for byte.
+    echoed = body_of(r).split(b"\r\n\r\n", 1)
+    if status_of(r) != 200 or len(echoed) != 2 or echoed[1] != body:
+        return r[:200]
+    return None
+
+
+def op_big(f, o, e, i):
+    size = 1 << 20
+    want = hashlib.sha256(bytes(range(256)) * (size // 256)).hexdigest()
+    r = exchange(f.port, get(o, "/big?size=%d" % size))
+    got = body_of(r)
+    if status_of(r) != 200 or hashlib.sha256(got).hexdigest() != want or \
+            header_of(r, "Content-Length") != str(size):
+        return (r[:200], len(got))
+    return None
+
+
+def op_connect(f, o, e, i):
+    data = os.urandom(64 * 1024)
+    req = ("CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+           % (e.port, e.port)).encode()
+    with socket.create_connection(("127.0.0.1", f.port), 30) as s:
+        s.sendall(req)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = s.recv(1)
+            if not chunk:
+                return head
+            head += chunk
+        if status_of(head) != 200:
+            return head
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            out += chunk
+    return None if out == data else ("tunnel", len(out))
+
+
+OPS = [op_hello, op_post, op_big, op_connect]
+
+
+@suite.test
+def mixed_traffic_50_clients_all_succeed():
+    with Origin() as o, EchoServer() as e, \
+            Ferry({"connect": {"ports": str(e.port)}}) as f:
+        warm_up(f, o)
+        fds = settled_fds(f)
+
+        def client(i):
+            bad = []
+            # Each client does all four, starting at a different one, so
+            # every kind of exchange overlaps with every other.
+            for k in range(len(OPS)):
+                op = OPS[(i + k) % len(OPS)]
+                err = op(f, o, e, i)
+                if err is not None:
+                    bad.append("client %d %s: %r" % (i, op.__name__, err))
+            return bad
+
+        failures = run_clients(50, client)
+        assert not failures, (len(failures), failures[:5])
+        assert wait_for(lambda: f.fd_count() == fds), (f.fd_count(), fds)
+
+
+# --- bounds ---
+
+@suite.test
+def small_queue_makes_acceptor_wait_and_threads_stay_fixed():
+    workers, n = 4, 100
+    cfg = {"pool": {"mode": "pool", "workers": workers, "queue": 8}}
+    with Origin() as o, Ferry(cfg) as f:
+        warm_up(f, o)
+        threads = thread_count(f)
+        # The main/acceptor thread plus the workers; nothing else.
+        assert threads <= workers + 2, threads
+        fds = settled_fds(f)
+
+        def client(i):
+            # /slowbody takes ~100 ms, so 100 clients outrun 4 workers and
+            # a queue of 8: most wait in the listen backlog meanwhile.
+            r = raw(f.port, get(o, "/slowbody?size=2"), timeout=60)
+            if status_of(r) != 200 or body_of(r) != b"xx":
+                return ["client %d: %r" % (i, r[:120])]
+            return []
+
+        t0 = time.monotonic()
+        with ThreadSampler(f) as ts:
+            failures = run_clients(n, client)
+        took = time.monotonic() - t0
+        assert not failures, (len(failures), failures[:5])
+        assert ts.max == threads, (ts.max, threads)
+        # At most `workers` exchanges ran at once: 100 x 100 ms / 4.
+        assert took >= 0.8 * n * 0.1 / workers, took
+        assert len(o.requests()) == 1 + n
+        assert wait_for(lambda: f.fd_count() == fds), (f.fd_count(), fds)
+
+
+sys.exit(suite.run())
