@@ -16,6 +16,8 @@
 #define CHUNKED_TRAILERS_MAX	100
 /* A size above this would overflow when the next digit is shifted in. */
 #define CHUNKED_SIZE_MAX	(UINT64_MAX >> 4)
+/* Hex digits in a size, leading zeros included: bounds the line. */
+#define CHUNKED_DIGITS_MAX	32
 
 void
 chunked_init(struct chunked *c)
@@ -49,7 +51,10 @@ chunked_size_byte(struct chunked *c, unsigned char ch)
 	int d = num_hex_digit(ch);
 
 	if (d >= 0) {
-		if (c->remaining > CHUNKED_SIZE_MAX)
+		if (c->state == CH_SIZE_START)
+			c->line_len = 0;
+		if (c->remaining > CHUNKED_SIZE_MAX ||
+		    ++c->line_len > CHUNKED_DIGITS_MAX)
 			return CHUNKED_BAD;
 		c->remaining = c->remaining << 4 | (uint64_t)d;
 		c->state = CH_SIZE;
