@@ -107,6 +107,7 @@ config_parse_listen(const char *s, struct ferry_config *cfg)
 	const char *colon = strrchr(s, ':');
 	size_t hlen;
 	uint64_t port;
+	bool bracketed = false;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->listen_addr;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->listen_addr;
 
@@ -117,21 +118,23 @@ config_parse_listen(const char *s, struct ferry_config *cfg)
 	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
 		s++;
 		hlen -= 2;
+		bracketed = true;
 	}
 	if (hlen == 0 || hlen >= sizeof(host))
 		return -1;
 	memcpy(host, s, hlen);
 	host[hlen] = '\0';
 	memset(&cfg->listen_addr, 0, sizeof(cfg->listen_addr));
-	if (strcmp(host, "*") == 0 || inet_pton(AF_INET6, host,
-	    &sin6->sin6_addr) == 1) {
+	/* IPv6 only in brackets: "::1:3128" could be an address alone. */
+	if ((!bracketed && strcmp(host, "*") == 0) || (bracketed &&
+	    inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1)) {
 		/* "*" is the IPv6 any address; the listener is dual-stack. */
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)port);
 		cfg->listen_len = sizeof(*sin6);
 		return 0;
 	}
-	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+	if (bracketed || inet_pton(AF_INET, host, &sin->sin_addr) != 1)
 		return -1;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons((uint16_t)port);
@@ -335,12 +338,14 @@ config_apply_entry(struct ferry_config *cfg, const char *key,
 		if (acl_add_list(&cfg->whitelist, val, aclerr,
 		    sizeof(aclerr)) == 0)
 			return 0;
-		config_error(err, errlen, cfg->path, key, "%s", aclerr);
+		config_error(err, errlen, cfg->path, key, "'%s': %s", val,
+		    aclerr);
 		return -1;
 	}
 	k = config_find_key(key);
 	if (k == NULL) {
-		config_error(err, errlen, cfg->path, key, "unknown key");
+		config_error(err, errlen, cfg->path, key, "'%s': unknown key",
+		    val);
 		return -1;
 	}
 	if (config_set(cfg, k, val, &why) == -1) {
