@@ -14,8 +14,11 @@
 
 #define CHUNKED_LINE_MAX	4096
 #define CHUNKED_TRAILERS_MAX	100
-/* A size above this would overflow when the next digit is shifted in. */
-#define CHUNKED_SIZE_MAX	(UINT64_MAX >> 4)
+/*
+ * A size above this may not take another digit: sizes stay below 2^60 (15
+ * significant hex digits), far inside the int64 range framing.c keeps to.
+ */
+#define CHUNKED_SIZE_MAX	(UINT64_MAX >> 8)
 /* Hex digits in a size, leading zeros included: bounds the line. */
 #define CHUNKED_DIGITS_MAX	32
 

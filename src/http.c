@@ -301,6 +301,27 @@ http_name_is(const struct http_field *f, const char *name)
 	    strncasecmp(f->name, name, f->name_len) == 0;
 }
 
+/*
+ * Skip from i to the comma ending a list element, stepping over
+ * quoted-strings (RFC 9110 §5.6.4): a comma inside quotes is not a
+ * separator. Returns the index of that comma, or len.
+ */
+static size_t
+http_list_skip_element(const char *value, size_t len, size_t i)
+{
+	bool quoted = false;
+
+	for (; i < len; i++) {
+		if (quoted && value[i] == '\\' && i + 1 < len)
+			i++;
+		else if (value[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && value[i] == ',')
+			break;
+	}
+	return i;
+}
+
 bool
 http_list_has(const char *value, size_t len, const char *token,
     size_t token_len)
@@ -320,9 +341,7 @@ http_list_has(const char *value, size_t len, const char *token,
 		if (end - start == token_len &&
 		    strncasecmp(value + start, token, token_len) == 0)
 			return true;
-		/* Skip parameters or junk up to the next element. */
-		while (i < len && value[i] != ',')
-			i++;
+		i = http_list_skip_element(value, len, i);
 	}
 	return false;
 }

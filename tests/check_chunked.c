@@ -1,250 +1,487 @@
 /*
- * check_chunked.c: the streaming chunked decoder (chunked.c).
- *
- * The decoder sees bodies in whatever pieces recv() returns, so every
- * valid body is also fed one byte at a time and split at every point: the
- * verdict, the end position and the decoded data must not depend on how
- * the bytes were sliced.
+ * check_chunked.c: the streaming chunked decoder (chunked.c, RFC 9112
+ * §7.1). A table of bodies with their verdict, where the body ends and the
+ * data it carries; each body is also fed one byte at a time, in every pair
+ * of pieces and cut short, and must give the same answer every way. The
+ * feeder checks the decoder's contract on every call: it makes progress,
+ * never claims more than it was given, and its data span is the tail of
+ * what it used.
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chunked.h"
 #include "suites.h"
 
-struct decoded {
-	enum chunked_result	result;
-	size_t			used;		/* bytes consumed in total */
-	char			data[4096];
-	size_t			data_len;
+#define OUT_MAX 8192
+
+/* What feeding a whole body produced. */
+struct run {
+	enum chunked_result	r;
+	size_t			used;		/* input consumed */
+	char			out[OUT_MAX];	/* chunk data */
+	size_t			out_len;
 };
 
-/* Feed buf[0..len) in pieces of at most step bytes (0: all at once). */
+/* Append the data span d[0..n), which must end at end, to rn->out. */
 static void
-decode(const char *buf, size_t len, size_t step, struct decoded *d)
+run_append(struct run *rn, const char *end, const char *d, size_t n)
 {
-	struct chunked ch;
+	ck_assert_msg(d + n == end, "data span is not the tail of the input");
+	ck_assert(rn->out_len + n <= OUT_MAX);
+	memcpy(rn->out + rn->out_len, d, n);
+	rn->out_len += n;
+}
+
+/*
+ * Feed one piece buf[0..len) to c the way body.c does: call again on the
+ * rest while the answer is MORE. Adds the bytes used to rn->used.
+ */
+static void
+feed_piece(struct chunked *c, const char *buf, size_t len, struct run *rn)
+{
 	size_t off = 0;
 
-	chunked_init(&ch);
-	memset(d, 0, sizeof(*d));
-	d->result = CHUNKED_MORE;
-	while (off < len && d->result == CHUNKED_MORE) {
-		size_t piece = step == 0 || len - off < step ? len - off : step;
-		size_t pos = 0;
+	while (off < len && rn->r == CHUNKED_MORE) {
+		const char *data = NULL;
+		size_t used = (size_t)-1, dlen = (size_t)-1;
 
-		/* The decoder may stop early after data: call again. */
-		while (pos < piece && d->result == CHUNKED_MORE) {
-			const char *data;
-			size_t used, dlen;
-
-			d->result = chunked_feed(&ch, buf + off + pos,
-			    piece - pos, &used, &data, &dlen);
-			ck_assert_uint_le(used, piece - pos);
-			ck_assert_uint_le(dlen, used);
-			if (dlen > 0) {
-				/* Data always lies inside what was used. */
-				ck_assert(data >= buf + off + pos);
-				ck_assert(data + dlen <= buf + off + pos + used);
-				ck_assert_uint_le(d->data_len + dlen,
-				    sizeof(d->data));
-				memcpy(d->data + d->data_len, data, dlen);
-				d->data_len += dlen;
-			}
-			pos += used;
-			if (used == 0 && d->result == CHUNKED_MORE)
-				break;
-		}
-		off += pos;
+		rn->r = chunked_feed(c, buf + off, len - off, &used, &data,
+		    &dlen);
+		ck_assert_msg(used > 0 && used <= len - off, "used %zu of %zu",
+		    used, len - off);
+		if (dlen > 0)
+			run_append(rn, buf + off + used, data, dlen);
+		off += used;
 	}
-	d->used = off;
+	rn->used += off;
 }
 
-static const struct {
-	const char	*body;
-	const char	*data;
-} good_bodies[] = {
-	{ "0\r\n\r\n", "" },
-	{ "5\r\nhello\r\n0\r\n\r\n", "hello" },
-	{ "5\r\nhello\r\n1\r\n \r\n6\r\nworld!\r\n0\r\n\r\n", "hello world!" },
-	{ "A\r\n0123456789\r\n0\r\n\r\n", "0123456789" },
-	{ "a\r\n0123456789\r\n0\r\n\r\n", "0123456789" },
-	{ "00005\r\nhello\r\n000\r\n\r\n", "hello" },
-	/* Extensions, with and without values, and BWS before ';'. */
-	{ "5;name=val\r\nhello\r\n0;last\r\n\r\n", "hello" },
-	{ "5 ;a=\"q;x\"\r\nhello\r\n0\r\n\r\n", "hello" },
-	/* Trailer fields end with the blank line. */
-	{ "3\r\nabc\r\n0\r\nX-Sum: 1\r\nY: 2\r\n\r\n", "abc" },
-	/* Chunk data may hold CR, LF and NUL bytes. */
-	{ "4\r\n\r\n\r\n\r\n0\r\n\r\n", "\r\n\r\n" },
+/* Start rn for a fresh body. */
+static void
+run_init(struct run *rn)
+{
+	memset(rn, 0, sizeof(*rn));
+	rn->r = CHUNKED_MORE;
+}
+
+/* Feed an exact-size heap copy of p[0..len), so ASan sees over-reads. */
+static void
+feed_copy(struct chunked *c, const char *p, size_t len, struct run *rn)
+{
+	char *buf = malloc(len > 0 ? len : 1);
+
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, p, len);
+	feed_piece(c, buf, len, rn);
+	free(buf);
+}
+
+/*
+ * Feed in[0..len) to a fresh decoder in pieces of at most step bytes.
+ * Stops at the first DONE or BAD.
+ */
+static void
+feed_steps(const char *in, size_t len, size_t step, struct run *rn)
+{
+	struct chunked c;
+
+	chunked_init(&c);
+	run_init(rn);
+	while (rn->used < len && rn->r == CHUNKED_MORE) {
+		size_t pos = rn->used;
+
+		feed_copy(&c, in + pos, len - pos < step ? len - pos : step,
+		    rn);
+	}
+}
+
+/* Whole-body cases: verdict, where it ends, the data it carries. */
+struct body_case {
+	const char		*in;
+	size_t			 len;	/* 0: strlen(in) */
+	enum chunked_result	 r;
+	size_t			 used;	/* DONE/BAD: bytes used; 0: all */
+	const char		*data;	/* for DONE */
+	size_t			 data_len;	/* 0: strlen(data) */
 };
 
-START_TEST(test_good_body)
-{
-	const char *body = good_bodies[_i].body;
-	const char *want = good_bodies[_i].data;
-	size_t len = strlen(body), step;
-	struct decoded d;
+#define ZERO_END	"0\r\n\r\n"
 
-	for (step = 0; step <= len; step++) {
-		decode(body, len, step, &d);
-		ck_assert_msg(d.result == CHUNKED_DONE, "%s step %zu", body,
-		    step);
-		ck_assert_uint_eq(d.used, len);
-		ck_assert_uint_eq(d.data_len, strlen(want));
-		ck_assert(memcmp(d.data, want, d.data_len) == 0);
-	}
-}
-END_TEST
+static const struct body_case cases[] = {
+	/* Valid bodies. */
+	{ "5\r\nhello\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "hello", 0 },
+	{ "3\r\nabc\r\n4\r\ndefg\r\n1\r\nh\r\n" ZERO_END, 0, CHUNKED_DONE, 0,
+	    "abcdefgh", 0 },
+	{ ZERO_END, 0, CHUNKED_DONE, 0, "", 0 },
+	{ "000\r\n\r\n", 0, CHUNKED_DONE, 0, "", 0 },
+	{ "a\r\n0123456789\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "0123456789",
+	    0 },
+	{ "A\r\n0123456789\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "0123456789",
+	    0 },
+	{ "1f\r\nabcdefghijklmnopqrstuvwxyz01234\r\n" ZERO_END, 0,
+	    CHUNKED_DONE, 0, "abcdefghijklmnopqrstuvwxyz01234", 0 },
+	{ "1F\r\nabcdefghijklmnopqrstuvwxyz01234\r\n" ZERO_END, 0,
+	    CHUNKED_DONE, 0, "abcdefghijklmnopqrstuvwxyz01234", 0 },
+	{ "0005\r\nhello\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "hello", 0 },
+	{ "00000000000000000005\r\nhello\r\n" ZERO_END, 0, CHUNKED_DONE, 0,
+	    "hello", 0 },
+	/* Extensions (§7.1.1), with BWS before ';'. */
+	{ "5;name=value\r\nhello\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "hello",
+	    0 },
+	{ "5;a;b=\"q s\"\r\nhello\r\n0;last\r\n\r\n", 0, CHUNKED_DONE, 0,
+	    "hello", 0 },
+	{ "5 ;x\r\nhello\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "hello", 0 },
+	{ "5\t; x = y\r\nhello\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "hello",
+	    0 },
+	/* Trailer fields (§7.1.2). */
+	{ "5\r\nhello\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n", 0,
+	    CHUNKED_DONE, 0, "hello", 0 },
+	{ "0\r\nX:\r\n\r\n", 0, CHUNKED_DONE, 0, "", 0 },
+	/* Data is opaque: CRLF, NUL and "0\r\n\r\n" inside it are data. */
+	{ "6\r\nhe\r\nlo\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "he\r\nlo", 0 },
+	{ "5\r\n0\r\n\r\n\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "0\r\n\r\n", 0 },
+	{ "3\r\na\0b\r\n" ZERO_END, 13, CHUNKED_DONE, 0, "a\0b", 3 },
+	{ "2\r\n\xff\x80\r\n" ZERO_END, 0, CHUNKED_DONE, 0, "\xff\x80", 0 },
+	/* The body ends where it ends; what follows is not consumed. */
+	{ ZERO_END "GET http://h/ HTTP/1.1\r\n", 0, CHUNKED_DONE, 5, "", 0 },
+	{ "1\r\nx\r\n" ZERO_END "0\r\n\r\n", 0, CHUNKED_DONE, 11, "x", 0 },
 
-/* Every proper prefix of a valid body wants more, never "bad". */
-START_TEST(test_good_body_truncated)
-{
-	const char *body = good_bodies[_i].body;
-	size_t n;
-	struct decoded d;
+	/* Incomplete bodies: valid so far. */
+	{ "5\r\nhello\r\n", 0, CHUNKED_MORE, 0, NULL, 0 },
+	{ "5\r\nhel", 0, CHUNKED_MORE, 0, NULL, 0 },
+	{ "0\r\nX-T: 1\r\n", 0, CHUNKED_MORE, 0, NULL, 0 },
+	{ "", 0, CHUNKED_MORE, 0, NULL, 0 },
+	/* 15 hex digits of value is the documented maximum. */
+	{ "FFFFFFFFFFFFFFF\r\n", 0, CHUNKED_MORE, 0, NULL, 0 },
+	{ "0000000000000000FFFFFFFFFFFFFFF\r\n", 0, CHUNKED_MORE, 0, NULL,
+	    0 },
 
-	for (n = 0; n < strlen(body); n++) {
-		decode(body, n, 0, &d);
-		ck_assert_msg(d.result == CHUNKED_MORE, "%s cut at %zu", body,
-		    n);
-	}
-}
-END_TEST
-
-/* The body ends exactly at its last byte; what follows is not used. */
-START_TEST(test_stops_at_end)
-{
-	const char *msg = "3\r\nabc\r\n0\r\n\r\nGET next";
-	struct decoded d;
-
-	decode(msg, strlen(msg), 0, &d);
-	ck_assert(d.result == CHUNKED_DONE);
-	ck_assert_uint_eq(d.used, strlen(msg) - strlen("GET next"));
-}
-END_TEST
-
-static const char *const bad_bodies[] = {
-	"\r\n",				/* no size */
-	"zz\r\n",			/* not hex */
-	"-1\r\n",
-	"+5\r\nhello\r\n0\r\n\r\n",
-	"0x5\r\nhello\r\n0\r\n\r\n",
-	"5\nhello\r\n0\r\n\r\n",	/* bare LF after the size */
-	"5\r\nhelloX\r\n0\r\n\r\n",	/* data longer than the size */
-	"5\r\nhello\n0\r\n\r\n",	/* bare LF after data */
-	"5\r\nhello\r\n0\r\n\n",	/* bare LF at the end */
-	"5 5\r\nhello\r\n0\r\n\r\n",	/* junk after BWS */
-	"5;\x01\r\nhello\r\n0\r\n\r\n",	/* control byte in extension */
-	"5;a\rb\r\nhello\r\n0\r\n\r\n",	/* bare CR in extension */
-	"0\r\n X: folded\r\n\r\n",	/* obs-fold in trailers */
-	"0\r\n:x\r\n\r\n",		/* trailer name not a token */
-	"0\r\nX: a\x7f\r\n\r\n",
-	/* 2^64 and more: the size would overflow. */
-	"10000000000000000\r\n",
-	"ffffffffffffffffff1\r\n",
-	/* An endless run of zeros is cut off, not read forever. */
-	"000000000000000000000000000000000000000000000001\r\n",
+	/* Bad sizes: the byte that makes it bad is the last one used. */
+	{ "\r\n", 0, CHUNKED_BAD, 1, NULL, 0 },
+	{ "g\r\n", 0, CHUNKED_BAD, 1, NULL, 0 },
+	{ "-1\r\n", 0, CHUNKED_BAD, 1, NULL, 0 },
+	{ "+1\r\n", 0, CHUNKED_BAD, 1, NULL, 0 },
+	{ "0x5\r\n", 0, CHUNKED_BAD, 2, NULL, 0 },
+	{ " 5\r\n", 0, CHUNKED_BAD, 1, NULL, 0 },
+	{ "5x\r\n", 0, CHUNKED_BAD, 2, NULL, 0 },
+	{ "5 x\r\n", 0, CHUNKED_BAD, 3, NULL, 0 },
+	{ ";x\r\n", 0, CHUNKED_BAD, 1, NULL, 0 },
+	{ "\0", 1, CHUNKED_BAD, 1, NULL, 0 },
+	/* A 16th significant hex digit is refused: sizes stay below 2^60. */
+	{ "10000000000000000\r\n", 0, CHUNKED_BAD, 16, NULL, 0 },
+	{ "FFFFFFFFFFFFFFFFF\r\n", 0, CHUNKED_BAD, 16, NULL, 0 },
+	{ "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\r\n", 0, CHUNKED_BAD, 16, NULL,
+	    0 },
+	/* An endless run of leading zeros is cut off at 32 digits. */
+	{ "000000000000000000000000000000001\r\n", 0, CHUNKED_BAD, 33,
+	    NULL, 0 },
+	/* Line endings must be CRLF. */
+	{ "5\nhello\r\n", 0, CHUNKED_BAD, 2, NULL, 0 },
+	{ "5\rhello\r\n", 0, CHUNKED_BAD, 3, NULL, 0 },
+	{ "5;x\nhello\r\n", 0, CHUNKED_BAD, 4, NULL, 0 },
+	/* Missing or wrong CRLF after the data. */
+	{ "5\r\nhelloX\r\n", 0, CHUNKED_BAD, 9, NULL, 0 },
+	{ "5\r\nhello\n0\r\n\r\n", 0, CHUNKED_BAD, 9, NULL, 0 },
+	{ "5\r\nhello\r0\r\n\r\n", 0, CHUNKED_BAD, 10, NULL, 0 },
+	{ "5\r\nhello" ZERO_END, 0, CHUNKED_BAD, 9, NULL, 0 },
+	{ "4\r\nhello\r\n" ZERO_END, 0, CHUNKED_BAD, 8, NULL, 0 },
+	/* Control bytes in an extension. */
+	{ "5;a\x01\r\nhello\r\n" ZERO_END, 0, CHUNKED_BAD, 4, NULL, 0 },
+	{ "5;a\x7f\r\nhello\r\n" ZERO_END, 0, CHUNKED_BAD, 4, NULL, 0 },
+	{ "5;a\0\r\nhello\r\n", 13, CHUNKED_BAD, 4, NULL, 0 },
+	/* Bad trailer section. */
+	{ "0\r\n\r\r", 0, CHUNKED_BAD, 5, NULL, 0 },
+	{ "0\r\n\n", 0, CHUNKED_BAD, 4, NULL, 0 },
+	{ "0\r\nX: 1\n\r\n", 0, CHUNKED_BAD, 8, NULL, 0 },
+	{ "0\r\nX: 1\rY\r\n\r\n", 0, CHUNKED_BAD, 9, NULL, 0 },
+	{ "0\r\n:bad\r\n\r\n", 0, CHUNKED_BAD, 4, NULL, 0 },
+	{ "0\r\n Folded: 1\r\n\r\n", 0, CHUNKED_BAD, 4, NULL, 0 },
+	{ "0\r\nX: a\x01\r\n\r\n", 0, CHUNKED_BAD, 8, NULL, 0 },
+	{ "0\r\n\r\nX", 0, CHUNKED_DONE, 5, "", 0 },
 };
 
-START_TEST(test_bad_body)
-{
-	const char *body = bad_bodies[_i];
-	struct decoded d;
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-	decode(body, strlen(body), 0, &d);
-	ck_assert_msg(d.result == CHUNKED_BAD, "accepted: %s", body);
-	decode(body, strlen(body), 1, &d);
-	ck_assert_msg(d.result == CHUNKED_BAD, "accepted bytewise: %s", body);
+static size_t
+case_len(const struct body_case *bc)
+{
+	return bc->len != 0 ? bc->len : strlen(bc->in);
+}
+
+/* Check a run against the table's verdict for case bc. */
+static void
+assert_run(const struct body_case *bc, const struct run *rn, const char *how)
+{
+	size_t len = case_len(bc);
+	size_t want_used = bc->used != 0 ? bc->used : len;
+	size_t dlen;
+
+	ck_assert_msg(rn->r == bc->r, "case \"%.*s\" (%s): result %d, want %d",
+	    (int)len, bc->in, how, rn->r, bc->r);
+	ck_assert_msg(rn->used == want_used,
+	    "case \"%.*s\" (%s): used %zu, want %zu", (int)len, bc->in, how,
+	    rn->used, want_used);
+	if (bc->r != CHUNKED_DONE)
+		return;
+	dlen = bc->data_len != 0 ? bc->data_len : strlen(bc->data);
+	ck_assert_msg(rn->out_len == dlen &&
+	    memcmp(rn->out, bc->data, dlen) == 0,
+	    "case \"%.*s\" (%s): data \"%.*s\"", (int)len, bc->in, how,
+	    (int)rn->out_len, rn->out);
+}
+
+START_TEST(test_whole)
+{
+	struct run rn;
+
+	feed_steps(cases[_i].in, case_len(&cases[_i]), (size_t)-1, &rn);
+	assert_run(&cases[_i], &rn, "whole");
 }
 END_TEST
 
-/* The largest size that fits in 64 bits is accepted (then streamed). */
-START_TEST(test_max_size)
+/* One byte per call must be indistinguishable from the whole body. */
+START_TEST(test_byte_at_a_time)
 {
-	const char *body = "ffffffffffffffff\r\nabc";
-	struct decoded d;
+	struct run rn;
 
-	decode(body, strlen(body), 0, &d);
-	ck_assert(d.result == CHUNKED_MORE);
-	ck_assert_uint_eq(d.data_len, 3);
+	feed_steps(cases[_i].in, case_len(&cases[_i]), 1, &rn);
+	assert_run(&cases[_i], &rn, "bytewise");
 }
 END_TEST
 
-/* An extension or trailer line is capped at 4096 bytes. */
-START_TEST(test_line_caps)
+/* Every piece size from 2 up to the length. */
+START_TEST(test_every_step)
 {
-	static char body[9000];
-	struct decoded d;
+	size_t len = case_len(&cases[_i]), step;
+	char how[32];
+	struct run rn;
 
-	strcpy(body, "1;");
-	memset(body + 2, 'e', 4200);
-	strcpy(body + 4202, "\r\nx\r\n0\r\n\r\n");
-	decode(body, strlen(body), 0, &d);
-	ck_assert(d.result == CHUNKED_BAD);
-
-	strcpy(body, "1;");
-	memset(body + 2, 'e', 4000);
-	strcpy(body + 4002, "\r\nx\r\n0\r\n\r\n");
-	decode(body, strlen(body), 0, &d);
-	ck_assert(d.result == CHUNKED_DONE);
-
-	strcpy(body, "0\r\nX: ");
-	memset(body + 6, 'v', 4200);
-	strcpy(body + 4206, "\r\n\r\n");
-	decode(body, strlen(body), 0, &d);
-	ck_assert(d.result == CHUNKED_BAD);
+	for (step = 2; step <= len; step++) {
+		feed_steps(cases[_i].in, len, step, &rn);
+		snprintf(how, sizeof(how), "step %zu", step);
+		assert_run(&cases[_i], &rn, how);
+	}
 }
 END_TEST
+
+/*
+ * Every strict prefix of a body, up to where it ends or up to and
+ * including the byte before the bad one, is MORE with all of it used: the
+ * decoder neither finishes early nor rejects a body that may go on validly.
+ */
+START_TEST(test_truncations)
+{
+	const struct body_case *bc = &cases[_i];
+	size_t len = case_len(bc), end, n;
+	struct run rn;
+
+	/* For BAD, used ends just after the bad byte. */
+	end = bc->used != 0 ? bc->used : len;
+	for (n = 0; n < end; n++) {
+		feed_steps(bc->in, n, (size_t)-1, &rn);
+		ck_assert_msg(rn.r == CHUNKED_MORE && rn.used == n,
+		    "prefix %zu of \"%.*s\": result %d used %zu", n, (int)len,
+		    bc->in, rn.r, rn.used);
+	}
+}
+END_TEST
+
+/*
+ * A sample body cut in two at every point, each half fed whole: the same
+ * data and the same end, wherever the cut falls (inside a size, an
+ * extension, the data, a CRLF or a trailer).
+ */
+START_TEST(test_every_split)
+{
+	static const char body[] = "4;ext=1\r\nWiki\r\n6\r\npedia \r\n"
+	    "E\r\nin \r\n\r\nchunks.\r\n0\r\nX-Trailer: yes\r\n\r\n";
+	static const char want[] = "Wikipedia in \r\n\r\nchunks.";
+	size_t len = sizeof(body) - 1, cut;
+
+	for (cut = 0; cut <= len; cut++) {
+		struct chunked c;
+		struct run rn;
+
+		chunked_init(&c);
+		run_init(&rn);
+		feed_copy(&c, body, cut, &rn);
+		ck_assert_msg(rn.r == CHUNKED_MORE || cut == len,
+		    "cut %zu: first half gives %d", cut, rn.r);
+		feed_copy(&c, body + cut, len - cut, &rn);
+		ck_assert_msg(rn.r == CHUNKED_DONE && rn.used == len,
+		    "cut %zu: result %d used %zu", cut, rn.r, rn.used);
+		ck_assert_msg(rn.out_len == sizeof(want) - 1 &&
+		    memcmp(rn.out, want, rn.out_len) == 0,
+		    "cut %zu: data \"%.*s\"", cut, (int)rn.out_len, rn.out);
+	}
+}
+END_TEST
+
+/* Build "5<line>\r\nhello\r\n0\r\n\r\n" with an extension of n bytes. */
+static enum chunked_result
+run_ext(size_t n)
+{
+	size_t len = n + 15;
+	char *b = malloc(len);
+	struct run *rn = malloc(sizeof(*rn));
+	enum chunked_result r;
+
+	ck_assert(b != NULL && rn != NULL);
+	b[0] = '5';
+	b[1] = ';';
+	memset(b + 2, 'e', n - 1);
+	memcpy(b + 1 + n, "\r\nhello\r\n0\r\n\r\n", 14);
+	feed_steps(b, len, 1000, rn);
+	r = rn->r;
+	ck_assert(r != CHUNKED_DONE || rn->used == len);
+	free(rn);
+	free(b);
+	return r;
+}
+
+/* An extension line (';' and what follows) is capped at 4096 bytes. */
+START_TEST(test_ext_cap)
+{
+	ck_assert_int_eq(run_ext(1), CHUNKED_DONE);
+	ck_assert_int_eq(run_ext(4096), CHUNKED_DONE);
+	ck_assert_int_eq(run_ext(4097), CHUNKED_BAD);
+	ck_assert_int_eq(run_ext(100000), CHUNKED_BAD);
+}
+END_TEST
+
+/* "0\r\n" then one trailer line of n bytes, then the blank line. */
+static enum chunked_result
+run_trailer_line(size_t n)
+{
+	size_t len = n + 7;
+	char *b = malloc(len);
+	struct run *rn = malloc(sizeof(*rn));
+	enum chunked_result r;
+
+	ck_assert(b != NULL && rn != NULL);
+	memcpy(b, "0\r\nX", 4);
+	memset(b + 4, 'v', n - 1);
+	memcpy(b + 3 + n, "\r\n\r\n", 4);
+	feed_steps(b, len, 977, rn);
+	r = rn->r;
+	free(rn);
+	free(b);
+	return r;
+}
+
+START_TEST(test_trailer_line_cap)
+{
+	ck_assert_int_eq(run_trailer_line(1), CHUNKED_DONE);
+	ck_assert_int_eq(run_trailer_line(4096), CHUNKED_DONE);
+	ck_assert_int_eq(run_trailer_line(4097), CHUNKED_BAD);
+	ck_assert_int_eq(run_trailer_line(65536), CHUNKED_BAD);
+}
+END_TEST
+
+/* "0\r\n" then n trailer lines "T: v", then the blank line. */
+static enum chunked_result
+run_trailers(size_t n)
+{
+	size_t len = 3 + n * 6 + 2, i;
+	char *b = malloc(len);
+	struct run *rn = malloc(sizeof(*rn));
+	enum chunked_result r;
+
+	ck_assert(b != NULL && rn != NULL);
+	memcpy(b, "0\r\n", 3);
+	for (i = 0; i < n; i++)
+		memcpy(b + 3 + i * 6, "T: v\r\n", 6);
+	memcpy(b + 3 + n * 6, "\r\n", 2);
+	feed_steps(b, len, 64, rn);
+	r = rn->r;
+	free(rn);
+	free(b);
+	return r;
+}
 
 /* At most 100 trailer lines. */
-START_TEST(test_trailer_count)
+START_TEST(test_trailer_count_cap)
 {
-	static char body[2000];
-	struct decoded d;
-	size_t i;
-
-	strcpy(body, "0\r\n");
-	for (i = 0; i < 100; i++)
-		strcat(body, "T: 1\r\n");
-	strcat(body, "\r\n");
-	decode(body, strlen(body), 0, &d);
-	ck_assert(d.result == CHUNKED_DONE);
-
-	strcpy(body, "0\r\n");
-	for (i = 0; i < 101; i++)
-		strcat(body, "T: 1\r\n");
-	strcat(body, "\r\n");
-	decode(body, strlen(body), 0, &d);
-	ck_assert(d.result == CHUNKED_BAD);
+	ck_assert_int_eq(run_trailers(0), CHUNKED_DONE);
+	ck_assert_int_eq(run_trailers(100), CHUNKED_DONE);
+	ck_assert_int_eq(run_trailers(101), CHUNKED_BAD);
+	ck_assert_int_eq(run_trailers(1000), CHUNKED_BAD);
 }
 END_TEST
 
-/* A large body in many chunks decodes to exactly its data. */
-START_TEST(test_many_chunks)
+/*
+ * A chunk size is at most 15 hex digits of value (chunked.c's own
+ * contract), so that it stays far inside the int64 byte counts that
+ * framing.c keeps to. A 16th significant digit must be refused.
+ */
+START_TEST(test_size_sixteen_digits)
 {
-	static char body[20000];
-	static char want[4096];
-	size_t len = 0, wlen = 0, i;
-	struct decoded d;
+	static const char *const sizes[] = { "1000000000000000\r\n",
+	    "FFFFFFFFFFFFFFFF\r\n", "8000000000000000\r\n" };
+	size_t i;
 
-	for (i = 1; wlen + i < sizeof(want) && i < 90; i++) {
-		len += (size_t)snprintf(body + len, sizeof(body) - len,
-		    "%zx\r\n", i);
-		memset(body + len, 'a' + (int)(i % 26), i);
-		memset(want + wlen, 'a' + (int)(i % 26), i);
-		len += i;
-		wlen += i;
-		memcpy(body + len, "\r\n", 2);
-		len += 2;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct run rn;
+
+		feed_steps(sizes[i], strlen(sizes[i]), (size_t)-1, &rn);
+		ck_assert_msg(rn.r == CHUNKED_BAD, "size %.16s accepted",
+		    sizes[i]);
 	}
-	memcpy(body + len, "0\r\n\r\n", 5);
-	len += 5;
-	decode(body, len, 7, &d);
-	ck_assert(d.result == CHUNKED_DONE);
-	ck_assert_uint_eq(d.used, len);
-	ck_assert_uint_eq(d.data_len, wlen);
-	ck_assert(memcmp(d.data, want, wlen) == 0);
+}
+END_TEST
+
+/* A big chunk arrives in many reads; the data is handed out in place. */
+START_TEST(test_large_chunk_spans)
+{
+	static char body[6 + 4096 + 7];
+	struct run rn;
+	size_t i;
+
+	memcpy(body, "1000\r\n", 6);
+	for (i = 0; i < 4096; i++)
+		body[6 + i] = (char)('a' + i % 26);
+	memcpy(body + 6 + 4096, "\r\n" ZERO_END, 7);
+	feed_steps(body, sizeof(body), 333, &rn);
+	ck_assert_int_eq(rn.r, CHUNKED_DONE);
+	ck_assert_uint_eq(rn.used, sizeof(body));
+	ck_assert_uint_eq(rn.out_len, 4096);
+	ck_assert(memcmp(rn.out, body + 6, 4096) == 0);
+}
+END_TEST
+
+/* Once the body has ended, more input is not chunked coding. */
+START_TEST(test_after_done)
+{
+	struct chunked c;
+	const char *data;
+	size_t used, dlen;
+
+	chunked_init(&c);
+	ck_assert_int_eq(chunked_feed(&c, ZERO_END, 5, &used, &data, &dlen),
+	    CHUNKED_DONE);
+	ck_assert_uint_eq(used, 5);
+	ck_assert_uint_eq(dlen, 0);
+	ck_assert_int_eq(chunked_feed(&c, "0", 1, &used, &data, &dlen),
+	    CHUNKED_BAD);
+}
+END_TEST
+
+/* chunked_init resets a decoder that was left mid-chunk. */
+START_TEST(test_reinit)
+{
+	struct chunked c;
+	const char *data;
+	size_t used, dlen;
+
+	chunked_init(&c);
+	ck_assert_int_eq(chunked_feed(&c, "ff\r\nab", 6, &used, &data, &dlen),
+	    CHUNKED_MORE);
+	chunked_init(&c);
+	ck_assert_int_eq(chunked_feed(&c, ZERO_END, 5, &used, &data, &dlen),
+	    CHUNKED_DONE);
 }
 END_TEST
 
@@ -252,19 +489,22 @@ Suite *
 chunked_suite(void)
 {
 	Suite *s = suite_create("chunked");
-	TCase *tc = tcase_create("core");
+	TCase *tt = tcase_create("table");
+	TCase *tl = tcase_create("limits");
 
-	tcase_add_loop_test(tc, test_good_body, 0,
-	    (int)(sizeof(good_bodies) / sizeof(good_bodies[0])));
-	tcase_add_loop_test(tc, test_good_body_truncated, 0,
-	    (int)(sizeof(good_bodies) / sizeof(good_bodies[0])));
-	tcase_add_test(tc, test_stops_at_end);
-	tcase_add_loop_test(tc, test_bad_body, 0,
-	    (int)(sizeof(bad_bodies) / sizeof(bad_bodies[0])));
-	tcase_add_test(tc, test_max_size);
-	tcase_add_test(tc, test_line_caps);
-	tcase_add_test(tc, test_trailer_count);
-	tcase_add_test(tc, test_many_chunks);
-	suite_add_tcase(s, tc);
+	tcase_add_loop_test(tt, test_whole, 0, NELEM(cases));
+	tcase_add_loop_test(tt, test_byte_at_a_time, 0, NELEM(cases));
+	tcase_add_loop_test(tt, test_every_step, 0, NELEM(cases));
+	tcase_add_loop_test(tt, test_truncations, 0, NELEM(cases));
+	tcase_add_test(tt, test_every_split);
+	tcase_add_test(tt, test_large_chunk_spans);
+	tcase_add_test(tt, test_after_done);
+	tcase_add_test(tt, test_reinit);
+	suite_add_tcase(s, tt);
+	tcase_add_test(tl, test_ext_cap);
+	tcase_add_test(tl, test_trailer_line_cap);
+	tcase_add_test(tl, test_trailer_count_cap);
+	tcase_add_test(tl, test_size_sixteen_digits);
+	suite_add_tcase(s, tl);
 	return s;
 }

@@ -50,11 +50,15 @@ def pattern(n):
 
 
 def pattern_chunks(n, size=1 << 20):
-    block = bytes(range(256)) * (size // 256)
-    while n > 0:
-        k = min(n, size)
-        yield block[:k]
-        n -= k
+    """pattern(n) in pieces of at most size bytes, continuing the 0..255
+    cycle across pieces whatever their size."""
+    block = bytes(range(256)) * (size // 256 + 2)
+    sent = 0
+    while sent < n:
+        k = min(n - sent, size)
+        start = sent % 256
+        yield block[start:start + k]
+        sent += k
 
 
 def read_head(sock):
