@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include <iniparser.h>
@@ -327,7 +328,12 @@ config_apply_entry(struct ferry_config *cfg, const char *key,
 
 	if (!config_known_section(key, colon ? (size_t)(colon - key) :
 	    strlen(key))) {
-		config_error(err, errlen, cfg->path, key, "unknown section");
+		if (colon != NULL)
+			config_error(err, errlen, cfg->path, key,
+			    "'%s': unknown section", val != NULL ? val : "");
+		else
+			config_error(err, errlen, cfg->path, key,
+			    "unknown section");
 		return -1;
 	}
 	if (colon == NULL)
@@ -397,11 +403,17 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
     size_t errlen)
 {
 	dictionary *d = NULL;
+	struct stat st;
 	int rc = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (config_copy_text(cfg->path, sizeof(cfg->path), path) == -1) {
 		snprintf(err, errlen, "config path too long");
+		return -1;
+	}
+	/* iniparser would read a directory as an empty file: all defaults. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
 	config_ini_error[0] = '\0';

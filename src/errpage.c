@@ -6,6 +6,7 @@
  * configure, on the compiler command line.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "errpage.h"
 
@@ -40,19 +41,54 @@ errpage_reason(int status)
 	return "Error";
 }
 
+/*
+ * Copy text into out[0..cap) with HTML's special characters escaped, so a
+ * page can never carry markup whatever text it is given. Returns 0, or -1
+ * if it does not fit.
+ */
+static int
+errpage_escape(const char *text, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	for (; *text != '\0'; text++) {
+		const char *rep = NULL;
+		char one[2] = { *text, '\0' };
+		size_t n;
+
+		switch (*text) {
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '&': rep = "&amp;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: rep = one; break;
+		}
+		n = strlen(rep);
+		if (n >= cap - len)
+			return -1;
+		memcpy(out + len, rep, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
 size_t
 errpage_format(int status, const char *detail, bool head_only, char *out,
     size_t cap)
 {
 	const char *reason = errpage_reason(status);
-	char body[1024];
+	char body[1024], text[1024];
 	int blen, hlen;
 
+	if (errpage_escape(detail, text, sizeof(text)) == -1)
+		return 0;
 	blen = snprintf(body, sizeof(body),
 	    "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
 	    "<body><h1>%d %s</h1>\n<p>%s</p>\n"
 	    "<hr><address>ferry/%s</address></body></html>\n",
-	    status, reason, status, reason, detail, PACKAGE_VERSION);
+	    status, reason, status, reason, text, PACKAGE_VERSION);
 	if (blen < 0 || (size_t)blen >= sizeof(body))
 		return 0;
 	hlen = snprintf(out, cap,

@@ -3,7 +3,8 @@
  *
  * Every page has a correct Content-Length and "Connection: close", and
  * says in plain words what went wrong. Pages never echo request bytes:
- * the detail text is always one of ferry's own fixed strings.
+ * the detail text is always one of ferry's own fixed strings, and it is
+ * HTML-escaped all the same.
  */
 #ifndef FERRY_ERRPAGE_H
 #define FERRY_ERRPAGE_H

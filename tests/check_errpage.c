@@ -1,16 +1,23 @@
 /*
  * check_errpage.c: the error responses ferry writes itself (errpage.c).
  *
- * Every page must be a complete HTTP/1.1 response whose Content-Length is
- * exactly its body, that closes the connection and says what happened.
+ * Every page must be one complete HTTP/1.1 response: a status line with
+ * the right reason, Content-Type text/html, a Content-Length that is
+ * exactly the body's size (also for a HEAD answer, which has no body),
+ * Connection: close, and a body that says what happened. The page must
+ * stay inside the caller's buffer whatever its size.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "errpage.h"
 #include "suites.h"
 
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Every status ferry answers with itself. */
 static const struct {
 	int		 code;
 	const char	*reason;
@@ -21,6 +28,7 @@ static const struct {
 	{ 411, "Length Required" },
 	{ 414, "URI Too Long" },
 	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" },
 	{ 501, "Not Implemented" },
 	{ 502, "Bad Gateway" },
 	{ 503, "Service Unavailable" },
@@ -28,95 +36,228 @@ static const struct {
 	{ 505, "HTTP Version Not Supported" },
 };
 
-/* The value of field name in head (NUL-terminated copy), or NULL. */
+/*
+ * Copy the value of field name from page's head into val; NULL if the
+ * field is absent. Fails the test if it appears more than once.
+ */
 static const char *
 field(const char *page, const char *name, char *val, size_t cap)
 {
 	const char *end = strstr(page, "\r\n\r\n");
-	const char *p = page;
+	const char *p = page, *found = NULL;
 	size_t nlen = strlen(name);
 
+	ck_assert_ptr_nonnull(end);
 	while ((p = strstr(p, "\r\n")) != NULL && p < end) {
 		p += 2;
 		if (strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
-			const char *v = p + nlen + 1, *e = strstr(v, "\r\n");
-
-			while (*v == ' ')
-				v++;
-			snprintf(val, cap, "%.*s", (int)(e - v), v);
-			return val;
+			ck_assert_msg(found == NULL, "two %s fields", name);
+			found = p + nlen + 1;
 		}
 	}
-	return NULL;
+	if (found == NULL)
+		return NULL;
+	while (*found == ' ')
+		found++;
+	snprintf(val, cap, "%.*s", (int)(strstr(found, "\r\n") - found),
+	    found);
+	return val;
+}
+
+/* Content-Length of page: plain digits, else the test fails. */
+static size_t
+content_length(const char *page)
+{
+	char val[32];
+	size_t i;
+
+	ck_assert_ptr_nonnull(field(page, "Content-Length", val,
+	    sizeof(val)));
+	ck_assert_uint_gt(strlen(val), 0);
+	for (i = 0; val[i] != '\0'; i++)
+		ck_assert_msg(val[i] >= '0' && val[i] <= '9',
+		    "Content-Length '%s'", val);
+	return (size_t)strtoul(val, NULL, 10);
+}
+
+/* Check the head of page is a well-formed close-delimited error page. */
+static void
+check_head(const char *page, int code, const char *reason)
+{
+	char line[128], val[64];
+	const char *end = strstr(page, "\r\n\r\n"), *p;
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", code, reason);
+	ck_assert_msg(strncmp(page, line, strlen(line)) == 0, "%s", page);
+	ck_assert_ptr_nonnull(end);
+	/* Every header line is "Name: value"; no bare CR or LF inside. */
+	for (p = strstr(page, "\r\n") + 2; p < end + 2;
+	    p = strstr(p, "\r\n") + 2) {
+		const char *eol = strstr(p, "\r\n");
+
+		ck_assert_ptr_nonnull(memchr(p, ':', (size_t)(eol - p)));
+		ck_assert_ptr_null(memchr(p, '\n', (size_t)(eol - p)));
+		ck_assert_ptr_null(memchr(p, '\r', (size_t)(eol - p)));
+	}
+	ck_assert_ptr_nonnull(field(page, "Connection", val, sizeof(val)));
+	ck_assert_str_eq(val, "close");
+	ck_assert_ptr_nonnull(field(page, "Content-Type", val, sizeof(val)));
+	ck_assert_msg(strncasecmp(val, "text/html", 9) == 0, "%s", val);
+	ck_assert_ptr_null(field(page, "Transfer-Encoding", val,
+	    sizeof(val)));
 }
 
 START_TEST(test_page)
 {
-	char page[2048], line[128], val[64];
+	char page[2048];
 	const char *body;
 	size_t len;
 
+	ck_assert_str_eq(errpage_reason(statuses[_i].code),
+	    statuses[_i].reason);
 	len = errpage_format(statuses[_i].code, "Something went wrong.",
 	    false, page, sizeof(page));
 	ck_assert_uint_gt(len, 0);
 	ck_assert_uint_eq(len, strlen(page));
-	ck_assert_str_eq(errpage_reason(statuses[_i].code),
-	    statuses[_i].reason);
-	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", statuses[_i].code,
-	    statuses[_i].reason);
-	ck_assert_msg(strncmp(page, line, strlen(line)) == 0, "%s", page);
-	body = strstr(page, "\r\n\r\n");
-	ck_assert_ptr_nonnull(body);
-	body += 4;
-	ck_assert_ptr_nonnull(field(page, "Content-Length", val,
-	    sizeof(val)));
-	ck_assert_uint_eq(strtoul(val, NULL, 10), strlen(body));
-	ck_assert_ptr_nonnull(field(page, "Connection", val, sizeof(val)));
-	ck_assert_str_eq(val, "close");
-	ck_assert_ptr_nonnull(field(page, "Content-Type", val, sizeof(val)));
-	ck_assert(strncmp(val, "text/html", 9) == 0);
+	check_head(page, statuses[_i].code, statuses[_i].reason);
+	body = strstr(page, "\r\n\r\n") + 4;
+	ck_assert_uint_eq(content_length(page), strlen(body));
+	ck_assert_uint_eq(content_length(page), len - (size_t)(body - page));
+	/* The body says what happened, in words and as a number. */
 	ck_assert_ptr_nonnull(strstr(body, "Something went wrong."));
 	ck_assert_ptr_nonnull(strstr(body, statuses[_i].reason));
+	ck_assert_ptr_nonnull(strstr(body, "<html"));
+	ck_assert_ptr_nonnull(strstr(body, "</html>"));
 }
 END_TEST
 
-/* HEAD: the same Content-Length, no body (RFC 9110 §9.3.2). */
+/*
+ * HEAD: the same head, Content-Length included, and no body
+ * (RFC 9110 §9.3.2), for every status.
+ */
 START_TEST(test_head_only)
 {
-	char full[2048], head[2048], v1[32], v2[32];
+	char full[2048], head[2048];
 	size_t flen, hlen;
 
-	flen = errpage_format(502, "No.", false, full, sizeof(full));
-	hlen = errpage_format(502, "No.", true, head, sizeof(head));
+	flen = errpage_format(statuses[_i].code, "No.", false, full,
+	    sizeof(full));
+	hlen = errpage_format(statuses[_i].code, "No.", true, head,
+	    sizeof(head));
 	ck_assert_uint_gt(hlen, 0);
+	ck_assert_uint_eq(hlen, strlen(head));
 	ck_assert_uint_lt(hlen, flen);
-	ck_assert(strncmp(head + hlen - 4, "\r\n\r\n", 4) == 0);
-	ck_assert_str_eq(field(full, "Content-Length", v1, sizeof(v1)),
-	    field(head, "Content-Length", v2, sizeof(v2)));
-	ck_assert_uint_eq(hlen + strtoul(v1, NULL, 10), flen);
+	ck_assert(strcmp(head + hlen - 4, "\r\n\r\n") == 0);
+	ck_assert_ptr_eq(strstr(head, "\r\n\r\n"), head + hlen - 4);
+	check_head(head, statuses[_i].code, statuses[_i].reason);
+	ck_assert_uint_eq(content_length(head), content_length(full));
+	ck_assert_uint_eq(hlen + content_length(head), flen);
+	ck_assert(memcmp(head, full, hlen) == 0);
 }
 END_TEST
+
+/* Details of many sizes: the length always matches, or nothing is made. */
+START_TEST(test_detail_sizes)
+{
+	static char detail[4096], page[8192];
+	size_t n, len, made = 0;
+	const char *body;
+
+	for (n = 0; n < sizeof(detail) - 1; n += 7) {
+		memset(detail, 'd', n);
+		detail[n] = '\0';
+		len = errpage_format(502, detail, false, page, sizeof(page));
+		if (len == 0)
+			continue;
+		made++;
+		ck_assert_uint_eq(len, strlen(page));
+		body = strstr(page, "\r\n\r\n") + 4;
+		ck_assert_uint_eq(content_length(page), strlen(body));
+		ck_assert_ptr_nonnull(strstr(body, detail));
+	}
+	/* Ordinary details (all of ferry's are short) must all fit. */
+	ck_assert_uint_gt(made, 100);
+}
+END_TEST
+
+/* A detail too large for a page gives no page, not a truncated one. */
+START_TEST(test_huge_detail)
+{
+	static char detail[20000], page[65536];
+
+	memset(detail, 'x', sizeof(detail) - 1);
+	detail[sizeof(detail) - 1] = '\0';
+	memset(page, 'Z', sizeof(page));
+	ck_assert_uint_eq(errpage_format(400, detail, false, page,
+	    sizeof(page)), 0);
+}
+END_TEST
+
+/*
+ * The detail is text, not markup: <, >, & and " must reach the browser
+ * escaped, so that no detail can ever inject HTML into the page.
+ */
+START_TEST(test_detail_escaped)
+{
+	char page[2048];
+	const char *body;
+	size_t len;
+
+	len = errpage_format(400, "a <b>\"c\" & d</b>", false, page,
+	    sizeof(page));
+	ck_assert_uint_gt(len, 0);
+	body = strstr(page, "\r\n\r\n") + 4;
+	ck_assert_uint_eq(content_length(page), strlen(body));
+	ck_assert_msg(strstr(body, "<b>") == NULL, "raw markup: %s", body);
+	ck_assert_msg(strstr(body, "\"c\"") == NULL, "raw quote: %s", body);
+	ck_assert_msg(strstr(body, "a &lt;b&gt;&quot;c&quot; &amp; "
+	    "d&lt;/b&gt;") != NULL, "not escaped: %s", body);
+}
+END_TEST
+
+/* Unknown codes get a generic reason and still a well-formed page. */
+static const int unknown_codes[] = { 299, 418, 599, 0, -1, 1000 };
 
 START_TEST(test_unknown_status)
 {
-	ck_assert_str_eq(errpage_reason(299), "Error");
+	char page[2048];
+	size_t len;
+
+	ck_assert_str_eq(errpage_reason(unknown_codes[_i]), "Error");
+	if (unknown_codes[_i] < 100 || unknown_codes[_i] > 999)
+		return;
+	len = errpage_format(unknown_codes[_i], "x", false, page,
+	    sizeof(page));
+	ck_assert_uint_gt(len, 0);
+	check_head(page, unknown_codes[_i], "Error");
+	ck_assert_uint_eq(content_length(page),
+	    strlen(strstr(page, "\r\n\r\n") + 4));
 }
 END_TEST
 
-/* A buffer too small gives 0 and no partial page, never an overflow. */
+/*
+ * A buffer too small gives 0, never a partial page (which would have a
+ * Content-Length that lies) and never a byte past cap.
+ */
 START_TEST(test_small_buffer)
 {
-	char page[512];
+	char page[1024];
 	size_t cap, need;
+	bool head_only = _i == 1;
 
-	need = errpage_format(400, "Bad.", false, page, sizeof(page));
+	need = errpage_format(400, "Bad.", head_only, page, sizeof(page));
 	ck_assert_uint_gt(need, 0);
-	/* It needs room for the page and snprintf's NUL. */
-	for (cap = 0; cap <= need; cap++) {
+	for (cap = 0; cap <= need + 1; cap++) {
+		size_t got;
+
 		memset(page, 'Z', sizeof(page));
-		ck_assert_uint_eq(errpage_format(400, "Bad.", false, page,
-		    cap), 0);
-		ck_assert(page[cap] == 'Z');
+		got = errpage_format(400, "Bad.", head_only, page, cap);
+		ck_assert_msg(page[cap] == 'Z', "wrote past %zu", cap);
+		/* Room for the page and a terminating NUL. */
+		if (cap > need)
+			ck_assert_uint_eq(got, need);
+		else
+			ck_assert_msg(got == 0, "cap %zu gave %zu", cap, got);
 	}
 }
 END_TEST
@@ -127,11 +268,13 @@ errpage_suite(void)
 	Suite *s = suite_create("errpage");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_loop_test(tc, test_page, 0,
-	    (int)(sizeof(statuses) / sizeof(statuses[0])));
-	tcase_add_test(tc, test_head_only);
-	tcase_add_test(tc, test_unknown_status);
-	tcase_add_test(tc, test_small_buffer);
+	tcase_add_loop_test(tc, test_page, 0, NELEM(statuses));
+	tcase_add_loop_test(tc, test_head_only, 0, NELEM(statuses));
+	tcase_add_test(tc, test_detail_sizes);
+	tcase_add_test(tc, test_huge_detail);
+	tcase_add_test(tc, test_detail_escaped);
+	tcase_add_loop_test(tc, test_unknown_status, 0, NELEM(unknown_codes));
+	tcase_add_loop_test(tc, test_small_buffer, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
