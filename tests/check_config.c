@@ -471,7 +471,8 @@ START_TEST(test_empty_whitelist_section)
 }
 END_TEST
 
-#define LONG64 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define LONG32 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define LONG64 LONG32 LONG32
 #define LONG256 LONG64 LONG64 LONG64 LONG64
 
 /*

@@ -137,7 +137,8 @@ static const struct {
 	/* Every hop-by-hop field goes, in any case; the rest stay in order. */
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nA: 1\r\n"
 	    "connection: keep-alive, X-Hop\r\nKEEP-ALIVE: timeout=5\r\n"
-	    "Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic eA==\r\n"
+	    "Proxy-Connection: keep-alive\r\n"
+	    "Proxy-Authorization: Basic eA==\r\n"
 	    "TE: trailers\r\nTrailer: X-Sum\r\nUpgrade: websocket\r\n"
 	    "x-hop: gone\r\nB:  2 \r\nX-Hopper: stays\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nX-Hopper: stays\r\n"
@@ -152,7 +153,8 @@ static const struct {
 	    "GET / HTTP/1.1\r\nHost: h\r\nX-D: 4\r\n" TAIL11 },
 	/* Connection may not remove the routing and framing fields. */
 	{ "POST http://h/ HTTP/1.1\r\nHost: h\r\n"
-	    "Connection: Host, Content-Length, Transfer-Encoding, Connection\r\n"
+	    "Connection: Host, Content-Length, Transfer-Encoding, "
+	    "Connection\r\n"
 	    "Content-Length: 3\r\n\r\n",
 	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n" TAIL11 },
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nConnection: Connection\r\n"
