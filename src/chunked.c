@@ -170,3 +170,24 @@ chunked_feed(struct chunked *c, const char *buf, size_t len, size_t *used,
 	*used = i;
 	return CHUNKED_MORE;
 }
+
+enum chunked_result
+chunked_scan(const char *buf, size_t len)
+{
+	struct chunked c;
+	size_t off = 0;
+
+	chunked_init(&c);
+	while (off < len) {
+		const char *data;
+		size_t used, data_len;
+		enum chunked_result r;
+
+		r = chunked_feed(&c, buf + off, len - off, &used, &data,
+		    &data_len);
+		if (r != CHUNKED_MORE)
+			return r;
+		off += used;
+	}
+	return CHUNKED_MORE;
+}

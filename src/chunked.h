@@ -53,4 +53,11 @@ void chunked_init(struct chunked *c);
 enum chunked_result chunked_feed(struct chunked *c, const char *buf,
     size_t len, size_t *used, const char **data, size_t *data_len);
 
+/*
+ * Check buf[0..len), the start of a chunked body, without keeping any
+ * state: CHUNKED_BAD if it is already invalid, CHUNKED_DONE if the body
+ * ends inside it, else CHUNKED_MORE.
+ */
+enum chunked_result chunked_scan(const char *buf, size_t len);
+
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "body.h"
+#include "chunked.h"
 #include "forward.h"
 #include "io.h"
 #include "rewrite.h"
@@ -229,11 +230,31 @@ forward_await_continue(struct conn *c)
 	return forward_interim(c, &resp) == 0 ? 1 : 0;
 }
 
+/*
+ * A chunked body whose first bytes came in with the head is checked before
+ * anything goes upstream: a request smuggled in one packet behind bad chunk
+ * sizes is refused without the origin ever seeing its head. (Later bytes
+ * are checked as they stream; body.c never forwards an invalid chunk.)
+ */
+static int
+forward_check_early_body(struct conn *c)
+{
+	size_t head = c->req.head_len;
+
+	if (c->req.framing.kind != BODY_CHUNKED ||
+	    chunked_scan(c->req_buf + head, c->req_len - head) != CHUNKED_BAD)
+		return 0;
+	conn_fail(c, 400, "The request body has invalid chunked coding.");
+	return -1;
+}
+
 void
 forward_serve(struct conn *c)
 {
 	bool has_body = c->req.framing.kind != BODY_NONE;
 
+	if (forward_check_early_body(c) == -1)
+		return;
 	if (conn_connect_upstream(c) == -1 || forward_send_head(c) == -1)
 		return;
 	if (has_body && c->req.expect_continue &&

@@ -290,6 +290,26 @@ START_TEST(test_truncations)
 END_TEST
 
 /*
+ * chunked_scan, the stateless check of a body's first bytes, gives the
+ * table's verdict for the whole input and MORE for every strict prefix
+ * that ends before the verdict's byte.
+ */
+START_TEST(test_scan)
+{
+	const struct body_case *bc = &cases[_i];
+	size_t len = case_len(bc), end, n;
+
+	ck_assert_msg(chunked_scan(bc->in, len) == bc->r,
+	    "scan of \"%.*s\": %d", (int)len, bc->in,
+	    chunked_scan(bc->in, len));
+	end = bc->used != 0 ? bc->used : len;
+	for (n = 0; n < end; n++)
+		ck_assert_msg(chunked_scan(bc->in, n) == CHUNKED_MORE,
+		    "scan of prefix %zu of \"%.*s\"", n, (int)len, bc->in);
+}
+END_TEST
+
+/*
  * A sample body cut in two at every point, each half fed whole: the same
  * data and the same end, wherever the cut falls (inside a size, an
  * extension, the data, a CRLF or a trailer).
@@ -496,6 +516,7 @@ chunked_suite(void)
 	tcase_add_loop_test(tt, test_byte_at_a_time, 0, NELEM(cases));
 	tcase_add_loop_test(tt, test_every_step, 0, NELEM(cases));
 	tcase_add_loop_test(tt, test_truncations, 0, NELEM(cases));
+	tcase_add_loop_test(tt, test_scan, 0, NELEM(cases));
 	tcase_add_test(tt, test_every_split);
 	tcase_add_test(tt, test_large_chunk_spans);
 	tcase_add_test(tt, test_after_done);

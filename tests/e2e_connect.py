@@ -13,8 +13,8 @@ import sys
 import threading
 import time
 
-from ferrytest import (TMP, Ferry, Origin, Suite, curl, free_port, raw,
-                       status_of)
+from ferrytest import (TMP, Ferry, Origin, Script, Suite, curl, echo,
+                       free_port, raw, status_of)
 
 suite = Suite("connect")
 
@@ -29,51 +29,11 @@ def make_cert():
     return cert, key
 
 
-class Echo:
-    """A TCP echo server on loopback: echoes until the client's EOF, then
-    sends "bye" and closes, so half-close can be observed."""
-
-    def __init__(self):
-        self.ls = socket.socket()
-        self.ls.bind(("127.0.0.1", 0))
-        self.ls.listen(16)
-        self.ls.settimeout(0.2)
-        self.port = self.ls.getsockname()[1]
-        self.stop = threading.Event()
-        self.accepted = 0
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-
-    def loop(self):
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.ls.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            threading.Thread(target=self.serve, args=(conn,),
-                             daemon=True).start()
-
-    def serve(self, conn):
-        with conn:
-            conn.settimeout(10)
-            try:
-                while True:
-                    data = conn.recv(65536)
-                    if not data:
-                        break
-                    conn.sendall(data)
-                conn.sendall(b"bye")
-            except OSError:
-                pass
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(5)
-        self.ls.close()
+def echo_then_bye(conn, stop):
+    """A Script handler: echo until the client's EOF, then send "bye" and
+    close, so that half-close can be observed."""
+    echo(conn, stop)
+    conn.sendall(b"bye")
 
 
 def tunnel(ferry, target, first=b""):
@@ -143,7 +103,7 @@ def https_post_byte_exact():
 
 @suite.test
 def port_not_listed_is_403_and_nothing_connects():
-    with Echo() as e, Ferry() as f:
+    with Script(echo_then_bye) as e, Ferry() as f:
         s, line, _ = tunnel(f, b"127.0.0.1:%d" % e.port)
         s.close()
         assert b" 403 " in line, line
@@ -172,7 +132,8 @@ def bad_authority_is_400():
 
 @suite.test
 def bytes_after_head_and_half_close():
-    with Echo() as e, Ferry({"connect": {"ports": e.port}}) as f:
+    with Script(echo_then_bye) as e, \
+            Ferry({"connect": {"ports": e.port}}) as f:
         s, line, rest = tunnel(f, b"127.0.0.1:%d" % e.port, b"early ")
         with s:
             assert b" 200 " in line, line
@@ -186,7 +147,7 @@ def bytes_after_head_and_half_close():
 
 @suite.test
 def idle_tunnel_closed_after_idle_timeout():
-    with Echo() as e, Ferry({"connect": {"ports": e.port},
+    with Script(echo_then_bye) as e, Ferry({"connect": {"ports": e.port},
                              "client": {"idle_timeout": 1}}) as f:
         s, line, _ = tunnel(f, b"127.0.0.1:%d" % e.port)
         with s:
@@ -202,7 +163,7 @@ def idle_tunnel_closed_after_idle_timeout():
 @suite.test
 def parallel_tunnels_keep_their_data():
     for mode in ("pool", "thread"):
-        with Echo() as e, Ferry({"connect": {"ports": e.port},
+        with Script(echo_then_bye) as e, Ferry({"connect": {"ports": e.port},
                                  "pool": {"mode": mode}}) as f:
             errors = []
 

@@ -15,11 +15,10 @@ import concurrent.futures
 import select
 import socket
 import sys
-import threading
 import time
 
-from ferrytest import (Ferry, Origin, Suite, body_of, free_port, header_of,
-                       raw, status_of)
+from ferrytest import (Ferry, Origin, Script, Suite, body_of, free_port,
+                       header_of, raw, read_request_head, status_of, wait_for)
 
 suite = Suite("failures")
 
@@ -39,98 +38,22 @@ def get_url(url):
     return ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (url, host)).encode()
 
 
-def read_head(conn, timeout=5.0):
-    """Read a request head from conn; returns it (maybe partial)."""
-    conn.settimeout(timeout)
-    buf = b""
-    try:
-        while b"\r\n\r\n" not in buf and len(buf) < 65536:
-            data = conn.recv(65536)
-            if not data:
-                break
-            buf += data
-    except OSError:
-        pass
-    return buf
-
-
-def wait_for(pred, timeout=5.0, step=0.05):
-    """Poll pred until true or timeout; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
-
-
-class Script:
-    """A loopback TCP server in a thread; handler(conn, stop) serves each
-    accepted connection in its own thread. gate: a function polled until
-    it returns true (for at most 10 s) before listening at all, for an
-    origin that appears late. accepted counts the connections it took."""
-
-    def __init__(self, handler, port=None, gate=None):
-        self.handler = handler
-        self.port = port or free_port()
-        self.gate = gate
-        self.stop = threading.Event()
-        self.listening = threading.Event()
-        self.accepted = 0
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        deadline = time.monotonic() + 10
-        while self.gate is not None and not self.gate():
-            if self.stop.wait(0.01) or time.monotonic() > deadline:
-                return
-        with socket.socket() as ls:
-            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            ls.bind(("127.0.0.1", self.port))
-            ls.listen(64)
-            ls.settimeout(0.1)
-            self.listening.set()
-            while not self.stop.is_set():
-                try:
-                    conn, _ = ls.accept()
-                except socket.timeout:
-                    continue
-                self.accepted += 1
-                threading.Thread(target=self.serve, args=(conn,),
-                                 daemon=True).start()
-
-    def serve(self, conn):
-        with conn:
-            try:
-                self.handler(conn, self.stop)
-            except OSError:
-                pass
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(5)
-
-
 def answer_late(conn, stop):
-    read_head(conn)
+    read_request_head(conn)
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
                  b"Connection: close\r\n\r\nlate\n")
 
 
 def head_then_stall(conn, stop):
     """Promise 1000 bytes, send 100, then go quiet (without closing)."""
-    read_head(conn)
+    read_request_head(conn)
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" +
                  b"a" * 100)
     stop.wait(20)
 
 
 def close_silently(conn, stop):
-    read_head(conn)
+    read_request_head(conn)
 
 
 def until_eof(conn, stop):
@@ -481,7 +404,7 @@ def origin_closing_without_answer_gives_502():
 @suite.test
 def client_abort_mid_download_frees_descriptors():
     with Origin() as o, Ferry() as f:
-        baseline = f.fd_count()
+        baseline = f.settled_fd_count()
         with socket.create_connection(("127.0.0.1", f.port), 5) as c:
             c.settimeout(5)
             c.sendall(get(o.host, o.port, "/big?size=%d" % (200 << 20)))

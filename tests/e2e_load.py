@@ -19,8 +19,8 @@ import sys
 import threading
 import time
 
-from ferrytest import (Ferry, Origin, Suite, body_of, header_of,
-                       raw, status_of)
+from ferrytest import (Ferry, Origin, Script, Suite, body_of, echo,
+                       header_of, raw, status_of, wait_for)
 
 suite = Suite("load")
 
@@ -35,30 +35,6 @@ def get(o, path="/hello"):
 
 def thread_count(f):
     return len(os.listdir("/proc/%d/task" % f.proc.pid))
-
-
-def wait_for(pred, timeout=5.0, step=0.05):
-    """Poll pred until true or timeout; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
-
-
-def settled_fds(f, timeout=5.0):
-    """ferry's fd count once it stops changing (the start-up probe and any
-    warm-up connection are closed)."""
-    last = f.fd_count()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        now = f.fd_count()
-        if now == last:
-            return now
-        last = now
-    return last
 
 
 def warm_up(f, o):
@@ -125,7 +101,7 @@ def run_200x5(f, o):
     """200 clients x 5 GETs through f; checks every answer and that the
     descriptors come back. Returns (threads before, peak threads)."""
     warm_up(f, o)
-    fds = settled_fds(f)
+    fds = f.settled_fd_count()
     threads = thread_count(f)
     with ThreadSampler(f) as ts:
         failures = run_clients(200, hello_client(f, o, 5))
@@ -156,49 +132,6 @@ def thread_mode_200_clients_x5_all_succeed_and_nothing_leaks():
 
 
 # --- mixed traffic ---
-
-class EchoServer:
-    """A loopback server that sends back whatever it gets, until EOF."""
-
-    def __init__(self):
-        self.ls = socket.socket()
-        self.ls.bind(("127.0.0.1", 0))
-        self.ls.listen(128)
-        self.ls.settimeout(0.1)
-        self.port = self.ls.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.ls.accept()
-            except socket.timeout:
-                continue
-            threading.Thread(target=self.echo, args=(conn,),
-                             daemon=True).start()
-
-    def echo(self, conn):
-        with conn:
-            conn.settimeout(30)
-            try:
-                while True:
-                    data = conn.recv(65536)
-                    if not data:
-                        break
-                    conn.sendall(data)
-            except OSError:
-                pass
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(5)
-        self.ls.close()
-
 
 def exchange(port, data, timeout=30.0):
     """Send data, half-close, read until EOF (raw() with shut=True, but
@@ -272,10 +205,10 @@ OPS = [op_hello, op_post, op_big, op_connect]
 
 @suite.test
 def mixed_traffic_50_clients_all_succeed():
-    with Origin() as o, EchoServer() as e, \
+    with Origin() as o, Script(echo) as e, \
             Ferry({"connect": {"ports": str(e.port)}}) as f:
         warm_up(f, o)
-        fds = settled_fds(f)
+        fds = f.settled_fd_count()
 
         def client(i):
             bad = []
@@ -304,7 +237,7 @@ def small_queue_makes_acceptor_wait_and_threads_stay_fixed():
         threads = thread_count(f)
         # The main/acceptor thread plus the workers; nothing else.
         assert threads <= workers + 2, threads
-        fds = settled_fds(f)
+        fds = f.settled_fd_count()
 
         def client(i):
             # /slowbody takes ~100 ms, so 100 clients outrun 4 workers and

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -109,6 +110,19 @@ class Ferry:
     def fd_count(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
 
+    def settled_fd_count(self, timeout=5.0):
+        """The fd count once it stops changing (the start-up probe and
+        any warm-up connection closed): a baseline to come back to."""
+        last = self.fd_count()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            now = self.fd_count()
+            if now == last:
+                return now
+            last = now
+        return last
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -123,6 +137,7 @@ class Ferry:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        self.stderr = self.proc.stderr.read().decode("utf-8", "replace")
         self.proc.stdout.close()
         self.proc.stderr.close()
         return self.proc.returncode
@@ -130,8 +145,14 @@ class Ferry:
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, *exc):
+        status = self.stop()
+        # A clean stop is exit 0 with no sanitizer report (the
+        # --enable-sanitizers build aborts or fails its exit on one).
+        if exc_type is None:
+            assert "Sanitizer" not in self.stderr and \
+                "runtime error" not in self.stderr, self.stderr
+            assert status == 0, (status, self.stderr[-2000:])
 
 
 class Origin:
@@ -249,6 +270,97 @@ def header_of(response, name):
 def body_of(response):
     return response.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in response \
         else b""
+
+
+def wait_for(pred, timeout=5.0, step=0.05):
+    """Poll pred until true or timeout; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def read_request_head(conn, timeout=5.0):
+    """Read a request head from conn (a Script handler's socket); returns
+    it, maybe partial if the peer closed or went quiet."""
+    conn.settimeout(timeout)
+    buf = b""
+    try:
+        while b"\r\n\r\n" not in buf and len(buf) < 65536:
+            data = conn.recv(65536)
+            if not data:
+                break
+            buf += data
+    except OSError:
+        pass
+    return buf
+
+
+class Script:
+    """A loopback TCP server in a thread, for the peers origin.py cannot
+    play: handler(conn, stop) serves each accepted connection in its own
+    thread (stop is set when the server ends). gate: a function polled
+    (for at most 10 s) before listening at all, for a server that appears
+    late. accepted counts the connections taken. Use as a context manager;
+    without a gate, entering waits until it listens."""
+
+    def __init__(self, handler, port=None, gate=None):
+        self.handler = handler
+        self.port = port or free_port()
+        self.gate = gate
+        self.stop = threading.Event()
+        self.listening = threading.Event()
+        self.accepted = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        deadline = time.monotonic() + 10
+        while self.gate is not None and not self.gate():
+            if self.stop.wait(0.01) or time.monotonic() > deadline:
+                return
+        with socket.socket() as ls:
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind(("127.0.0.1", self.port))
+            ls.listen(128)
+            ls.settimeout(0.1)
+            self.listening.set()
+            while not self.stop.is_set():
+                try:
+                    conn, _ = ls.accept()
+                except socket.timeout:
+                    continue
+                self.accepted += 1
+                threading.Thread(target=self.serve, args=(conn,),
+                                 daemon=True).start()
+
+    def serve(self, conn):
+        with conn:
+            try:
+                self.handler(conn, self.stop)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        self.thread.start()
+        if self.gate is None and not self.listening.wait(5):
+            raise RuntimeError("script server did not listen")
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(5)
+
+
+def echo(conn, stop):
+    """A Script handler: send back every byte until the peer's EOF."""
+    conn.settimeout(30)
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return
+        conn.sendall(data)
 
 
 class Suite:
