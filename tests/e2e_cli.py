@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""e2e_cli: the ferry command line, run as a real process.
+"""e2e_cli: the ferry command line and process, run for real.
 
 Version, usage and exit codes; -t on good, shipped and bad files (the
 message must name the file, section, key and value); start-up failures;
 SIGTERM and SIGINT stop a running ferry with exit 0 and free its port.
+The [server] and [log] keys seen from outside: the pidfile, the drop to
+`user`, and each log target (file, stderr, syslog) and level.
 """
 import os
+import pwd
+import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 from ferrytest import (FERRY_BIN, SRCDIR, TMP, Ferry, Origin, Suite, curl,
-                       free_port)
+                       free_port, wait_for)
 
 suite = Suite("cli")
 
@@ -155,6 +160,150 @@ def no_whitelist_logs_loopback_once():
     with Ferry() as f:
         pass
     assert f.log().count("only loopback clients") == 1, f.log()
+
+
+# --- [server] pidfile and user ---
+
+@suite.test
+def pidfile_holds_the_pid_and_is_removed_on_exit():
+    path = os.path.join(TMP, "ferry-%d.pid" % free_port())
+    with Ferry({"server": {"pidfile": path}}) as f:
+        with open(path) as pf:
+            assert pf.read() == "%d\n" % f.proc.pid
+    assert not os.path.exists(path), path
+
+
+def ids_of(pid):
+    """(real, effective, saved, fs) uids and gids of a process."""
+    with open("/proc/%d/status" % pid) as st:
+        text = st.read()
+    uids = re.search(r"^Uid:\s+(.*)$", text, re.M).group(1).split()
+    gids = re.search(r"^Gid:\s+(.*)$", text, re.M).group(1).split()
+    groups = re.search(r"^Groups:\s*(.*)$", text, re.M).group(1).split()
+    return [int(u) for u in uids], [int(g) for g in gids], groups
+
+
+@suite.test
+def user_drop_after_binding():
+    # As root (CI and the README's commands run as root), ferry binds, then
+    # becomes `user` for good: every uid and gid, and no extra groups left
+    # from root. Not root, the key has nothing to drop from and ferry stays
+    # who it is.
+    nobody = pwd.getpwnam("nobody")
+    with Origin() as o, Ferry({"server": {"user": "nobody"}}) as f:
+        uids, gids, groups = ids_of(f.proc.pid)
+        if os.geteuid() == 0:
+            assert uids == [nobody.pw_uid] * 4, uids
+            assert gids == [nobody.pw_gid] * 4, gids
+            assert "0" not in groups, groups
+        else:
+            assert uids == [os.geteuid()] * 4, uids
+        r = curl(o.url("/hello"), proxy=f.proxy)
+        assert r.stdout == b"hello\n", r
+
+
+@suite.test
+def missing_user_exits_1_as_root():
+    # Root must not go on as root because the user it was told to become
+    # is missing. (Not root, there is nothing to drop: ferry runs.)
+    path = ini("[server]\nlisten = 127.0.0.1:%d\nuser = no-such-user-x\n"
+               % free_port())
+    if os.geteuid() != 0:
+        with Ferry({"server": {"user": "no-such-user-x"}}) as f:
+            assert f.alive()
+        return
+    r = run("-f", "-c", path)
+    assert r.returncode == 1, r
+    assert b"no-such-user-x" in r.stderr, r.stderr
+
+
+# --- [log] target and level ---
+
+REQUEST_LINE = re.compile(r"127\.0\.0\.1 GET 127\.0\.0\.1:\d+ 200 in=\d+ "
+                          r"out=\d+ \d+ms")
+
+
+@suite.test
+def log_to_a_file_one_line_per_request():
+    with Origin() as o, Ferry({"log": {"level": "info"}}) as f:
+        for _ in range(3):
+            assert curl(o.url("/hello"), proxy=f.proxy).stdout == b"hello\n"
+        lines = wait_for(lambda: [ln for ln in f.log().splitlines()
+                                  if REQUEST_LINE.search(ln)]
+                         if len(REQUEST_LINE.findall(f.log())) == 3
+                         else None)
+        assert lines, f.log()
+        for ln in lines:
+            assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ "
+                            r"ferry\[%d\] info: " % f.proc.pid, ln), ln
+
+
+@suite.test
+def log_to_stderr():
+    with Origin() as o, Ferry({"log": {"level": "info",
+                                       "target": "stderr"}}) as f:
+        assert curl(o.url("/hello"), proxy=f.proxy).stdout == b"hello\n"
+        time.sleep(0.2)  # the line is written after the response
+    assert REQUEST_LINE.search(f.stderr), f.stderr
+    assert "listening on" in f.stderr, f.stderr
+
+
+@suite.test
+def log_level_filters():
+    # error: a good request and a 502 both stay out; debug: in.
+    with Origin() as o, Ferry({"log": {"level": "error"}}) as f:
+        assert curl(o.url("/hello"), proxy=f.proxy).stdout == b"hello\n"
+        curl("http://127.0.0.1:%d/" % free_port(), proxy=f.proxy)
+        time.sleep(0.3)
+        assert f.log() == "", f.log()
+    with Origin() as o, Ferry({"log": {"level": "warn"}}) as f:
+        assert curl(o.url("/hello"), proxy=f.proxy).stdout == b"hello\n"
+        curl("http://127.0.0.1:%d/" % free_port(), proxy=f.proxy)
+        assert wait_for(lambda: " 502 " in f.log()), f.log()
+        assert not REQUEST_LINE.search(f.log()), f.log()
+        assert " info: " not in f.log(), f.log()
+
+
+@suite.test
+def log_to_syslog():
+    # glibc's syslog() writes to /dev/log. In a private mount namespace
+    # (unshare -m, root only) the test mounts its own /dev holding a
+    # datagram socket it reads, so nothing touches the machine's logs.
+    if os.geteuid() != 0:
+        print("     (not root: syslog is checked by CI, which is)")
+        return
+    d = tempfile.mkdtemp(dir=TMP)
+    dev = os.path.join(d, "dev")
+    os.mkdir(dev)
+    for node in ("null", "zero", "urandom"):
+        open(os.path.join(dev, node), "w").close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(os.path.join(dev, "log"))
+    sock.settimeout(5)
+    binds = "".join("mount --bind /dev/%s %s/%s && " % (n, dev, n)
+                    for n in ("null", "zero", "urandom"))
+    wrapper = ["unshare", "-m", "sh", "-c",
+               binds + "mount --rbind %s /dev && exec \"$0\" \"$@\"" % dev]
+    got = []
+    with sock, Origin() as o, Ferry({"log": {"level": "info",
+                                             "target": "syslog"}},
+                                    wrapper=wrapper) as f:
+        assert curl(o.url("/hello"), proxy=f.proxy).stdout == b"hello\n"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and \
+                not any(REQUEST_LINE.search(g) for g in got):
+            try:
+                got.append(sock.recv(4096).decode("utf-8", "replace"))
+            except socket.timeout:
+                break
+        pid = f.proc.pid
+    lines = [g for g in got if REQUEST_LINE.search(g)]
+    assert lines, got
+    # <30>: facility daemon (3 * 8) + info (6); ident ferry with the pid.
+    assert re.match(r"<30>\w{3} [ \d]\d \d\d:\d\d:\d\d ferry\[%d\]: " % pid,
+                    lines[0]), lines[0]
+    assert any("listening on" in g for g in got), got
+    assert f.log() == "", f.log()  # nothing went to the file target
 
 
 sys.exit(suite.run())

@@ -65,11 +65,13 @@ class Ferry:
     """The real ferry binary, running in the foreground on a free port.
 
     config: {section: {key: value}} merged over a test-friendly base (short
-    timeouts, debug log to a file). Use as a context manager.
+    timeouts, debug log to a file). wrapper: a command line that execs the
+    rest (so the process is still ferry's). Use as a context manager.
     """
 
-    def __init__(self, config=None, host="127.0.0.1"):
+    def __init__(self, config=None, host="127.0.0.1", wrapper=()):
         self.host = host
+        self.wrapper = list(wrapper)  # a command ferry runs under
         self.port = free_port(host)
         self.dir = tempfile.mkdtemp(dir=TMP)
         self.ini = os.path.join(self.dir, "ferry.ini")
@@ -87,7 +89,8 @@ class Ferry:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen([FERRY_BIN, "-f", "-c", self.ini],
+        self.proc = subprocess.Popen(self.wrapper +
+                                     [FERRY_BIN, "-f", "-c", self.ini],
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         if not wait_listening(self.host, self.port):
