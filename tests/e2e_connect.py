@@ -112,6 +112,28 @@ def port_not_listed_is_403_and_nothing_connects():
 
 
 @suite.test
+def ports_is_a_comma_list():
+    # Every listed port is open to CONNECT, and only those: a port that is
+    # a neighbour or a prefix of a listed one is not.
+    with Script(echo_then_bye) as e, Script(echo_then_bye) as e2, \
+            Ferry({"connect": {"ports": "443, %d,%d" % (e.port, e2.port)}}) \
+            as f:
+        for port in (e.port, e2.port):
+            s, line, rest = tunnel(f, b"127.0.0.1:%d" % port, b"x")
+            with s:
+                assert b" 200 " in line, line
+                s.shutdown(socket.SHUT_WR)
+                assert rest + read_all(s) == b"xbye"
+    with Script(echo_then_bye) as e, \
+            Ferry({"connect": {"ports": "443,%d" % (e.port + 1)}}) as f:
+        for port in (e.port, e.port // 10):
+            s, line, _ = tunnel(f, b"127.0.0.1:%d" % port)
+            s.close()
+            assert b" 403 " in line, (port, line)
+        assert e.accepted == 0
+
+
+@suite.test
 def refused_target_is_502():
     port = free_port()
     with Ferry({"connect": {"ports": port}}) as f:

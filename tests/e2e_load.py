@@ -259,4 +259,29 @@ def small_queue_makes_acceptor_wait_and_threads_stay_fixed():
         assert wait_for(lambda: f.fd_count() == fds), (f.fd_count(), fds)
 
 
+def stacks_of(pid, kb):
+    """How many thread stacks of kb KiB the process has: read-write
+    mappings of that size right after a guard page (no access)."""
+    count, prev_guard_end = 0, None
+    with open("/proc/%d/maps" % pid) as maps:
+        for ln in maps:
+            rng, perms = ln.split()[:2]
+            lo, hi = (int(x, 16) for x in rng.split("-"))
+            if perms.startswith("rw") and lo == prev_guard_end and \
+                    hi - lo == kb * 1024:
+                count += 1
+            prev_guard_end = hi if perms.startswith("---") else None
+    return count
+
+
+@suite.test
+def stack_kb_sizes_the_worker_stacks():
+    # Each pool worker runs on a stack of [pool] stack_kb (what keeps
+    # thread mode with many clients small); change it and they change.
+    for kb, other in ((200, 328), (328, 200)):
+        with Ferry({"pool": {"workers": 5, "stack_kb": kb}}) as f:
+            assert stacks_of(f.proc.pid, kb) >= 5, kb
+            assert stacks_of(f.proc.pid, other) < 5, other
+
+
 sys.exit(suite.run())
