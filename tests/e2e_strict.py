@@ -47,6 +47,12 @@ def post(port, fields, body=b"", version=b"1.1"):
             % (port, version, port)) + fields + b"\r\n" + body
 
 
+def te(fields, version=b"1.1"):
+    """A builder: a POST with these framing fields and an empty chunked
+    body (what a smuggler would send)."""
+    return lambda p: post(p, fields, b"0\r\n\r\n", version)
+
+
 def line(port, request_line, fields=b"Host: {T}\r\n"):
     """Any request line, {T} standing for the target authority."""
     t = T.format(port=port).encode()
@@ -57,12 +63,10 @@ def line(port, request_line, fields=b"Host: {T}\r\n"):
 # (name, status, builder(port) -> request bytes)
 CASES = [
     # --- framing: request smuggling (RFC 9112 6.1, 6.3) ---
-    ("CL and TE", 400, lambda p: post(
-        p, b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
-        b"0\r\n\r\n")),
-    ("TE and CL", 400, lambda p: post(
-        p, b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
-        b"0\r\n\r\n")),
+    ("CL and TE", 400, te(
+        b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n")),
+    ("TE and CL", 400, te(
+        b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n")),
     ("two differing CL", 400, lambda p: post(
         p, b"Content-Length: 5\r\nContent-Length: 6\r\n", b"hello!")),
     ("CL list 5, 6", 400, lambda p: post(
@@ -79,29 +83,18 @@ CASES = [
     ("CL space before colon", 400, lambda p: post(
         p, b"Content-Length : 5\r\n", b"hello")),
     ("TE gzip", 400, lambda p: post(p, b"Transfer-Encoding: gzip\r\n")),
-    ("TE chunked, gzip", 400, lambda p: post(
-        p, b"Transfer-Encoding: chunked, gzip\r\n", b"0\r\n\r\n")),
-    ("TE chunked twice", 400, lambda p: post(
-        p, b"Transfer-Encoding: chunked, chunked\r\n", b"0\r\n\r\n")),
-    ("TE on two lines", 400, lambda p: post(
-        p, b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
-        b"0\r\n\r\n")),
-    ("TE quoted", 400, lambda p: post(
-        p, b"Transfer-Encoding: \"chunked\"\r\n", b"0\r\n\r\n")),
-    ("TE vertical tab", 400, lambda p: post(
-        p, b"Transfer-Encoding: \x0bchunked\r\n", b"0\r\n\r\n")),
-    ("TE space before colon", 400, lambda p: post(
-        p, b"Transfer-Encoding : chunked\r\n", b"0\r\n\r\n")),
-    ("TE obs-fold", 400, lambda p: post(
-        p, b"Transfer-Encoding:\r\n chunked\r\n", b"0\r\n\r\n")),
-    ("TE xchunked", 501, lambda p: post(
-        p, b"Transfer-Encoding: xchunked\r\n", b"0\r\n\r\n")),
-    ("TE identity", 501, lambda p: post(
-        p, b"Transfer-Encoding: identity\r\n", b"0\r\n\r\n")),
-    ("TE unknown, chunked", 501, lambda p: post(
-        p, b"Transfer-Encoding: foo, chunked\r\n", b"0\r\n\r\n")),
-    ("TE on HTTP/1.0", 411, lambda p: post(
-        p, b"Transfer-Encoding: chunked\r\n", b"0\r\n\r\n", b"1.0")),
+    ("TE chunked, gzip", 400, te(b"Transfer-Encoding: chunked, gzip\r\n")),
+    ("TE chunked twice", 400, te(b"Transfer-Encoding: chunked, chunked\r\n")),
+    ("TE on two lines", 400, te(
+        b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")),
+    ("TE quoted", 400, te(b"Transfer-Encoding: \"chunked\"\r\n")),
+    ("TE vertical tab", 400, te(b"Transfer-Encoding: \x0bchunked\r\n")),
+    ("TE space before colon", 400, te(b"Transfer-Encoding : chunked\r\n")),
+    ("TE obs-fold", 400, te(b"Transfer-Encoding:\r\n chunked\r\n")),
+    ("TE xchunked", 501, te(b"Transfer-Encoding: xchunked\r\n")),
+    ("TE identity", 501, te(b"Transfer-Encoding: identity\r\n")),
+    ("TE unknown, chunked", 501, te(b"Transfer-Encoding: foo, chunked\r\n")),
+    ("TE on HTTP/1.0", 411, te(b"Transfer-Encoding: chunked\r\n", b"1.0")),
     ("bad chunk size in first packet", 400, lambda p: post(
         p, b"Transfer-Encoding: chunked\r\n",
         b"zz\r\nGET http://127.0.0.1/ HTTP/1.1\r\n\r\n")),
@@ -227,22 +220,7 @@ def whole_request_in_one_write_and_byte_by_byte_agree():
         "bare CR in value", "two Host fields", "userinfo", "version 2.0")]
     with Script(hello) as s, Ferry() as f:
         for name, status, build in picks:
-            data = build(s.port)
-            out = b""
-            with socket.create_connection(("127.0.0.1", f.port), 5) as c:
-                try:
-                    for i in range(len(data)):
-                        c.sendall(data[i:i + 1])
-                except OSError:
-                    pass  # ferry may answer and close before the end
-                try:
-                    while True:
-                        chunk = c.recv(65536)
-                        if not chunk:
-                            break
-                        out += chunk
-                except (socket.timeout, ConnectionResetError):
-                    pass
+            out = raw(f.port, build(s.port), piece=1)
             check_page(out, status, name + " (bytewise)")
         assert s.accepted == 0, s.accepted
 
@@ -316,26 +294,8 @@ def dribbling_client_is_cut_off_on_time():
     # deadline bounds the whole head, so ferry answers 408 after ~1 s.
     with Ferry({"client": {"header_timeout": 1}}) as f:
         data = b"GET http://127.0.0.1/ HTTP/1.1\r\nHost: x\r\nX: y\r\n\r\n"
-        out = b""
         t0 = time.monotonic()
-        with socket.create_connection(("127.0.0.1", f.port), 5) as c:
-            try:
-                for b in data:
-                    c.sendall(bytes([b]))
-                    time.sleep(0.2)
-                    if time.monotonic() - t0 > 4:
-                        break
-            except OSError:
-                pass
-            c.settimeout(3)
-            try:
-                while True:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    out += chunk
-            except (socket.timeout, ConnectionResetError):
-                pass
+        out = raw(f.port, data, piece=1, delay=0.2)
         took = time.monotonic() - t0
         check_page(out, 408, "dribble")
         assert took < 3.5, took

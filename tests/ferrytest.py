@@ -226,10 +226,12 @@ def curl(*args, proxy=None, timeout=30):
 
 
 def raw(port, data, host="127.0.0.1", timeout=5.0, source=None,
-        shut=False):
+        shut=False, piece=None, delay=0.0):
     """Send data on a new connection to host:port and read until the peer
     closes (or timeout). source: local address to bind, e.g. 127.0.0.2.
-    shut: half-close after sending. Returns the bytes received."""
+    shut: half-close after sending. piece: send that many bytes at a time,
+    sleeping delay seconds after each, and stop sending if the peer has
+    answered and closed. Returns the bytes received."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     out = b""
     with socket.socket(family, socket.SOCK_STREAM) as s:
@@ -237,7 +239,15 @@ def raw(port, data, host="127.0.0.1", timeout=5.0, source=None,
         if source:
             s.bind((source, 0))
         s.connect((host, port))
-        s.sendall(data)
+        if piece is None:
+            s.sendall(data)
+        else:
+            try:
+                for i in range(0, len(data), piece):
+                    s.sendall(data[i:i + piece])
+                    time.sleep(delay)
+            except OSError:
+                pass  # answered and closed before the end: read it
         if shut:
             s.shutdown(socket.SHUT_WR)
         deadline = time.monotonic() + timeout
