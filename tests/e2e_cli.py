@@ -50,6 +50,20 @@ def help_exits_0_with_usage():
 
 
 @suite.test
+def config_defaults_to_sysconfdir():
+    # Without -c, ferry reads $(sysconfdir)/ferry/ferry.ini (make check
+    # passes the configured path); -h says so, and -t checks that file.
+    default = os.environ.get("FERRY_DEFAULT_CONFIG")
+    assert default, "run through make check, which sets the path"
+    assert default.encode() in run("-h").stdout
+    r = run("-t")
+    if os.path.exists(default):
+        assert r.returncode == 0 and default.encode() in r.stdout, r
+    else:
+        assert r.returncode == 1 and default.encode() in r.stderr, r
+
+
+@suite.test
 def unknown_option_exits_2_with_usage_on_stderr():
     r = run("-Z")
     assert r.returncode == 2, r
