@@ -1,8 +1,8 @@
 /*
  * acceptor.c: listen and accept (see acceptor.h).
  *
- * The loop waits in poll() with a short timeout so a stop signal is seen
- * promptly. When the process runs out of descriptors (EMFILE), accept()
+ * The loop runs on its own thread and waits in poll() with a short timeout
+ * so that a stop is seen promptly. When the process runs out of descriptors (EMFILE), accept()
  * would fail at once forever; the loop then pauses briefly instead of
  * spinning, and the pending client waits in the kernel's queue.
  */
@@ -55,18 +55,31 @@ acceptor_pause(int ms)
 	nanosleep(&ts, NULL);
 }
 
-void
-acceptor_run(int lfd, const struct ferry_config *cfg, struct pool *pool,
-    const volatile sig_atomic_t *stop)
+/* Hand one accepted socket to the pool with the live config. */
+static void
+acceptor_dispatch(struct acceptor *a, struct pool_job *job)
 {
+	job->cfg = config_acquire();
+	job->allowed = acl_allows(&job->cfg->whitelist,
+	    (const struct sockaddr *)&job->peer);
+	if (pool_submit(a->pool, job, &a->stop) == -1) {
+		close(job->fd);
+		config_release(job->cfg);
+	}
+}
+
+static void *
+acceptor_loop(void *arg)
+{
+	struct acceptor *a = arg;
 	struct pool_job job;
 	socklen_t len;
 
-	while (!*stop) {
-		if (io_wait_readable(lfd, ACCEPTOR_POLL_MS) != 1)
+	while (!atomic_load(&a->stop)) {
+		if (io_wait_readable(a->lfd, ACCEPTOR_POLL_MS) != 1)
 			continue;
 		len = sizeof(job.peer);
-		job.fd = accept4(lfd, (struct sockaddr *)&job.peer, &len,
+		job.fd = accept4(a->lfd, (struct sockaddr *)&job.peer, &len,
 		    SOCK_CLOEXEC);
 		if (job.fd == -1) {
 			if (errno == EMFILE || errno == ENFILE ||
@@ -77,9 +90,34 @@ acceptor_run(int lfd, const struct ferry_config *cfg, struct pool *pool,
 			}
 			continue;
 		}
-		job.allowed = acl_allows(&cfg->whitelist,
-		    (const struct sockaddr *)&job.peer);
-		if (pool_submit(pool, &job, stop) == -1)
-			close(job.fd);
+		acceptor_dispatch(a, &job);
 	}
+	return NULL;
+}
+
+int
+acceptor_start(struct acceptor *a, int lfd, struct pool *pool, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	a->lfd = lfd;
+	a->pool = pool;
+	atomic_init(&a->stop, false);
+	rc = pthread_create(&a->thread, NULL, acceptor_loop, a);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the acceptor: %s",
+		    strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void
+acceptor_stop(struct acceptor *a)
+{
+	atomic_store(&a->stop, true);
+	pthread_join(a->thread, NULL);
+	close(a->lfd);
+	a->lfd = -1;
 }

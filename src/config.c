@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <strings.h>
 
 #include <iniparser.h>
+#include <pthread.h>
 
 #include "config.h"
 #include "http.h"
@@ -27,6 +29,7 @@ enum config_type {
 	CFG_LISTEN,	/* host:port, [v6]:port or *:port */
 	CFG_TEXT,	/* free text, may be empty */
 	CFG_USER,	/* empty, or an existing user name */
+	CFG_GROUP,	/* empty, or an existing group name */
 	CFG_UINT,	/* decimal in [min, max] */
 	CFG_BOOL,	/* yes/no, true/false, on/off, 1/0 */
 	CFG_MODE,	/* pool | thread */
@@ -48,7 +51,9 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	{ "server:listen", CFG_LISTEN, OFF(listen), 0, 0, "127.0.0.1:3128" },
 	{ "server:user", CFG_USER, OFF(user), 0, 0, "" },
+	{ "server:group", CFG_GROUP, OFF(group), 0, 0, "" },
 	{ "server:pidfile", CFG_TEXT, OFF(pidfile), 0, 0, "" },
+	{ "server:drain_timeout", CFG_UINT, OFF(drain_timeout), 0, 3600, "10" },
 	{ "pool:mode", CFG_MODE, OFF(mode), 0, 0, "pool" },
 	{ "pool:workers", CFG_UINT, OFF(workers), 1, 4096, "32" },
 	{ "pool:queue", CFG_UINT, OFF(queue), 1, 65536, "256" },
@@ -72,6 +77,7 @@ static const struct config_key config_keys[] = {
 	{ "headers:strip", CFG_NAMES, OFF(strip), 0, 0, "" },
 	{ "log:level", CFG_LEVEL, OFF(log_level), 0, 0, "info" },
 	{ "log:target", CFG_TEXT, OFF(log_target), 0, 0, "stderr" },
+	{ "log:access", CFG_TEXT, OFF(log_access), 0, 0, "" },
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -241,6 +247,11 @@ config_set(struct ferry_config *cfg, const struct config_key *k,
 	case CFG_USER:
 		*why = "no such user";
 		if (*s != '\0' && getpwnam(s) == NULL)
+			return -1;
+		return config_copy_text(field, CONFIG_NAME_MAX, s);
+	case CFG_GROUP:
+		*why = "no such group";
+		if (*s != '\0' && getgrnam(s) == NULL)
 			return -1;
 		return config_copy_text(field, CONFIG_NAME_MAX, s);
 	case CFG_UINT:
@@ -467,4 +478,102 @@ config_strips_header(const struct ferry_config *cfg, const char *name,
 		    strncasecmp(cfg->strip[i], name, len) == 0)
 			return true;
 	return false;
+}
+
+/* --- the live snapshot (SIGHUP reload) --- */
+
+static pthread_mutex_t config_live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ferry_config *config_live;
+
+struct ferry_config *
+config_new(const char *path, char *err, size_t errlen)
+{
+	struct ferry_config *cfg = malloc(sizeof(*cfg));
+
+	if (cfg == NULL) {
+		snprintf(err, errlen, "out of memory for the config");
+		return NULL;
+	}
+	if (config_load(path, cfg, err, errlen) == -1) {
+		free(cfg);
+		return NULL;
+	}
+	atomic_init(&cfg->refs, 1);
+	return cfg;
+}
+
+void
+config_set_live(struct ferry_config *cfg)
+{
+	struct ferry_config *old;
+
+	pthread_mutex_lock(&config_live_lock);
+	old = config_live;
+	config_live = cfg;
+	pthread_mutex_unlock(&config_live_lock);
+	config_release(old);
+}
+
+const struct ferry_config *
+config_acquire(void)
+{
+	struct ferry_config *cfg;
+
+	/* Under the lock, so a reload cannot free it between load and +1. */
+	pthread_mutex_lock(&config_live_lock);
+	cfg = config_live;
+	if (cfg != NULL)
+		atomic_fetch_add(&cfg->refs, 1);
+	pthread_mutex_unlock(&config_live_lock);
+	return cfg;
+}
+
+void
+config_release(const struct ferry_config *cfg)
+{
+	/* The snapshot is immutable except for refs, which is atomic. */
+	struct ferry_config *own = (struct ferry_config *)(uintptr_t)cfg;
+
+	if (own == NULL || atomic_fetch_sub(&own->refs, 1) != 1)
+		return;
+	config_free(own);
+	free(own);
+}
+
+/* Append name to the comma list in out. */
+static void
+config_note_key(char *out, size_t outlen, size_t *n, const char *name)
+{
+	size_t len = strlen(out);
+
+	snprintf(out + len, outlen - len, "%s%s", *n > 0 ? ", " : "", name);
+	(*n)++;
+}
+
+size_t
+config_restart_keys_changed(const struct ferry_config *a,
+    const struct ferry_config *b, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (strcmp(a->listen, b->listen) != 0)
+		config_note_key(out, outlen, &n, "[server] listen");
+	if (strcmp(a->user, b->user) != 0)
+		config_note_key(out, outlen, &n, "[server] user");
+	if (strcmp(a->group, b->group) != 0)
+		config_note_key(out, outlen, &n, "[server] group");
+	if (strcmp(a->pidfile, b->pidfile) != 0)
+		config_note_key(out, outlen, &n, "[server] pidfile");
+	if (a->mode != b->mode)
+		config_note_key(out, outlen, &n, "[pool] mode");
+	if (a->workers != b->workers)
+		config_note_key(out, outlen, &n, "[pool] workers");
+	if (a->queue != b->queue)
+		config_note_key(out, outlen, &n, "[pool] queue");
+	if (a->max_clients != b->max_clients)
+		config_note_key(out, outlen, &n, "[pool] max_clients");
+	if (a->stack_kb != b->stack_kb)
+		config_note_key(out, outlen, &n, "[pool] stack_kb");
+	return n;
 }

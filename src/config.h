@@ -1,14 +1,21 @@
 /*
- * config.h: the loaded configuration, an immutable typed struct.
+ * config.h: the loaded configuration, an immutable typed struct, and the
+ * live snapshot that new connections use.
  *
  * config_load() reads the INI file with iniparser, validates every key,
  * copies the values here and frees the dictionary. Workers read this struct
  * and never see iniparser. Every key is documented in etc/ferry.ini.
+ *
+ * Reload (SIGHUP) loads a whole new struct and makes it the live one; a
+ * connection keeps the snapshot it started with. Snapshots are reference
+ * counted: the last holder to let go frees one, so a config is never freed
+ * while a worker still reads it.
  */
 #ifndef FERRY_CONFIG_H
 #define FERRY_CONFIG_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +42,9 @@ struct ferry_config {
 	struct sockaddr_storage	listen_addr;
 	socklen_t		listen_len;
 	char			user[CONFIG_NAME_MAX];
+	char			group[CONFIG_NAME_MAX];
 	char			pidfile[CONFIG_TEXT_MAX];
+	unsigned		drain_timeout;	/* seconds */
 
 	/* [pool] */
 	enum pool_mode		mode;
@@ -71,10 +80,14 @@ struct ferry_config {
 	/* [log] */
 	enum log_level		log_level;
 	char			log_target[CONFIG_TEXT_MAX];
+	char			log_access[CONFIG_TEXT_MAX];
 
 	/* [whitelist]; without the section, loopback only */
 	struct acl		whitelist;
 	bool			whitelist_default;
+
+	/* The one field that changes: holders of a snapshot (config_new). */
+	atomic_uint		refs;
 };
 
 /*
@@ -88,6 +101,32 @@ int config_load(const char *path, struct ferry_config *cfg, char *err,
 
 /* Release what config_load() allocated. */
 void config_free(struct ferry_config *cfg);
+
+/*
+ * config_load() into a new heap snapshot holding one reference (the
+ * caller's). Returns NULL with a message in err.
+ */
+struct ferry_config *config_new(const char *path, char *err, size_t errlen);
+
+/*
+ * Make cfg (from config_new(), or NULL at exit) the live snapshot, taking
+ * over the caller's reference, and drop the live reference to the old one.
+ */
+void config_set_live(struct ferry_config *cfg);
+
+/* A reference to the live snapshot; give it back with config_release(). */
+const struct ferry_config *config_acquire(void);
+
+/* Drop a reference; the last one frees the snapshot. NULL is a no-op. */
+void config_release(const struct ferry_config *cfg);
+
+/*
+ * Keys that only take effect at start (the listening socket, the user,
+ * the pidfile, the pool's shape). Writes into out a comma list of those
+ * that differ between a and b ("" if none) and returns how many.
+ */
+size_t config_restart_keys_changed(const struct ferry_config *a,
+    const struct ferry_config *b, char *out, size_t outlen);
 
 /* True if port is in the [connect] ports list. */
 bool config_connect_port_allowed(const struct ferry_config *cfg,

@@ -14,9 +14,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "conn.h"
 #include "errpage.h"
 #include "forward.h"
@@ -131,6 +134,7 @@ conn_init(struct conn *c, int fd, const struct sockaddr_storage *peer,
 	c->upstream_fd = -1;
 	c->allowed = allowed;
 	c->start_ms = io_now_ms();
+	c->start_time = time(NULL);
 	conn_peer_text(peer, c->client_ip, sizeof(c->client_ip));
 	c->req_cap = cfg->max_header_bytes;
 	c->resp_cap = cfg->max_header_bytes;
@@ -183,7 +187,61 @@ conn_linger_close(struct conn *c)
 	io_close(&c->client_fd);
 }
 
-/* Write the access log line and release everything. */
+/* The origin's address as "ip:port" or "[ip6]:port", "" if none. */
+static void
+conn_upstream_name(const struct conn *c, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+	const void *a;
+	unsigned port;
+
+	buf[0] = '\0';
+	if (c->upstream_fd < 0 || getpeername(c->upstream_fd,
+	    (struct sockaddr *)&ss, &len) == -1)
+		return;
+	if (ss.ss_family == AF_INET6) {
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	if (inet_ntop(ss.ss_family, a, ip, sizeof(ip)) == NULL)
+		return;
+	snprintf(buf, cap, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+	    ip, port);
+}
+
+/* One line in the access log (if there is one) for this request. */
+static void
+conn_access_log(const struct conn *c)
+{
+	char line[ACCESS_LINE_MAX], upstream[INET6_ADDRSTRLEN + 8];
+	struct access_entry e;
+
+	if (!log_access_enabled() || (c->bytes_in == 0 && c->status == 0))
+		return;
+	conn_upstream_name(c, upstream, sizeof(upstream));
+	memset(&e, 0, sizeof(e));
+	e.client = c->client_ip;
+	e.when = c->start_time;
+	if (c->req_parsed) {
+		e.method = c->req.method;
+		e.method_len = c->req.method_len;
+		e.target = c->req.target;
+		e.target_len = c->req.target_len;
+		e.minor = c->req.minor;
+	}
+	e.status = c->status;
+	e.bytes_out = c->bytes_out;
+	e.ms = io_now_ms() - c->start_ms;
+	e.upstream = upstream;
+	log_access(line, access_format(line, sizeof(line), &e));
+}
+
+/* Write the log lines and release everything. */
 static void
 conn_finish(struct conn *c)
 {
@@ -204,6 +262,7 @@ conn_finish(struct conn *c)
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (unsigned long long)(io_now_ms() - c->start_ms),
 	    c->why[0] ? " (" : "", c->why, c->why[0] ? ")" : "");
+	conn_access_log(c);
 	io_close(&c->upstream_fd);
 	if (c->client_fd >= 0)
 		conn_linger_close(c);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "config.h"
 #include "http.h"
@@ -45,6 +46,7 @@ struct conn {
 
 	/* For the access log line. */
 	uint64_t		 start_ms;
+	time_t			 start_time;	/* wall clock, for the line */
 	int			 status;	/* sent to the client, 0: none */
 	bool			 head_sent;	/* a response head went out */
 	bool			 linger;	/* drain input before closing */

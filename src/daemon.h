@@ -1,22 +1,51 @@
 /*
- * daemon.h: the process-level chores of a system daemon: the pidfile and
- * dropping root privileges after the listening socket is bound.
+ * daemon.h: the process-level chores of a system daemon: detaching from
+ * the terminal, the pidfile, and dropping root privileges after the
+ * listening socket is bound.
  */
 #ifndef FERRY_DAEMON_H
 #define FERRY_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
- * If running as root and user is not empty, become that user (its groups
- * too). A no-op otherwise. Returns 0, or -1 with a message in err.
+ * If running as root and user is not empty, become that user, with group
+ * (or, if empty, the user's primary group) and the user's supplementary
+ * groups. A no-op when not root. Returns 0, or -1 with a message in err
+ * (a missing user, a group without a user, a drop that could be undone).
  */
-int daemon_drop_privileges(const char *user, char *err, size_t errlen);
+int daemon_drop_privileges(const char *user, const char *group, char *err,
+    size_t errlen);
 
-/* Write our pid to path (no-op for ""). Returns 0 or -1 with err. */
+/*
+ * Before binding: -1 with a message in err if the pidfile at path names a
+ * running ferry, else 0 (no file, or a stale one). No-op for "".
+ */
+int daemon_pidfile_check(const char *path, char *err, size_t errlen);
+
+/*
+ * Create path exclusively with our pid (no-op for ""). A stale file is
+ * replaced; a live ferry's is not. Returns 0, or -1 with err.
+ */
 int daemon_write_pidfile(const char *path, char *err, size_t errlen);
 
-/* Remove the pidfile written by daemon_write_pidfile(). */
+/* Remove the pidfile, if we still may (see daemon.c). */
 void daemon_remove_pidfile(const char *path);
+
+/*
+ * Become a daemon: fork, setsid, fork, chdir /, stdio to /dev/null. Must
+ * run before any thread starts. The process that called it does not
+ * return: it waits until the daemon calls daemon_ready(), then exits 0, or
+ * prints the daemon's error and exits 1. In the daemon, returns the fd to
+ * pass to daemon_ready(), or -1 with err (already reported).
+ */
+int daemon_detach(char *err, size_t errlen);
+
+/*
+ * Tell the waiting parent that start-up is over: err NULL for serving,
+ * else the message it prints. Closes fd; a no-op for fd < 0 (foreground).
+ */
+void daemon_ready(int fd, const char *err);
 
 #endif

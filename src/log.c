@@ -1,14 +1,20 @@
 /*
  * log.c: the logger (see log.h).
  *
- * State here is written only by log_open()/log_close() while ferry is single
- * threaded; workers only read it. A line is formatted into a stack buffer and
- * handed to the kernel in one write(), which appends atomically for regular
- * files opened with O_APPEND and for pipes up to PIPE_BUF.
+ * Two sinks: the error log (stderr, syslog or a file) and the optional
+ * access log (a file). Workers write to them while the signal loop may
+ * reopen them (SIGUSR1, SIGHUP), so the sinks sit behind a read-write lock:
+ * every write holds it for reading, a reopen swaps the descriptors under it
+ * for writing and closes the old ones only then, so that no worker ever
+ * writes to a closed or reused descriptor. A line is formatted into a stack
+ * buffer and handed to the kernel in one write(), which appends atomically
+ * to files opened with O_APPEND: lines from different workers never mix.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -18,10 +24,15 @@
 #include "log.h"
 
 #define LOG_LINE_MAX 2048
+#define LOG_PATH_MAX 256
 
-static enum log_level log_threshold = LOGL_INFO;
-static int log_fd = STDERR_FILENO;
+static pthread_rwlock_t log_lock = PTHREAD_RWLOCK_INITIALIZER;
+static _Atomic int log_threshold = LOGL_INFO;
+static int log_fd = STDERR_FILENO;	/* error log, if not syslog */
 static bool log_to_syslog;
+static int log_access_fd = -1;		/* -1: no access log */
+static char log_target[LOG_PATH_MAX] = "stderr";
+static char log_access_path[LOG_PATH_MAX];
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
@@ -39,43 +50,107 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-int
-log_open(enum log_level level, const char *target, char *err, size_t errlen)
+/* Open path for appending; -1 with a message in err. */
+static int
+log_open_file(const char *path, const char *what, char *err, size_t errlen)
 {
-	log_close();
-	log_threshold = level;
-	if (strcmp(target, "stderr") == 0)
-		return 0;
-	if (strcmp(target, "syslog") == 0) {
-		openlog("ferry", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		log_to_syslog = true;
-		return 0;
-	}
-	log_fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (log_fd < 0) {
-		snprintf(err, errlen, "cannot open log file %s: %s", target,
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd == -1)
+		snprintf(err, errlen, "cannot open %s %s: %s", what, path,
 		    strerror(errno));
-		log_fd = STDERR_FILENO;
+	return fd;
+}
+
+int
+log_open(enum log_level level, const char *target, const char *access,
+    char *err, size_t errlen)
+{
+	int fd = STDERR_FILENO, afd = -1, old_fd, old_afd;
+	bool to_syslog = strcmp(target, "syslog") == 0;
+
+	if (strlen(target) >= LOG_PATH_MAX || strlen(access) >= LOG_PATH_MAX) {
+		snprintf(err, errlen, "log path too long");
 		return -1;
 	}
+	/* Open everything new first: on failure the old sinks stay. */
+	if (!to_syslog && strcmp(target, "stderr") != 0 &&
+	    (fd = log_open_file(target, "log file", err, errlen)) == -1)
+		return -1;
+	if (access[0] != '\0' &&
+	    (afd = log_open_file(access, "access log", err, errlen)) == -1) {
+		if (fd != STDERR_FILENO)
+			close(fd);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&log_lock);
+	old_fd = log_fd;
+	old_afd = log_access_fd;
+	if (log_to_syslog)
+		closelog();
+	log_to_syslog = to_syslog;
+	if (to_syslog)
+		openlog("ferry", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_fd = fd;
+	log_access_fd = afd;
+	strcpy(log_target, target);
+	strcpy(log_access_path, access);
+	log_threshold = level;
+	pthread_rwlock_unlock(&log_lock);
+	if (old_fd != STDERR_FILENO)
+		close(old_fd);
+	if (old_afd != -1)
+		close(old_afd);
 	return 0;
+}
+
+int
+log_reopen(char *err, size_t errlen)
+{
+	char target[LOG_PATH_MAX], access[LOG_PATH_MAX];
+
+	pthread_rwlock_rdlock(&log_lock);
+	strcpy(target, log_target);
+	strcpy(access, log_access_path);
+	pthread_rwlock_unlock(&log_lock);
+	return log_open((enum log_level)log_threshold, target, access, err,
+	    errlen);
 }
 
 void
 log_close(void)
 {
-	if (log_to_syslog)
-		closelog();
-	log_to_syslog = false;
-	if (log_fd != STDERR_FILENO)
-		close(log_fd);
-	log_fd = STDERR_FILENO;
+	char err[64];
+
+	(void)log_open((enum log_level)log_threshold, "stderr", "", err,
+	    sizeof(err));
 }
 
 bool
 log_enabled(enum log_level level)
 {
-	return level <= log_threshold;
+	return (int)level <= log_threshold;
+}
+
+bool
+log_access_enabled(void)
+{
+	bool on;
+
+	pthread_rwlock_rdlock(&log_lock);
+	on = log_access_fd != -1;
+	pthread_rwlock_unlock(&log_lock);
+	return on;
+}
+
+void
+log_access(const char *line, size_t len)
+{
+	pthread_rwlock_rdlock(&log_lock);
+	/* Nothing useful can be done if the log itself cannot be written. */
+	if (log_access_fd != -1 && write(log_access_fd, line, len) < 0)
+		errno = 0;
+	pthread_rwlock_unlock(&log_lock);
 }
 
 /* Write "2026-01-02T03:04:05Z ferry[pid] level: " into buf. */
@@ -96,26 +171,12 @@ log_prefix(char *buf, size_t cap, enum log_level level)
 	return n + (size_t)r;
 }
 
-void
-log_msg(enum log_level level, const char *fmt, ...)
+/* Hand line[0..n) to the error log. Called with log_lock held. */
+static void
+log_write_locked(char *line, size_t n, enum log_level level)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char line[LOG_LINE_MAX];
-	size_t n = 0;
-	va_list ap;
-	int r;
 
-	if (!log_enabled(level))
-		return;
-	if (!log_to_syslog)
-		n = log_prefix(line, sizeof(line), level);
-	va_start(ap, fmt);
-	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return;
-	/* A truncated message is still logged: cut it at the buffer's end. */
-	n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
 	if (log_to_syslog) {
 		line[n] = '\0';
 		syslog(prio[level], "%s", line);
@@ -124,5 +185,30 @@ log_msg(enum log_level level, const char *fmt, ...)
 	line[n++] = '\n';
 	/* Nothing useful can be done if the log itself cannot be written. */
 	if (write(log_fd, line, n) < 0)
+		errno = 0;
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	size_t n = 0;
+	va_list ap;
+	int r;
+
+	if (!log_enabled(level))
 		return;
+	pthread_rwlock_rdlock(&log_lock);
+	if (!log_to_syslog)
+		n = log_prefix(line, sizeof(line), level);
+	va_start(ap, fmt);
+	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (r >= 0) {
+		/* A truncated message is still logged: cut at the end. */
+		n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r :
+		    sizeof(line) - n - 2;
+		log_write_locked(line, n, level);
+	}
+	pthread_rwlock_unlock(&log_lock);
 }

@@ -1,9 +1,9 @@
 /*
- * log.h: leveled logging to stderr, syslog or a file.
+ * log.h: leveled logging to stderr, syslog or a file, and the access log.
  *
- * Set up once by main() before any thread starts; afterwards any thread may
- * log. Each line is written with a single write() so lines from different
- * workers never interleave.
+ * Any thread may log at any time, also while the signal loop reopens the
+ * files (log rotation) or switches targets (reload). Each line is written
+ * with a single write() so lines from different workers never interleave.
  */
 #ifndef FERRY_LOG_H
 #define FERRY_LOG_H
@@ -23,17 +23,31 @@ enum log_level {
 int log_level_parse(const char *s, enum log_level *out);
 
 /*
- * Start logging at level to target: "stderr", "syslog", or an absolute file
- * path opened for appending. Returns 0, or -1 with a message in err.
+ * Log at level to target: "stderr", "syslog", or a file path opened for
+ * appending; and access lines to the file access ("": none). Replaces
+ * what was open before, only once everything new is open: returns 0, or
+ * -1 with a message in err and the old sinks still in use. Thread-safe.
  */
-int log_open(enum log_level level, const char *target, char *err,
-    size_t errlen);
+int log_open(enum log_level level, const char *target, const char *access,
+    char *err, size_t errlen);
 
-/* Close a log file or syslog; logging falls back to stderr. */
+/*
+ * Open the same files again (SIGUSR1, after logrotate moved them away).
+ * Returns 0, or -1 with err and the old descriptors kept.
+ */
+int log_reopen(char *err, size_t errlen);
+
+/* Close the files and syslog; logging falls back to stderr. */
 void log_close(void);
 
 /* True if a message at level would be written (skip costly formatting). */
 bool log_enabled(enum log_level level);
+
+/* True if an access log is open. */
+bool log_access_enabled(void);
+
+/* Append line[0..len) (a whole line, newline included) to the access log. */
+void log_access(const char *line, size_t len);
 
 /* Log one line (no trailing newline needed) at level. */
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -1,12 +1,20 @@
 /*
- * main.c: start-up order, and nothing else.
+ * main.c: start-up order, then the signal loop, and nothing else.
  *
- *   options → config (-t stops here) → log → signals → listen → pidfile →
- *   drop privileges → pool → accept loop → (signal) → stop pool → exit
+ *   options → config (-t stops here) → block signals → log → pidfile check
+ *   → listen → detach (unless -f) → pidfile → drop privileges → pool →
+ *   acceptor → "ready" → signal loop → stop accepting → drain → exit
  *
- * The config is loaded once and never changes while ferry runs; workers
- * read it through a const pointer.
+ * Every signal ferry handles is blocked before the first thread starts, so
+ * all threads inherit the mask and the main thread alone takes them, one
+ * at a time, with sigwait(): no work is ever done in a signal handler.
+ *   SIGHUP           reload the config file (new connections use it)
+ *   SIGUSR1          reopen the log files (after logrotate moved them)
+ *   SIGTERM, SIGINT  stop accepting, let running connections finish for up
+ *                    to [server] drain_timeout seconds, exit 0
  */
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,17 +31,13 @@
 #define FERRY_CONFIG_FILE "/etc/ferry/ferry.ini"
 #endif
 
-/* How long running connections get to finish after a stop signal. */
-#define MAIN_STOP_GRACE_MS 5000
-
-static volatile sig_atomic_t main_stop;
-
-static void
-main_on_signal(int sig)
-{
-	(void)sig;
-	main_stop = 1;
-}
+/* What main_start() leaves running for main_run(). */
+struct main_state {
+	char			 path[PATH_MAX];	/* absolute: we chdir / */
+	const struct ferry_config *boot;	/* the config we started with */
+	struct pool		*pool;
+	struct acceptor		 acceptor;
+};
 
 static void
 main_usage(FILE *f)
@@ -46,41 +50,34 @@ main_usage(FILE *f)
 	    "  -h       print this help and exit\n", FERRY_CONFIG_FILE);
 }
 
+/* The signals the loop takes; blocked everywhere else. */
 static void
-main_signals(void)
+main_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
+static void
+main_block_signals(void)
 {
 	struct sigaction sa;
+	sigset_t set;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = main_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	main_signal_set(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-/* Everything after the config is loaded; returns the exit status. */
-static int
-main_serve(const struct ferry_config *cfg)
+static void
+main_log_listening(const struct ferry_config *cfg)
 {
-	char err[512];
-	struct pool *pool;
-	int lfd;
-
-	if (log_open(cfg->log_level, cfg->log_target, err, sizeof(err)) == -1) {
-		fprintf(stderr, "ferry: %s\n", err);
-		return 1;
-	}
-	main_signals();
-	lfd = acceptor_listen(cfg, err, sizeof(err));
-	if (lfd == -1 || daemon_write_pidfile(cfg->pidfile, err,
-	    sizeof(err)) == -1 || daemon_drop_privileges(cfg->user, err,
-	    sizeof(err)) == -1 || (pool = pool_start(cfg, err,
-	    sizeof(err))) == NULL) {
-		log_msg(LOGL_ERROR, "%s", err);
-		return 1;
-	}
 	if (cfg->whitelist_default)
 		log_msg(LOGL_INFO, "no [whitelist] section: only loopback "
 		    "clients (127.0.0.0/8, ::1) may connect");
@@ -89,30 +86,159 @@ main_serve(const struct ferry_config *cfg)
 	    cfg->mode == POOL_MODE_POOL ? "pool" : "thread",
 	    cfg->mode == POOL_MODE_POOL ? cfg->workers : cfg->max_clients,
 	    cfg->mode == POOL_MODE_POOL ? "workers" : "threads at most");
-	acceptor_run(lfd, cfg, pool, &main_stop);
-	log_msg(LOGL_INFO, "stopping");
-	close(lfd);
-	pool_stop(pool, MAIN_STOP_GRACE_MS);
-	daemon_remove_pidfile(cfg->pidfile);
+}
+
+/*
+ * Report a start-up failure: in the log, and to the admin who started
+ * ferry (through the pipe once detached; on stderr unless the log is
+ * already there).
+ */
+static void
+main_fail(const struct ferry_config *cfg, int ready, const char *err)
+{
+	log_msg(LOGL_ERROR, "%s", err);
+	if (ready >= 0)
+		daemon_ready(ready, err);
+	else if (strcmp(cfg->log_target, "stderr") != 0)
+		fprintf(stderr, "ferry: %s\n", err);
+}
+
+/* Everything up to serving. Returns 0, or -1 after reporting the error. */
+static int
+main_start(struct main_state *st, bool foreground)
+{
+	const struct ferry_config *cfg = st->boot;
+	char err[512];
+	int lfd, ready = -1;
+
+	if (log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "ferry: %s\n", err);
+		return -1;
+	}
+	if (daemon_pidfile_check(cfg->pidfile, err, sizeof(err)) == -1 ||
+	    (lfd = acceptor_listen(cfg, err, sizeof(err))) == -1)
+		goto fail;
+	if (!foreground && (ready = daemon_detach(err, sizeof(err))) == -1)
+		return -1;	/* reported by daemon_detach() */
+	if (daemon_write_pidfile(cfg->pidfile, err, sizeof(err)) == -1 ||
+	    daemon_drop_privileges(cfg->user, cfg->group, err,
+	    sizeof(err)) == -1 ||
+	    (st->pool = pool_start(cfg, err, sizeof(err))) == NULL ||
+	    acceptor_start(&st->acceptor, lfd, st->pool, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	main_log_listening(cfg);
+	daemon_ready(ready, NULL);
+	return 0;
+fail:
+	main_fail(cfg, ready, err);
+	return -1;
+}
+
+/*
+ * SIGHUP: load the file again. On success new connections get the new
+ * snapshot and the logs follow the new [log] keys; running connections
+ * keep theirs. On any failure the running config stays, whole.
+ */
+static void
+main_reload(const struct main_state *st)
+{
+	struct ferry_config *cfg;
+	char err[512], changed[256];
+
+	cfg = config_new(st->path, err, sizeof(err));
+	if (cfg == NULL || log_open(cfg->log_level, cfg->log_target,
+	    cfg->log_access, err, sizeof(err)) == -1) {
+		log_msg(LOGL_ERROR, "reload failed, the running config "
+		    "stays: %s", err);
+		config_release(cfg);
+		return;
+	}
+	if (config_restart_keys_changed(st->boot, cfg, changed,
+	    sizeof(changed)) > 0)
+		log_msg(LOGL_WARN, "reload: %s changed, which takes a "
+		    "restart; the running value stays", changed);
+	config_set_live(cfg);
+	log_msg(LOGL_INFO, "reloaded %s", st->path);
+}
+
+/* Take signals until one says stop. */
+static void
+main_wait_for_stop(const struct main_state *st)
+{
+	char err[512];
+	sigset_t set;
+	int sig;
+
+	main_signal_set(&set);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			main_reload(st);
+		else if (sig == SIGUSR1 && log_reopen(err, sizeof(err)) == -1)
+			log_msg(LOGL_ERROR, "reopening logs: %s", err);
+		else if (sig == SIGUSR1)
+			log_msg(LOGL_INFO, "log files reopened");
+		else
+			return;
+	}
+}
+
+/* Serve until a stop signal, then drain. Returns the exit status. */
+static int
+main_run(struct main_state *st)
+{
+	const struct ferry_config *cfg;
+	unsigned drain, left;
+
+	main_wait_for_stop(st);
+	acceptor_stop(&st->acceptor);
+	cfg = config_acquire();
+	drain = cfg->drain_timeout;
+	config_release(cfg);
+	log_msg(LOGL_INFO, "stopping: no new connections, draining for up "
+	    "to %u s", drain);
+	left = pool_stop(st->pool, drain * 1000);
+	if (left > 0)
+		log_msg(LOGL_WARN, "drain_timeout reached: %u connection(s) "
+		    "cut", left);
+	daemon_remove_pidfile(st->boot->pidfile);
+	log_msg(LOGL_INFO, "stopped");
+	return 0;
+}
+
+/* -c FILE made absolute, so that a reload after chdir("/") finds it. */
+static int
+main_config_path(const char *arg, char *path)
+{
+	if (realpath(arg, path) != NULL)
+		return 0;
+	/* Let config_load() name the problem (missing, unreadable...). */
+	if (strlen(arg) >= PATH_MAX)
+		return -1;
+	strcpy(path, arg);
 	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *path = FERRY_CONFIG_FILE;
-	struct ferry_config cfg;
+	static struct main_state st;
+	struct ferry_config *live;
+	const char *arg = FERRY_CONFIG_FILE;
+	bool check_only = false, foreground = false;
 	char err[512];
-	bool check_only = false;
 	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "c:ftVh")) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			arg = optarg;
 			break;
 		case 'f':
-			/* Daemon mode is not built yet: always foreground. */
+			foreground = true;
 			break;
 		case 't':
 			check_only = true;
@@ -132,17 +258,26 @@ main(int argc, char **argv)
 		main_usage(stderr);
 		return 2;
 	}
-	if (config_load(path, &cfg, err, sizeof(err)) == -1) {
+	if (main_config_path(arg, st.path) == -1) {
+		fprintf(stderr, "ferry: %s: path too long\n", arg);
+		return 1;
+	}
+	live = config_new(st.path, err, sizeof(err));
+	if (live == NULL) {
 		fprintf(stderr, "ferry: %s\n", err);
 		return 1;
 	}
 	if (check_only) {
-		printf("ferry: %s: configuration is valid\n", path);
-		config_free(&cfg);
+		printf("ferry: %s: configuration is valid\n", arg);
+		config_release(live);
 		return 0;
 	}
-	rc = main_serve(&cfg);
+	main_block_signals();
+	config_set_live(live);
+	st.boot = config_acquire();
+	rc = main_start(&st, foreground) == 0 ? main_run(&st) : 1;
+	config_set_live(NULL);
+	config_release(st.boot);
 	log_close();
-	config_free(&cfg);
 	return rc;
 }

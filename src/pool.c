@@ -20,7 +20,10 @@
 #define POOL_WAIT_MS 200
 
 struct pool {
-	const struct ferry_config *cfg;
+	enum pool_mode		 mode;
+	unsigned		 workers;
+	size_t			 queue;		/* ring size */
+	unsigned		 max_clients;
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 not_empty;	/* a job was queued */
 	pthread_cond_t		 not_full;	/* room for a job/thread */
@@ -60,7 +63,10 @@ pool_wait(pthread_cond_t *cv, pthread_mutex_t *lock, int ms)
 	(void)pthread_cond_timedwait(cv, lock, &ts);
 }
 
-/* Take the next job; false when the pool is stopping. */
+/*
+ * Take the next job; false once the pool is stopping and the queue is
+ * empty (queued clients are served while draining: they were accepted).
+ */
 static bool
 pool_take(struct pool *p, struct pool_job *job)
 {
@@ -69,9 +75,9 @@ pool_take(struct pool *p, struct pool_job *job)
 	pthread_mutex_lock(&p->lock);
 	while (p->count == 0 && !p->stopping)
 		pool_wait(&p->not_empty, &p->lock, POOL_WAIT_MS);
-	if (!p->stopping) {
+	if (p->count > 0) {
 		*job = p->ring[p->head];
-		p->head = (p->head + 1) % p->cfg->queue;
+		p->head = (p->head + 1) % p->queue;
 		p->count--;
 		got = true;
 		pthread_cond_signal(&p->not_full);
@@ -96,8 +102,10 @@ pool_worker(void *arg)
 	struct pool *p = arg;
 	struct pool_job job;
 
-	while (pool_take(p, &job))
-		conn_handle(job.fd, &job.peer, job.allowed, p->cfg);
+	while (pool_take(p, &job)) {
+		conn_handle(job.fd, &job.peer, job.allowed, job.cfg);
+		config_release(job.cfg);
+	}
 	pool_thread_done(p);
 	return NULL;
 }
@@ -115,7 +123,8 @@ pool_conn_thread(void *arg)
 	struct pool_thread_arg *a = arg;
 	struct pool *p = a->pool;
 
-	conn_handle(a->job.fd, &a->job.peer, a->job.allowed, p->cfg);
+	conn_handle(a->job.fd, &a->job.peer, a->job.allowed, a->job.cfg);
+	config_release(a->job.cfg);
 	free(a);
 	pool_thread_done(p);
 	return NULL;
@@ -128,13 +137,13 @@ pool_start_workers(struct pool *p, char *err, size_t errlen)
 	unsigned i;
 	int rc;
 
-	p->ring = calloc(p->cfg->queue, sizeof(*p->ring));
-	p->threads = calloc(p->cfg->workers, sizeof(*p->threads));
+	p->ring = calloc(p->queue, sizeof(*p->ring));
+	p->threads = calloc(p->workers, sizeof(*p->threads));
 	if (p->ring == NULL || p->threads == NULL) {
 		snprintf(err, errlen, "out of memory for the pool");
 		return -1;
 	}
-	for (i = 0; i < p->cfg->workers; i++) {
+	for (i = 0; i < p->workers; i++) {
 		rc = pthread_create(&p->threads[i], &p->attr, pool_worker, p);
 		if (rc != 0) {
 			snprintf(err, errlen, "cannot start worker %u: %s", i,
@@ -158,7 +167,10 @@ pool_start(const struct ferry_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the pool");
 		return NULL;
 	}
-	p->cfg = cfg;
+	p->mode = cfg->mode;
+	p->workers = cfg->workers;
+	p->queue = cfg->queue;
+	p->max_clients = cfg->max_clients;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->not_empty, NULL);
 	pthread_cond_init(&p->not_full, NULL);
@@ -181,7 +193,7 @@ pool_start(const struct ferry_config *cfg, char *err, size_t errlen)
 static int
 pool_enqueue(struct pool *p, const struct pool_job *job)
 {
-	p->ring[(p->head + p->count) % p->cfg->queue] = *job;
+	p->ring[(p->head + p->count) % p->queue] = *job;
 	p->count++;
 	pthread_cond_signal(&p->not_empty);
 	return 0;
@@ -214,20 +226,20 @@ pool_spawn(struct pool *p, const struct pool_job *job)
 
 int
 pool_submit(struct pool *p, const struct pool_job *job,
-    const volatile sig_atomic_t *stop)
+    const atomic_bool *stop)
 {
-	bool thread_mode = p->cfg->mode == POOL_MODE_THREAD;
+	bool thread_mode = p->mode == POOL_MODE_THREAD;
 	int rc = -1;
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		if (*stop || p->stopping)
 			break;
-		if (thread_mode && p->running < p->cfg->max_clients) {
+		if (thread_mode && p->running < p->max_clients) {
 			rc = pool_spawn(p, job);
 			break;
 		}
-		if (!thread_mode && p->count < p->cfg->queue) {
+		if (!thread_mode && p->count < p->queue) {
 			rc = pool_enqueue(p, job);
 			break;
 		}
@@ -237,27 +249,21 @@ pool_submit(struct pool *p, const struct pool_job *job,
 	return rc;
 }
 
-void
-pool_stop(struct pool *p, int grace_ms)
+unsigned
+pool_stop(struct pool *p, unsigned grace_ms)
 {
-	uint64_t deadline = io_now_ms() + (uint64_t)grace_ms;
+	uint64_t deadline = io_now_ms() + grace_ms;
 	unsigned i, left;
 
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->not_empty);
-	for (; p->count > 0; p->count--) {
-		close(p->ring[p->head].fd);
-		p->head = (p->head + 1) % p->cfg->queue;
-	}
 	while (p->running > 0 && io_now_ms() < deadline)
 		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
 	left = p->running;
 	pthread_mutex_unlock(&p->lock);
-	if (left > 0) {
-		log_msg(LOGL_WARN, "%u thread(s) still busy at exit", left);
-		return;
-	}
+	if (left > 0)
+		return left;
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
 	pthread_attr_destroy(&p->attr);
@@ -267,4 +273,5 @@ pool_stop(struct pool *p, int grace_ms)
 	free(p->ring);
 	free(p->threads);
 	free(p);
+	return 0;
 }

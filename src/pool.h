@@ -9,11 +9,14 @@
  * own detached thread, at most `max_clients` at once, with the same wait
  * when the cap is reached. Every wait is timed so that a stop request is
  * seen within a fraction of a second.
+ *
+ * The pool's shape (mode, workers, queue, max_clients, stack_kb) is fixed
+ * at start; each job carries the config snapshot its connection uses.
  */
 #ifndef FERRY_POOL_H
 #define FERRY_POOL_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -23,31 +26,33 @@
 struct pool;
 
 struct pool_job {
-	int			fd;
-	struct sockaddr_storage	peer;
-	bool			allowed;
+	int			 fd;
+	struct sockaddr_storage	 peer;
+	bool			 allowed;
+	const struct ferry_config *cfg;	/* a reference, for this connection */
 };
 
 /*
- * Start the workers (pool mode) or prepare thread mode. cfg must outlive
- * the pool. Returns NULL with a message in err on failure.
+ * Start the workers (pool mode) or prepare thread mode, shaped by cfg's
+ * [pool] keys (read now, not kept). Returns NULL with a message in err.
  */
 struct pool *pool_start(const struct ferry_config *cfg, char *err,
     size_t errlen);
 
 /*
  * Hand job over, waiting while the pool is full. The pool owns job->fd
- * once this returns 0. Returns -1 if *stop was raised first (the caller
- * still owns the fd) or a thread could not be started.
+ * and job->cfg once this returns 0. Returns -1 if *stop was raised first
+ * or a thread could not be started (the caller still owns both).
  */
 int pool_submit(struct pool *p, const struct pool_job *job,
-    const volatile sig_atomic_t *stop);
+    const atomic_bool *stop);
 
 /*
- * Stop: queued sockets are closed, running connections get up to
- * grace_ms to finish. Frees the pool if every thread ended in time;
- * otherwise leaves them to die with the process.
+ * Drain and stop: no more jobs are taken in; queued and running
+ * connections get up to grace_ms to finish. Returns how many were still
+ * running then (0: everything ended and the pool is freed; otherwise the
+ * rest is left to end with the process).
  */
-void pool_stop(struct pool *p, int grace_ms);
+unsigned pool_stop(struct pool *p, unsigned grace_ms);
 
 #endif

@@ -94,7 +94,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(ntohs(sin->sin_port), 3128);
 	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
 	ck_assert_str_eq(cfg.user, "");
+	ck_assert_str_eq(cfg.group, "");
 	ck_assert_str_eq(cfg.pidfile, "");
+	ck_assert_uint_eq(cfg.drain_timeout, 10);
 	ck_assert_int_eq(cfg.mode, POOL_MODE_POOL);
 	ck_assert_uint_eq(cfg.workers, 32);
 	ck_assert_uint_eq(cfg.queue, 256);
@@ -115,6 +117,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.nstrip, 0);
 	ck_assert_int_eq(cfg.log_level, LOGL_INFO);
 	ck_assert_str_eq(cfg.log_target, "stderr");
+	ck_assert_str_eq(cfg.log_access, "");
 	config_free(&cfg);
 }
 END_TEST
@@ -146,8 +149,8 @@ START_TEST(test_every_key)
 	load_good(
 	    "; a comment\n"
 	    "# another comment\n"
-	    "[server]\nlisten = [::1]:8080\nuser = root\n"
-	    "pidfile = /run/ferry.pid\n"
+	    "[server]\nlisten = [::1]:8080\nuser = root\ngroup = root\n"
+	    "pidfile = /run/ferry.pid\ndrain_timeout = 0\n"
 	    "[pool]\nmode = thread\nworkers = 4\nqueue = 8\n"
 	    "max_clients = 16\nstack_kb = 128\n"
 	    "[upstream]\nconnect_timeout = 3\nio_timeout = 30\nretries = 0\n"
@@ -158,6 +161,7 @@ START_TEST(test_every_key)
 	    "[headers]\nvia = no\nforwarded_for = yes\n"
 	    "strip = User-Agent, referer\n"
 	    "[log]\nlevel = debug\ntarget = /var/log/ferry.log\n"
+	    "access = /var/log/ferry/access.log\n"
 	    "[whitelist]\nlocal = 127.0.0.1 ::1\noffice = 192.0.2.0/24\n",
 	    &cfg);
 	ck_assert_str_eq(cfg.listen, "[::1]:8080");
@@ -167,7 +171,9 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(ntohs(sin6->sin6_port), 8080);
 	ck_assert(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
 	ck_assert_str_eq(cfg.user, "root");
+	ck_assert_str_eq(cfg.group, "root");
 	ck_assert_str_eq(cfg.pidfile, "/run/ferry.pid");
+	ck_assert_uint_eq(cfg.drain_timeout, 0);
 	ck_assert_int_eq(cfg.mode, POOL_MODE_THREAD);
 	ck_assert_uint_eq(cfg.workers, 4);
 	ck_assert_uint_eq(cfg.queue, 8);
@@ -192,6 +198,7 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(cfg.strip[1], "referer");
 	ck_assert_int_eq(cfg.log_level, LOGL_DEBUG);
 	ck_assert_str_eq(cfg.log_target, "/var/log/ferry.log");
+	ck_assert_str_eq(cfg.log_access, "/var/log/ferry/access.log");
 	/* Both labels count; nothing else does. */
 	ck_assert(!cfg.whitelist_default);
 	ck_assert_uint_eq(cfg.whitelist.count, 3);
@@ -230,6 +237,7 @@ static const struct {
 	{ "[upstream]\nconnect_timeout = 3600\n", U(connect_timeout), 3600 },
 	{ "[upstream]\nio_timeout = 86400\n", U(io_timeout), 86400 },
 	{ "[upstream]\nretries = 10\n", U(retries), 10 },
+	{ "[server]\ndrain_timeout = 3600\n", U(drain_timeout), 3600 },
 	{ "[client]\nheader_timeout = 1\n", U(header_timeout), 1 },
 	{ "[client]\nidle_timeout = 86400\n", U(idle_timeout), 86400 },
 	{ "[limits]\nmax_header_bytes = 1024\n", U(max_header_bytes), 1024 },
@@ -532,6 +540,13 @@ static const struct {
 	{ "[server]\nlisten =\n", "[server]", "listen", NULL },
 	{ "[server]\nuser = no-such-user-ferry\n", "[server]", "user",
 	    "no-such-user-ferry" },
+	{ "[server]\ngroup = no-such-group-ferry\n", "[server]", "group",
+	    "no-such-group-ferry" },
+	{ "[server]\ndrain_timeout = 3601\n", "[server]", "drain_timeout",
+	    "3601" },
+	{ "[server]\ndrain_timeout = -1\n", "[server]", "drain_timeout",
+	    "-1" },
+	{ "[log]\naccess = /" LONG256 "\n", "[log]", "access", LONG64 },
 	{ "[server]\npidfile = /" LONG256 "\n", "[server]", "pidfile",
 	    LONG64 },
 	/* [pool] */
@@ -755,6 +770,112 @@ shipped_path(char *path, size_t cap)
 #endif
 }
 
+/* Load text into a new snapshot (one reference), which must succeed. */
+static struct ferry_config *
+new_good(const char *text)
+{
+	struct ferry_config *cfg;
+	char err[512];
+
+	write_ini(text);
+	cfg = config_new(ini_path, err, sizeof(err));
+	unlink(ini_path);
+	ck_assert_msg(cfg != NULL, "refused: %s -> %s", text, err);
+	return cfg;
+}
+
+/*
+ * The live snapshot: acquire hands out the current one; a reload swaps it
+ * and a holder of the old one keeps reading it until it lets go. ASan
+ * catches a use after free, and a leak if the last release does not free.
+ */
+START_TEST(test_snapshot_lifetime)
+{
+	struct ferry_config *a = new_good("[pool]\nworkers = 3\n");
+	struct ferry_config *b = new_good("[pool]\nworkers = 5\n");
+	const struct ferry_config *held, *now;
+
+	config_set_live(a);
+	held = config_acquire();
+	ck_assert_ptr_eq(held, a);
+	ck_assert_uint_eq(atomic_load(&a->refs), 2);
+	config_set_live(b);
+	/* The live reference to a is gone; ours keeps it whole. */
+	ck_assert_uint_eq(atomic_load(&held->refs), 1);
+	ck_assert_uint_eq(held->workers, 3);
+	ck_assert(admits(held, "127.0.0.1"));
+	now = config_acquire();
+	ck_assert_ptr_eq(now, b);
+	ck_assert_uint_eq(now->workers, 5);
+	config_release(held);
+	config_release(now);
+	config_set_live(NULL);
+	ck_assert_ptr_null(config_acquire());
+	config_release(NULL);
+}
+END_TEST
+
+/* A file that does not load gives no snapshot and leaks nothing. */
+START_TEST(test_snapshot_bad_file)
+{
+	char err[512];
+
+	write_ini("[pool]\nworkers = many\n");
+	ck_assert_ptr_null(config_new(ini_path, err, sizeof(err)));
+	unlink(ini_path);
+	ck_assert_msg(strstr(err, "workers") != NULL, "%s", err);
+}
+END_TEST
+
+/* How many keys a ", " list names. */
+static size_t
+count_keys(const char *list)
+{
+	size_t n = list[0] != '\0';
+
+	for (; *list != '\0'; list++)
+		n += *list == ',';
+	return n;
+}
+
+/* Restart-only keys are named when they differ; others are not. */
+START_TEST(test_restart_keys)
+{
+	static const struct {
+		const char	*text;
+		const char	*named;	/* "" if none */
+	} cases[] = {
+		{ "[server]\nlisten = 127.0.0.1:3128\n", "" },
+		{ "[upstream]\nretries = 0\n[log]\nlevel = debug\n"
+		    "[whitelist]\nx = 192.0.2.1\n[server]\ndrain_timeout = 1\n",
+		    "" },
+		{ "[server]\nlisten = 127.0.0.1:3129\n", "[server] listen" },
+		{ "[server]\nuser = root\n", "[server] user" },
+		{ "[server]\nuser = root\ngroup = root\n",
+		    "[server] user, [server] group" },
+		{ "[server]\npidfile = /run/x.pid\n", "[server] pidfile" },
+		{ "[pool]\nmode = thread\nworkers = 2\nqueue = 3\n"
+		    "max_clients = 4\nstack_kb = 128\n", "[pool] mode, "
+		    "[pool] workers, [pool] queue, [pool] max_clients, "
+		    "[pool] stack_kb" },
+	};
+	struct ferry_config *base = new_good("");
+	char out[256];
+	size_t i, n;
+
+	for (i = 0; i < NELEM(cases); i++) {
+		struct ferry_config *b = new_good(cases[i].text);
+
+		n = config_restart_keys_changed(base, b, out, sizeof(out));
+		ck_assert_msg(strcmp(out, cases[i].named) == 0,
+		    "%s: named \"%s\"", cases[i].text, out);
+		ck_assert_uint_eq(n, count_keys(cases[i].named));
+		config_release(b);
+	}
+	config_release(base);
+}
+END_TEST
+
 /* The example config the package ships loads as it is. */
 START_TEST(test_shipped_config)
 {
@@ -793,6 +914,9 @@ config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_default_whitelist);
 	tcase_add_test(tc, test_every_key);
+	tcase_add_test(tc, test_snapshot_lifetime);
+	tcase_add_test(tc, test_snapshot_bad_file);
+	tcase_add_test(tc, test_restart_keys);
 	tcase_add_loop_test(tc, test_uint, 0, NELEM(uint_cases));
 	tcase_add_loop_test(tc, test_listen, 0, NELEM(listen_cases));
 	tcase_add_loop_test(tc, test_bool, 0, NELEM(bool_cases));

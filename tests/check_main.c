@@ -18,6 +18,7 @@ main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, rewrite_suite());
 	srunner_add_suite(sr, errpage_suite());
+	srunner_add_suite(sr, access_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

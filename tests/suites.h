@@ -7,6 +7,7 @@
 
 #include <check.h>
 
+Suite *access_suite(void);
 Suite *acl_suite(void);
 Suite *chunked_suite(void);
 Suite *config_suite(void);
