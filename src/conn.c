@@ -76,6 +76,33 @@ conn_fail(struct conn *c, int status, const char *detail)
 		(void)conn_send_client(c, page, len);
 }
 
+/* The origin's address as "ip:port" or "[ip6]:port", "" if none. */
+static void
+conn_upstream_name(const struct conn *c, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+	const void *a;
+	unsigned port;
+
+	buf[0] = '\0';
+	if (c->upstream_fd < 0 || getpeername(c->upstream_fd,
+	    (struct sockaddr *)&ss, &len) == -1)
+		return;
+	if (ss.ss_family == AF_INET6) {
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	if (inet_ntop(ss.ss_family, a, ip, sizeof(ip)) == NULL)
+		return;
+	snprintf(buf, cap, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+	    ip, port);
+}
+
 int
 conn_connect_upstream(struct conn *c)
 {
@@ -84,6 +111,8 @@ conn_connect_upstream(struct conn *c)
 	switch (upstream_connect(u->host, u->host_len, u->port, c->cfg,
 	    &c->upstream_fd, c->why, sizeof(c->why))) {
 	case UPSTREAM_OK:
+		conn_upstream_name(c, c->upstream_name,
+		    sizeof(c->upstream_name));
 		return 0;
 	case UPSTREAM_UNRESOLVED:
 		conn_fail(c, 502, "The origin server's name could not be "
@@ -187,43 +216,15 @@ conn_linger_close(struct conn *c)
 	io_close(&c->client_fd);
 }
 
-/* The origin's address as "ip:port" or "[ip6]:port", "" if none. */
-static void
-conn_upstream_name(const struct conn *c, char *buf, size_t cap)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN];
-	const void *a;
-	unsigned port;
-
-	buf[0] = '\0';
-	if (c->upstream_fd < 0 || getpeername(c->upstream_fd,
-	    (struct sockaddr *)&ss, &len) == -1)
-		return;
-	if (ss.ss_family == AF_INET6) {
-		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	} else {
-		a = &((struct sockaddr_in *)&ss)->sin_addr;
-		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	}
-	if (inet_ntop(ss.ss_family, a, ip, sizeof(ip)) == NULL)
-		return;
-	snprintf(buf, cap, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-	    ip, port);
-}
-
 /* One line in the access log (if there is one) for this request. */
 static void
 conn_access_log(const struct conn *c)
 {
-	char line[ACCESS_LINE_MAX], upstream[INET6_ADDRSTRLEN + 8];
+	char line[ACCESS_LINE_MAX];
 	struct access_entry e;
 
 	if (!log_access_enabled() || (c->bytes_in == 0 && c->status == 0))
 		return;
-	conn_upstream_name(c, upstream, sizeof(upstream));
 	memset(&e, 0, sizeof(e));
 	e.client = c->client_ip;
 	e.when = c->start_time;
@@ -237,7 +238,7 @@ conn_access_log(const struct conn *c)
 	e.status = c->status;
 	e.bytes_out = c->bytes_out;
 	e.ms = io_now_ms() - c->start_ms;
-	e.upstream = upstream;
+	e.upstream = c->upstream_name;
 	log_access(line, access_format(line, sizeof(line), &e));
 }
 

@@ -23,6 +23,7 @@ struct conn {
 	const struct ferry_config *cfg;
 	int			 client_fd;
 	int			 upstream_fd;
+	char			 upstream_name[INET6_ADDRSTRLEN + 8];
 	bool			 allowed;	/* client is whitelisted */
 	char			 client_ip[INET6_ADDRSTRLEN];
 

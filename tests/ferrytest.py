@@ -76,9 +76,20 @@ class Ferry:
         self.dir = tempfile.mkdtemp(dir=TMP)
         self.ini = os.path.join(self.dir, "ferry.ini")
         self.logfile = os.path.join(self.dir, "ferry.log")
-        listen = ("[%s]:%d" if ":" in host else "%s:%d") % (host, self.port)
+        self.configure(config)
+        self.proc = None
+
+    def configure(self, config=None):
+        """(Re)write the INI file: the test base with config merged over
+        it, or config itself if it is a string (a broken file, say). A
+        running ferry reads it again on reload()."""
+        if isinstance(config, str):
+            with open(self.ini, "w") as f:
+                f.write(config)
+            return
+        h = "[%s]" % self.host if ":" in self.host else self.host
         sections = {
-            "server": {"listen": listen},
+            "server": {"listen": "%s:%d" % (h, self.port)},
             "upstream": {"connect_timeout": 2, "io_timeout": 5},
             "client": {"header_timeout": 5, "idle_timeout": 10},
             "log": {"level": "debug", "target": self.logfile},
@@ -86,7 +97,15 @@ class Ferry:
         for name, keys in (config or {}).items():
             sections.setdefault(name, {}).update(keys)
         write_ini(self.ini, sections)
-        self.proc = None
+
+    def reload(self, config, expect="reloaded "):
+        """Rewrite the INI with config, send SIGHUP, and wait until the
+        log says expect (as many times as reloads so far)."""
+        want = self.log().count(expect) + 1
+        self.configure(config)
+        self.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: self.log().count(expect) >= want), \
+            self.log()[-2000:]
 
     def start(self):
         self.proc = subprocess.Popen(self.wrapper +
