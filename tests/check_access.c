@@ -139,13 +139,14 @@ START_TEST(test_long_targets)
 	static const size_t lens[] = { 1000, 1023, 1024, 1025, 4000, 65536 };
 	static const char tail[] = " HTTP/1.1\" 200 107 3 192.0.2.7:80\n";
 	char buf[ACCESS_LINE_MAX];
-	char *t = malloc(65536);
+	char *t = malloc(65537);
 	size_t i, n;
 	int fill;
 
 	ck_assert_ptr_nonnull(t);
 	for (fill = 0; fill < 2; fill++) {
 		memset(t, fill == 0 ? 'a' : '\n', 65536);
+		t[65536] = '\0';
 		for (i = 0; i < NELEM(lens); i++) {
 			struct access_entry e = entry("GET", t);
 			bool cut;
