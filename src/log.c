@@ -133,6 +133,17 @@ log_enabled(enum log_level level)
 }
 
 bool
+log_on_stderr(void)
+{
+	bool on;
+
+	pthread_rwlock_rdlock(&log_lock);
+	on = !log_to_syslog && log_fd == STDERR_FILENO;
+	pthread_rwlock_unlock(&log_lock);
+	return on;
+}
+
+bool
 log_access_enabled(void)
 {
 	bool on;

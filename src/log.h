@@ -43,6 +43,9 @@ void log_close(void);
 /* True if a message at level would be written (skip costly formatting). */
 bool log_enabled(enum log_level level);
 
+/* True if the error log is stderr. */
+bool log_on_stderr(void);
+
 /* True if an access log is open. */
 bool log_access_enabled(void);
 

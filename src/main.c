@@ -90,32 +90,36 @@ main_log_listening(const struct ferry_config *cfg)
 
 /*
  * Report a start-up failure: in the log, and to the admin who started
- * ferry (through the pipe once detached; on stderr unless the log is
+ * ferry (through the pipe once detached, else on stderr unless the log is
  * already there).
  */
 static void
-main_fail(const struct ferry_config *cfg, int ready, const char *err)
+main_fail(int ready, const char *err)
 {
 	log_msg(LOGL_ERROR, "%s", err);
 	if (ready >= 0)
 		daemon_ready(ready, err);
-	else if (strcmp(cfg->log_target, "stderr") != 0)
+	else if (!log_on_stderr())
 		fprintf(stderr, "ferry: %s\n", err);
 }
 
-/* Everything up to serving. Returns 0, or -1 after reporting the error. */
+/*
+ * Everything up to serving. Returns 0, or -1 after reporting the error.
+ *
+ * Log files are opened only once ferry runs as its final user, so that
+ * the same user can open them again after rotation and on reload; until
+ * then messages go to stderr (or to syslog, if that is the target).
+ */
 static int
 main_start(struct main_state *st, bool foreground)
 {
 	const struct ferry_config *cfg = st->boot;
+	bool to_syslog = strcmp(cfg->log_target, "syslog") == 0;
 	char err[512];
 	int lfd, ready = -1;
 
-	if (log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "ferry: %s\n", err);
-		return -1;
-	}
+	(void)log_open(cfg->log_level, to_syslog ? "syslog" : "stderr", "",
+	    err, sizeof(err));
 	if (daemon_pidfile_check(cfg->pidfile, err, sizeof(err)) == -1 ||
 	    (lfd = acceptor_listen(cfg, err, sizeof(err))) == -1)
 		goto fail;
@@ -123,6 +127,8 @@ main_start(struct main_state *st, bool foreground)
 		return -1;	/* reported by daemon_detach() */
 	if (daemon_write_pidfile(cfg->pidfile, err, sizeof(err)) == -1 ||
 	    daemon_drop_privileges(cfg->user, cfg->group, err,
+	    sizeof(err)) == -1 ||
+	    log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
 	    sizeof(err)) == -1 ||
 	    (st->pool = pool_start(cfg, err, sizeof(err))) == NULL ||
 	    acceptor_start(&st->acceptor, lfd, st->pool, err,
@@ -132,7 +138,7 @@ main_start(struct main_state *st, bool foreground)
 	daemon_ready(ready, NULL);
 	return 0;
 fail:
-	main_fail(cfg, ready, err);
+	main_fail(ready, err);
 	return -1;
 }
 

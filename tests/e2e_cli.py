@@ -204,7 +204,8 @@ def user_drop_after_binding():
     # from root. Not root, the key has nothing to drop from and ferry stays
     # who it is.
     nobody = pwd.getpwnam("nobody")
-    with Origin() as o, Ferry({"server": {"user": "nobody"}}) as f:
+    with Origin() as o, Ferry({"server": {"user": "nobody"},
+                               "log": {"target": "stderr"}}) as f:
         uids, gids, groups = ids_of(f.proc.pid)
         if os.geteuid() == 0:
             assert uids == [nobody.pw_uid] * 4, uids

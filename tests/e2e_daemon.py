@@ -400,8 +400,11 @@ def drop_to_user_and_group():
     import pwd
     nobody = pwd.getpwnam("nobody")
     group = grp.getgrnam("daemon")
+    # (Log files are opened as the final user: stderr here, since nobody
+    # may not write in the test's private directory.)
     with Origin() as o, Ferry({"server": {"user": "nobody",
-                                          "group": "daemon"}}) as f:
+                                          "group": "daemon"},
+                               "log": {"target": "stderr"}}) as f:
         with open("/proc/%d/status" % f.proc.pid) as st:
             text = st.read()
         uids = re.search(r"^Uid:\s+(.*)$", text, re.M).group(1).split()
@@ -412,6 +415,14 @@ def drop_to_user_and_group():
         else:
             assert uids == [str(os.geteuid())] * 4, uids
         assert status_of(raw(f.port, get(o))) == 200
+    # A log file the final user cannot open stops the start, and says so.
+    if os.geteuid() == 0:
+        f = Ferry({"server": {"user": "nobody"}})
+        r = subprocess.run([FERRY_BIN, "-f", "-c", f.ini],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+        assert b"cannot open log file %s: Permission denied" \
+            % f.logfile.encode() in r.stderr, r.stderr
     # A group without a user is refused, not half-applied.
     with tempfile.NamedTemporaryFile("w", dir=TMP, suffix=".ini",
                                      delete=False) as ini:
