@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # run-all.sh: install what the tests need, then build and test ferry three
 # ways: gcc (make check, then make distcheck), gcc with ASan+UBSan (make
-# check), and clang (build and unit tests, -Werror). This is the README's
-# test command and what CI runs (.ci/run). Builds go to build/ (VPATH), so
-# the source tree stays clean. Ends with one line: "N passed, N failed".
+# check), and clang (build and unit tests, -Werror); then, as root, build
+# the Debian package and test it installed (tests/package-test.sh). This
+# is the README's test command and what CI runs (.ci/run). Builds go to
+# build/ (VPATH), so the source tree stays clean. Ends with one line:
+# "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
 deps="autoconf automake pkg-config libiniparser-dev check gcc make clang
-      curl openssl python3 ca-certificates"
+      curl openssl python3 ca-certificates debhelper lintian logrotate"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
@@ -74,10 +76,22 @@ else
 	status=1
 fi
 
+# The Debian package, built, installed, used and purged (root only).
+pkglog=$top/build/package-test.log
+if [ "$(id -u)" = 0 ] && command -v dpkg-buildpackage >/dev/null; then
+	echo "== Debian package (tests/package-test.sh)"
+	bash "$top/tests/package-test.sh" >"$pkglog" 2>&1 || status=1
+	grep -E '^FAIL|passed, ' "$pkglog" | sed 's/^/   /'
+else
+	echo "== Debian package: skipped (needs root and dpkg-buildpackage)"
+	: >"$pkglog"
+fi
+
 # Sum the counts of every test program of both checked builds.
 passed=0
 failed=0
-for log in "$top"/build/gcc/tests/*.log "$top"/build/san/tests/*.log; do
+for log in "$top"/build/gcc/tests/*.log "$top"/build/san/tests/*.log \
+    "$pkglog"; do
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
 		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
