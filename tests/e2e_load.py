@@ -14,6 +14,7 @@ server in this file.
 import concurrent.futures
 import hashlib
 import os
+import re
 import socket
 import sys
 import threading
@@ -112,13 +113,27 @@ def run_200x5(f, o):
     return threads, ts.max
 
 
+ACCESS_LINE = re.compile(r'^127\.0\.0\.1 - - \[[^]]+\] "GET http://'
+                         r'127\.0\.0\.1:\d+/hello HTTP/1\.1" 200 \d+ \d+ '
+                         r'127\.0\.0\.1:\d+$')
+
+
 @suite.test
 def pool_mode_200_clients_x5_all_succeed_and_nothing_leaks():
-    with Origin() as o, Ferry({"pool": {"mode": "pool"}}) as f:
+    f = Ferry()
+    access = os.path.join(f.dir, "access.log")
+    f.configure({"pool": {"mode": "pool"}, "log": {"access": access}})
+    with Origin() as o, f:
         threads, peak = run_200x5(f, o)
         # The pool is fixed at start: no thread is ever added or lost.
         assert peak == threads, (peak, threads)
         assert thread_count(f) == threads, (thread_count(f), threads)
+        # 32 workers wrote 1001 access lines at once: each one whole.
+        lines = wait_for(lambda: len(open(access).read().splitlines())
+                         == 1001 and open(access).read().splitlines())
+        assert lines, len(open(access).read().splitlines())
+        torn = [ln for ln in lines if not ACCESS_LINE.match(ln)]
+        assert not torn, torn[:3]
 
 
 @suite.test

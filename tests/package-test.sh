@@ -142,10 +142,22 @@ check "the process is gone" gone "$pid"
 check "status says stopped" sh -c '! /etc/init.d/ferry status >/dev/null'
 
 # --- an upgrade keeps the admin's config ---
+# The same package as a newer version, repacked: an upgrade to it must
+# keep the edited conffile (dpkg asks nothing, since the package's own
+# copy did not change) and leave ferry working.
+mkdir "$work/next"
+dpkg-deb -R "$deb" "$work/next/root"
+sed -i -E 's/^(Version: .*)$/\1+next/' "$work/next/root/DEBIAN/control"
+dpkg-deb -b "$work/next/root" "$work/next/ferry_next.deb" >/dev/null
 echo "; edited by the admin" >>/etc/ferry/ferry.ini
-dpkg -i "$deb" >>"$work/install.log" 2>&1
-check "reinstalling keeps a modified ferry.ini" \
+dpkg -i "$work/next/ferry_next.deb" >>"$work/install.log" 2>&1
+check "the upgrade installs the newer version" \
+    sh -c 'dpkg-query -W -f="\${Version}" ferry | grep -q "+next$"'
+check "the upgrade keeps a modified ferry.ini" \
     grep -qx '; edited by the admin' /etc/ferry/ferry.ini
+check "ferry starts after the upgrade" /etc/init.d/ferry start
+check "and serves" \
+    test "$(curl -sS --max-time 10 -x http://127.0.0.1:3128 "$url?4")" = hello
 /etc/init.d/ferry stop >/dev/null 2>&1
 
 # --- purge ---
