@@ -19,8 +19,8 @@ import threading
 import time
 
 from ferrytest import (FERRY_BIN, TMP, Ferry, Origin, Script, Suite, body_of,
-                       echo, free_port, raw, status_of, wait_for,
-                       write_ini)
+                       echo, free_port, raw, read_text, status_of,
+                       wait_for, write_ini)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from origin import pattern  # noqa: E402
@@ -80,11 +80,7 @@ class Daemon:
         return r
 
     def log(self):
-        try:
-            with open(self.logfile) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.logfile)
 
     def stop(self):
         if self.pid is not None and alive(self.pid):

@@ -51,6 +51,15 @@ def wait_listening(host, port, timeout=10.0):
     return False
 
 
+def read_text(path):
+    """The text of a file, "" if it does not exist (yet)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def write_ini(path, sections):
     """Write an INI file from {section: {key: value}}."""
     with open(path, "w") as f:
@@ -123,11 +132,7 @@ class Ferry:
         return "http://%s:%d" % (h, self.port)
 
     def log(self):
-        try:
-            with open(self.logfile) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.logfile)
 
     def fd_count(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
