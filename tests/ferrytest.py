@@ -60,6 +60,26 @@ def read_text(path):
         return ""
 
 
+def wait_serving(host, port, timeout=10.0):
+    """Wait until ferry on host:port serves, not merely listens: it binds
+    before it drops privileges and starts its threads. A connection that
+    is half-closed at once is closed by a worker without a log line at
+    info (and no access line) once ferry serves. False on timeout."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.settimeout(max(0.1, deadline - time.monotonic()))
+                s.connect((host, port))
+                s.shutdown(socket.SHUT_WR)
+                if s.recv(1) == b"":
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 def write_ini(path, sections):
     """Write an INI file from {section: {key: value}}."""
     with open(path, "w") as f:
@@ -121,7 +141,7 @@ class Ferry:
                                      [FERRY_BIN, "-f", "-c", self.ini],
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
-        if not wait_listening(self.host, self.port):
+        if not wait_serving(self.host, self.port):
             self.stop()
             raise RuntimeError("ferry did not start: %s" % self.log())
         return self

@@ -98,6 +98,11 @@ check "the config is a conffile" \
     grep -qx '/etc/ferry/ferry.ini' /var/lib/dpkg/info/ferry.conffiles
 check "the init script is enabled at boot" \
     test -e /etc/rc2.d/S01ferry
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify finds nothing in ferry.service" \
+	    test -z "$(systemd-analyze verify --man=no \
+	    /lib/systemd/system/ferry.service 2>&1)"
+fi
 check "/etc/init.d/ferry start" /etc/init.d/ferry start
 pid=$(cat /run/ferry.pid 2>/dev/null || echo 0)
 check "the pidfile names the daemon" test -d "/proc/$pid"
