@@ -16,6 +16,19 @@
 #define ACCESS_TAIL_ROOM 128
 
 /*
+ * Advance *n by what snprintf() reported writing at buf + *n, but never
+ * past cap - 1: a truncated piece must not make the length lie.
+ */
+static void
+access_advance(size_t cap, size_t *n, int r)
+{
+	if (r > 0)
+		*n += (size_t)r;
+	if (*n > cap - 1)
+		*n = cap - 1;
+}
+
+/*
  * Append s[0..len), escaped, to buf at *n without passing position limit.
  * Returns 1 if all of s fit, else 0.
  */
@@ -64,7 +77,8 @@ access_put_request(char *buf, size_t cap, size_t *n,
 		memcpy(buf + *n, "...", 3);
 		*n += 3;
 	}
-	*n += (size_t)snprintf(buf + *n, cap - *n, " HTTP/1.%d\"", e->minor);
+	access_advance(cap, n, snprintf(buf + *n, cap - *n, " HTTP/1.%d\"",
+	    e->minor));
 }
 
 size_t
@@ -72,16 +86,18 @@ access_format(char *buf, size_t cap, const struct access_entry *e)
 {
 	char when[40];
 	struct tm tm;
-	size_t n;
-	int r;
+	size_t n = 0;
 
 	gmtime_r(&e->when, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-	r = snprintf(buf, cap, "%s - - [%s] ", e->client, when);
-	n = (size_t)r;
+	access_advance(cap, &n, snprintf(buf, cap, "%s - - [%s] ", e->client,
+	    when));
 	access_put_request(buf, cap, &n, e);
-	r = snprintf(buf + n, cap - n, " %d %llu %llu %s\n", e->status,
-	    (unsigned long long)e->bytes_out, (unsigned long long)e->ms,
-	    e->upstream != NULL && e->upstream[0] != '\0' ? e->upstream : "-");
-	return n + (size_t)r;
+	access_advance(cap, &n, snprintf(buf + n, cap - n, " %d %llu %llu %s\n",
+	    e->status, (unsigned long long)e->bytes_out,
+	    (unsigned long long)e->ms, e->upstream != NULL &&
+	    e->upstream[0] != '\0' ? e->upstream : "-"));
+	/* Even cut short, the line ends with its newline. */
+	buf[n - 1] = '\n';
+	return n;
 }

@@ -165,6 +165,25 @@ START_TEST(test_long_targets)
 }
 END_TEST
 
+/* A method as long as a head may hold is cut, and the line still ends. */
+START_TEST(test_long_method)
+{
+	char buf[ACCESS_LINE_MAX], *m = malloc(5001);
+	struct access_entry e;
+	size_t n;
+
+	ck_assert_ptr_nonnull(m);
+	memset(m, 'M', 5000);
+	m[5000] = '\0';
+	e = entry(m, "http://h/");
+	n = fmt(&e, buf);
+	ck_assert_uint_lt(n, 400);
+	ck_assert_msg(strstr(buf, " http://h/ HTTP/1.1\" 200 107 3 "
+	    "192.0.2.7:80\n") != NULL, "%s", buf);
+	free(m);
+}
+END_TEST
+
 Suite *
 access_suite(void)
 {
@@ -176,6 +195,7 @@ access_suite(void)
 	tcase_add_test(tc, test_unparsed);
 	tcase_add_loop_test(tc, test_escapes, 0, NELEM(escapes));
 	tcase_add_test(tc, test_long_targets);
+	tcase_add_test(tc, test_long_method);
 	suite_add_tcase(s, tc);
 	return s;
 }
