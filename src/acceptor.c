@@ -82,12 +82,13 @@ acceptor_loop(void *arg)
 		job.fd = accept4(a->lfd, (struct sockaddr *)&job.peer, &len,
 		    SOCK_CLOEXEC);
 		if (job.fd == -1) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				log_msg(LOGL_WARN, "accept: %s",
-				    strerror(errno));
-				acceptor_pause(ACCEPTOR_EMFILE_PAUSE_MS);
-			}
+			/* A client that left, or a signal: just go on. */
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == ECONNABORTED)
+				continue;
+			/* Out of fds or memory, or worse: never spin. */
+			log_msg(LOGL_WARN, "accept: %s", strerror(errno));
+			acceptor_pause(ACCEPTOR_EMFILE_PAUSE_MS);
 			continue;
 		}
 		acceptor_dispatch(a, &job);

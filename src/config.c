@@ -441,6 +441,11 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 	if (cfg->whitelist_default &&
 	    config_default_whitelist(cfg, err, errlen) == -1)
 		goto out;
+	if (cfg->group[0] != '\0' && cfg->user[0] == '\0') {
+		config_error(err, errlen, cfg->path, "server:group",
+		    "'%s': needs [server] user", cfg->group);
+		goto out;
+	}
 	rc = 0;
 out:
 	if (d != NULL)

@@ -275,8 +275,11 @@ daemon_detach(char *err, size_t errlen)
 	/* A new session without a controlling terminal... */
 	(void)setsid();
 	pid = fork();
-	if (pid == -1)
+	if (pid == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		daemon_ready(pfd[1], err);
 		_exit(1);
+	}
 	if (pid > 0)
 		_exit(0);
 	/* ...and, not being its leader, we can never acquire one again. */

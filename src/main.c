@@ -13,6 +13,7 @@
  *   SIGTERM, SIGINT  stop accepting, let running connections finish for up
  *                    to [server] drain_timeout seconds, exit 0
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -124,19 +125,22 @@ main_start(struct main_state *st, bool foreground)
 	    (lfd = acceptor_listen(cfg, err, sizeof(err))) == -1)
 		goto fail;
 	if (!foreground && (ready = daemon_detach(err, sizeof(err))) == -1)
-		return -1;	/* reported by daemon_detach() */
-	if (daemon_write_pidfile(cfg->pidfile, err, sizeof(err)) == -1 ||
-	    daemon_drop_privileges(cfg->user, cfg->group, err,
+		goto fail;
+	if (daemon_write_pidfile(cfg->pidfile, err, sizeof(err)) == -1)
+		goto fail;
+	if (daemon_drop_privileges(cfg->user, cfg->group, err,
 	    sizeof(err)) == -1 ||
 	    log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
 	    sizeof(err)) == -1 ||
 	    (st->pool = pool_start(cfg, err, sizeof(err))) == NULL ||
 	    acceptor_start(&st->acceptor, lfd, st->pool, err,
 	    sizeof(err)) == -1)
-		goto fail;
+		goto fail_pidfile;
 	main_log_listening(cfg);
 	daemon_ready(ready, NULL);
 	return 0;
+fail_pidfile:
+	daemon_remove_pidfile(cfg->pidfile);
 fail:
 	main_fail(ready, err);
 	return -1;
@@ -236,7 +240,17 @@ main(int argc, char **argv)
 	const char *arg = FERRY_CONFIG_FILE;
 	bool check_only = false, foreground = false;
 	char err[512];
-	int ch, rc;
+	int ch, rc, fd;
+
+	/*
+	 * Make sure fds 0-2 are open: started with one closed, the listening
+	 * socket would take its number, and detaching (stdio to /dev/null)
+	 * would silently replace it.
+	 */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		continue;
+	if (fd > 2)
+		close(fd);
 
 	while ((ch = getopt(argc, argv, "c:ftVh")) != -1) {
 		switch (ch) {

@@ -30,6 +30,7 @@ struct pool {
 	pthread_attr_t		 attr;		/* stack size */
 	bool			 stopping;
 	unsigned		 running;	/* live worker/conn threads */
+	unsigned		 active;	/* connections being served */
 
 	/* Pool mode: a ring of queued jobs and the worker threads. */
 	struct pool_job		*ring;
@@ -79,6 +80,7 @@ pool_take(struct pool *p, struct pool_job *job)
 		*job = p->ring[p->head];
 		p->head = (p->head + 1) % p->queue;
 		p->count--;
+		p->active++;
 		got = true;
 		pthread_cond_signal(&p->not_full);
 	}
@@ -105,6 +107,9 @@ pool_worker(void *arg)
 	while (pool_take(p, &job)) {
 		conn_handle(job.fd, &job.peer, job.allowed, job.cfg);
 		config_release(job.cfg);
+		pthread_mutex_lock(&p->lock);
+		p->active--;
+		pthread_mutex_unlock(&p->lock);
 	}
 	pool_thread_done(p);
 	return NULL;
@@ -253,16 +258,24 @@ unsigned
 pool_stop(struct pool *p, unsigned grace_ms)
 {
 	uint64_t deadline = io_now_ms() + grace_ms;
-	unsigned i, left;
+	unsigned i, left, running;
 
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->not_empty);
 	while (p->running > 0 && io_now_ms() < deadline)
 		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
-	left = p->running;
+	/* Idle workers see the stop within a wait period: let them end. */
+	deadline = io_now_ms() + 2 * POOL_WAIT_MS;
+	while (p->running > 0 && p->active == 0 && p->count == 0 &&
+	    io_now_ms() < deadline)
+		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
+	/* Thread mode: every running thread serves one connection. */
+	left = p->mode == POOL_MODE_POOL ? p->active + (unsigned)p->count :
+	    p->running;
+	running = p->running;
 	pthread_mutex_unlock(&p->lock);
-	if (left > 0)
+	if (running > 0)
 		return left;
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);

@@ -50,8 +50,8 @@ int pool_submit(struct pool *p, const struct pool_job *job,
 /*
  * Drain and stop: no more jobs are taken in; queued and running
  * connections get up to grace_ms to finish. Returns how many were still
- * running then (0: everything ended and the pool is freed; otherwise the
- * rest is left to end with the process).
+ * being served or queued then (cut: left to end with the process). The
+ * pool is freed only if every thread ended.
  */
 unsigned pool_stop(struct pool *p, unsigned grace_ms);
 

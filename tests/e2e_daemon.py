@@ -315,7 +315,7 @@ def drain_timeout_bounds_the_wait():
             f.proc.send_signal(signal.SIGTERM)
             assert f.proc.wait(5) == 0
             took = time.monotonic() - t0
-        assert 0.9 < took < 2.5, took
+        assert 0.9 < took < 3, took
         assert "drain_timeout reached: 1 connection(s) cut" in f.log(), \
             f.log()
 
@@ -426,7 +426,7 @@ def drop_to_user_and_group():
                   % free_port())
     r = subprocess.run([FERRY_BIN, "-f", "-c", ini.name],
                        capture_output=True, timeout=10)
-    assert r.returncode == 1 and b"group = daemon needs" in r.stderr, r
+    assert r.returncode == 1 and b"needs [server] user" in r.stderr, r
 
 
 sys.exit(suite.run())
