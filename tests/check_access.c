@@ -13,8 +13,6 @@
 #include "access.h"
 #include "suites.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 /* 2026-11-25T06:36:22Z */
 #define WHEN 1795588582
 
@@ -147,7 +145,7 @@ START_TEST(test_long_targets)
 	for (fill = 0; fill < 2; fill++) {
 		memset(t, fill == 0 ? 'a' : '\n', 65536);
 		t[65536] = '\0';
-		for (i = 0; i < NELEM(lens); i++) {
+		for (i = 0; i < (size_t)NELEM(lens); i++) {
 			struct access_entry e = entry("GET", t);
 			bool cut;
 

@@ -16,8 +16,6 @@
 #include "acl.h"
 #include "suites.h"
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* Fill ss with the client address text (IPv4 or IPv6). */
 static void
 client_addr(const char *client, struct sockaddr_storage *ss)

@@ -203,8 +203,6 @@ static const struct body_case cases[] = {
 	{ "0\r\n\r\nX", 0, CHUNKED_DONE, 5, "", 0 },
 };
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static size_t
 case_len(const struct body_case *bc)
 {

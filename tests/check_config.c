@@ -19,8 +19,6 @@
 #include "config.h"
 #include "suites.h"
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static char ini_path[64];
 
 /* Write text to a fresh temporary INI file, named in ini_path. */

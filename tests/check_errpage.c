@@ -15,8 +15,6 @@
 #include "errpage.h"
 #include "suites.h"
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* Every status ferry answers with itself. */
 static const struct {
 	int		 code;

@@ -23,8 +23,6 @@
 
 static const struct http_limits lim_default = { FIELDS_MAX, URI_MAX };
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* A request parsed from its own exact-size buffer. */
 struct preq {
 	char			*buf;
@@ -52,16 +50,6 @@ preq_free(struct preq *p)
 {
 	free(p->buf);
 	p->buf = NULL;
-}
-
-/* Assert that span [p, p+n) equals the NUL-terminated want. */
-static void
-assert_span(const char *what, const char *in, const char *p, size_t n,
-    const char *want)
-{
-	ck_assert_msg(n == strlen(want) && (n == 0 || memcmp(p, want, n) == 0),
-	    "%s: %s is \"%.*s\", want \"%s\"", in, what, (int)n,
-	    p != NULL ? p : "", want);
 }
 
 /*

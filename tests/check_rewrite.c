@@ -14,8 +14,6 @@
 #include "rewrite.h"
 #include "suites.h"
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static struct http_field fields[32];
 static const struct http_limits limits = { 32, 1024 };
 static struct ferry_config cfg;

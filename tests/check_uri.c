@@ -22,16 +22,6 @@ dup_exact(const char *s, size_t len)
 	return p;
 }
 
-/* Assert that span [p, p+n) equals the NUL-terminated want. */
-static void
-assert_span(const char *what, const char *in, const char *p, size_t n,
-    const char *want)
-{
-	ck_assert_msg(n == strlen(want) && (n == 0 || memcmp(p, want, n) == 0),
-	    "%s: %s is \"%.*s\", want \"%s\"", in, what, (int)n,
-	    p != NULL ? p : "", want);
-}
-
 /* Assert that every span the parser returned lies inside buf[0..len]. */
 static void
 assert_borrowed(const char *in, const char *buf, size_t len,
@@ -340,8 +330,6 @@ START_TEST(test_host_field)
 	free(buf);
 }
 END_TEST
-
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 Suite *
 uri_suite(void)

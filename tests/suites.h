@@ -6,6 +6,20 @@
 #define FERRY_TEST_SUITES_H
 
 #include <check.h>
+#include <string.h>
+
+/* Entries in a static table, as the int Check's loop tests take. */
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Assert that span [p, p+n) equals the NUL-terminated want. */
+static inline void
+assert_span(const char *what, const char *in, const char *p, size_t n,
+    const char *want)
+{
+	ck_assert_msg(n == strlen(want) && (n == 0 || memcmp(p, want, n) == 0),
+	    "%s: %s is \"%.*s\", want \"%s\"", in, what, (int)n,
+	    p != NULL ? p : "", want);
+}
 
 Suite *access_suite(void);
 Suite *acl_suite(void);
