@@ -55,33 +55,21 @@ acceptor_pause(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Hand one accepted socket to the pool with the live config. */
-static void
-acceptor_dispatch(struct acceptor *a, struct pool_job *job)
-{
-	job->cfg = config_acquire();
-	job->allowed = acl_allows(&job->cfg->whitelist,
-	    (const struct sockaddr *)&job->peer);
-	if (pool_submit(a->pool, job, &a->stop) == -1) {
-		close(job->fd);
-		config_release(job->cfg);
-	}
-}
-
 static void *
 acceptor_loop(void *arg)
 {
 	struct acceptor *a = arg;
-	struct pool_job job;
+	struct sockaddr_storage peer;
 	socklen_t len;
+	int fd;
 
 	while (!atomic_load(&a->stop)) {
 		if (io_wait_readable(a->lfd, ACCEPTOR_POLL_MS) != 1)
 			continue;
-		len = sizeof(job.peer);
-		job.fd = accept4(a->lfd, (struct sockaddr *)&job.peer, &len,
+		len = sizeof(peer);
+		fd = accept4(a->lfd, (struct sockaddr *)&peer, &len,
 		    SOCK_CLOEXEC);
-		if (job.fd == -1) {
+		if (fd == -1) {
 			/* A client that left, or a signal: just go on. */
 			if (errno == EINTR || errno == EAGAIN ||
 			    errno == ECONNABORTED)
@@ -91,7 +79,7 @@ acceptor_loop(void *arg)
 			acceptor_pause(ACCEPTOR_EMFILE_PAUSE_MS);
 			continue;
 		}
-		acceptor_dispatch(a, &job);
+		(void)pool_dispatch(a->pool, fd, &peer, &a->stop);
 	}
 	return NULL;
 }

@@ -132,6 +132,11 @@ body_chunked(struct body_relay *r, const char *pre, size_t prelen,
 		if (res == BODY_OK)
 			res = body_chunked_piece(r, &ch, r->buf, n, &used,
 			    &done);
+		if (res == BODY_OK && done) {
+			r->rest = r->buf + used;
+			r->rest_len = n - used;
+			r->nread -= r->rest_len;
+		}
 	}
 	return res;
 }
@@ -141,6 +146,8 @@ body_relay(struct body_relay *r, const struct framing *fr, const char *pre,
     size_t prelen, size_t *pre_used)
 {
 	*pre_used = 0;
+	r->rest = NULL;
+	r->rest_len = 0;
 	switch (fr->kind) {
 	case BODY_LENGTH:
 		return body_length(r, fr->length, pre, prelen, pre_used);

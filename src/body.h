@@ -4,7 +4,9 @@
  * The body is never held whole: it moves through one buffer of the
  * connection's, at most a buffer at a time, exactly as framed (RFC 9112 §6):
  * Content-Length bytes, the chunked coding up to its end, or everything up
- * to EOF. Bytes after the body stay unread.
+ * to EOF. A length-framed body is read exactly; the chunked loop reads a
+ * buffer at a time and may take bytes past the end (a pipelined request,
+ * say), which it hands back in rest.
  */
 #ifndef FERRY_BODY_H
 #define FERRY_BODY_H
@@ -25,6 +27,8 @@ struct body_relay {
 	bool		 dechunk;	/* send chunk data only, for HTTP/1.0 */
 	uint64_t	 nread;		/* body bytes taken from 'from' */
 	uint64_t	 nwritten;	/* bytes written to 'to' */
+	const char	*rest;		/* read past the body's end: in buf */
+	size_t		 rest_len;	/* at most cap */
 };
 
 enum body_result {
@@ -38,7 +42,9 @@ enum body_result {
 /*
  * Relay one body framed by fr. pre[0..prelen) holds bytes already read
  * from 'from' (what followed the head); *pre_used tells how many of them
- * belonged to the body.
+ * belonged to the body. Bytes read from 'from' past the end are left in
+ * r->rest[0..rest_len) (a part of r->buf) until the buffer is used again;
+ * when there are any, all of pre was used.
  */
 enum body_result body_relay(struct body_relay *r, const struct framing *fr,
     const char *pre, size_t prelen, size_t *pre_used);

@@ -57,6 +57,9 @@ struct ferry_config {
 	unsigned		connect_timeout;
 	unsigned		io_timeout;
 	unsigned		retries;
+	unsigned		keepalive_per_host;	/* idle, pooled */
+	unsigned		keepalive_max;
+	unsigned		keepalive_timeout;	/* seconds */
 
 	/* [client], seconds */
 	unsigned		header_timeout;

@@ -1,9 +1,14 @@
 /*
  * conn.c: the life of a client connection (see conn.h).
  *
- * conn_handle() reads like a table of contents: set up, read and parse the
- * request head, refuse or dispatch it, log one line, close. The exchange
- * is one function so that keep-alive can later turn it into a loop.
+ * conn_handle() reads like a table of contents: set up, then for each
+ * request: read and parse its head, refuse or dispatch it, log one line;
+ * then close, or go on with the next request while the connection
+ * persists (RFC 9112 §9.3). A request's bytes may arrive together with the
+ * next one's (pipelining): those stay in req_buf, or in carry when they
+ * were read with a chunked body, and are served in order. When nothing
+ * more has arrived, the worker does not wait: it parks the socket with
+ * the idle watcher (park.c) and takes other work.
  *
  * Closing after an error page is "lingering": ferry stops writing, then
  * drains what the client still sends for a moment, because closing a
@@ -25,7 +30,9 @@
 #include "forward.h"
 #include "io.h"
 #include "log.h"
+#include "park.h"
 #include "tunnel.h"
+#include "upool.h"
 #include "upstream.h"
 
 /* The relay buffer: big enough for throughput, and for a rewritten head. */
@@ -66,6 +73,7 @@ conn_fail(struct conn *c, int status, const char *detail)
 
 	if (c->status == 0)
 		c->status = status;
+	c->keep = false;
 	if (c->head_sent)
 		return;
 	c->head_sent = true;
@@ -104,10 +112,18 @@ conn_upstream_name(const struct conn *c, char *buf, size_t cap)
 }
 
 int
-conn_connect_upstream(struct conn *c)
+conn_connect_upstream(struct conn *c, bool reuse)
 {
 	const struct uri *u = &c->req.uri;
 
+	c->upstream_reused = false;
+	if (reuse && (c->upstream_fd = upool_take(u->host, u->host_len,
+	    u->port)) != -1) {
+		c->upstream_reused = true;
+		conn_upstream_name(c, c->upstream_name,
+		    sizeof(c->upstream_name));
+		return 0;
+	}
 	switch (upstream_connect(u->host, u->host_len, u->port, c->cfg,
 	    &c->upstream_fd, c->why, sizeof(c->why))) {
 	case UPSTREAM_OK:
@@ -152,6 +168,26 @@ conn_peer_text(const struct sockaddr_storage *peer, char *buf, size_t len)
 		strcpy(buf, "?");
 }
 
+/* Forget the last request: counters, status and the log's timing. */
+static void
+conn_start_request(struct conn *c)
+{
+	c->start_ms = io_now_ms();
+	c->start_time = time(NULL);
+	c->status = 0;
+	c->head_sent = false;
+	c->linger = false;
+	c->keep = false;
+	c->bytes_in = 0;
+	c->bytes_out = 0;
+	c->why[0] = '\0';
+	c->req_parsed = false;
+	c->body_used = 0;
+	c->resp_len = 0;
+	c->upstream_name[0] = '\0';
+	c->upstream_reused = false;
+}
+
 /* Allocate the buffers sized from the config; -1 on failure. */
 static int
 conn_init(struct conn *c, int fd, const struct sockaddr_storage *peer,
@@ -162,8 +198,8 @@ conn_init(struct conn *c, int fd, const struct sockaddr_storage *peer,
 	c->client_fd = fd;
 	c->upstream_fd = -1;
 	c->allowed = allowed;
-	c->start_ms = io_now_ms();
-	c->start_time = time(NULL);
+	c->peer = *peer;
+	conn_start_request(c);
 	conn_peer_text(peer, c->client_ip, sizeof(c->client_ip));
 	c->req_cap = cfg->max_header_bytes;
 	c->resp_cap = cfg->max_header_bytes;
@@ -242,9 +278,9 @@ conn_access_log(const struct conn *c)
 	log_access(line, access_format(line, sizeof(line), &e));
 }
 
-/* Write the log lines and release everything. */
+/* The log lines for the request just served. */
 static void
-conn_finish(struct conn *c)
+conn_log(const struct conn *c)
 {
 	const struct uri *u = &c->req.uri;
 
@@ -264,9 +300,16 @@ conn_finish(struct conn *c)
 	    (unsigned long long)(io_now_ms() - c->start_ms),
 	    c->why[0] ? " (" : "", c->why, c->why[0] ? ")" : "");
 	conn_access_log(c);
+}
+
+/* Close what is still open (gently) and release everything. */
+static void
+conn_finish(struct conn *c)
+{
 	io_close(&c->upstream_fd);
 	if (c->client_fd >= 0)
 		conn_linger_close(c);
+	free(c->carry);
 	free(c->req_buf);
 	free(c->resp_buf);
 	free(c->work);
@@ -339,19 +382,22 @@ conn_head_worth_parsing(const struct conn *c, size_t n, bool *line_seen)
 }
 
 /*
- * Read the request head within header_timeout. Returns 0 with c->req
- * parsed, or -1 (answered, or the client went away).
+ * Read the request head within header_timeout. req_buf may already hold
+ * its first bytes (pipelined behind the last request). Returns 0 with
+ * c->req parsed, or -1 (answered, or the client went away).
  */
 static int
 conn_read_head(struct conn *c)
 {
 	uint64_t deadline = io_now_ms() + c->cfg->header_timeout * 1000ULL;
-	bool line_seen = false;
+	bool line_seen = memchr(c->req_buf, '\n', c->req_len) != NULL;
+	int r;
 
+	if (c->req_len > 0 && (r = conn_parse_head(c)) != 0)
+		return r == 1 ? 0 : -1;
 	for (;;) {
 		uint64_t now = io_now_ms();
 		ssize_t n = -1;
-		int r;
 
 		errno = ETIMEDOUT;
 		if (now < deadline)
@@ -374,20 +420,77 @@ conn_read_head(struct conn *c)
 	}
 }
 
-/* One request and its response. */
-static void
+/*
+ * One request and its response. Returns true if the connection persists
+ * for another request: the client wants it, and the exchange left both
+ * directions at a message boundary (forward.c and conn_fail() decide).
+ */
+static bool
 conn_exchange(struct conn *c)
 {
 	if (conn_read_head(c) == -1)
-		return;
+		return false;
+	c->keep = c->req.keep_alive;
 	if (!c->allowed) {
 		conn_fail(c, 403, "Your address may not use this proxy.");
-		return;
+		return false;
 	}
-	if (c->req.is_connect)
+	if (c->req.is_connect) {
+		c->keep = false;	/* the tunnel is the rest of it */
 		tunnel_serve(c);
-	else
+	} else
 		forward_serve(c);
+	return c->keep;
+}
+
+/* How many bytes in req_buf follow the request just served. */
+static size_t
+conn_pipelined(const struct conn *c)
+{
+	size_t end = c->req.head_len + c->body_used;
+
+	return end < c->req_len ? c->req_len - end : 0;
+}
+
+/*
+ * Start the next request with what already arrived of it: n bytes at the
+ * end of req_buf, or the carry from a chunked body (never both: a body
+ * read from the socket used up all of req_buf first).
+ */
+static void
+conn_next_request(struct conn *c, size_t n)
+{
+	memmove(c->req_buf, c->req_buf + c->req_len - n, n);
+	c->req_len = n;
+	if (n == 0 && c->carry_len > 0) {
+		memcpy(c->req_buf, c->carry, c->carry_len);
+		c->req_len = c->carry_len;
+		c->carry_len = 0;
+	}
+	conn_start_request(c);
+	c->bytes_in = c->req_len;
+}
+
+/*
+ * Between requests with nothing buffered: go on if the next request has
+ * started to arrive, close if the client has closed, or else park the
+ * socket with the idle watcher. Returns true while this worker goes on.
+ */
+static bool
+conn_wait_next(struct conn *c)
+{
+	char b;
+	ssize_t n = recv(c->client_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n > 0)
+		return true;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		park_client(c->client_fd, &c->peer, c->cfg->idle_timeout);
+		c->client_fd = -1;
+		return false;
+	}
+	io_close(&c->client_fd);	/* EOF or error: nothing to linger for */
+	return false;
 }
 
 void
@@ -395,11 +498,23 @@ conn_handle(int fd, const struct sockaddr_storage *peer, bool allowed,
     const struct ferry_config *cfg)
 {
 	struct conn c;
+	size_t next;
+	bool keep;
 
 	if (conn_init(&c, fd, peer, allowed, cfg) == -1) {
 		strcpy(c.why, "out of memory");
 		conn_fail(&c, 503, "The proxy is out of memory.");
-	} else
-		conn_exchange(&c);
+		conn_log(&c);
+		conn_finish(&c);
+		return;
+	}
+	do {
+		keep = conn_exchange(&c);
+		next = keep ? conn_pipelined(&c) : 0;
+		c.bytes_in -= next;
+		conn_log(&c);
+		if (keep)
+			conn_next_request(&c, next);
+	} while (keep && (c.req_len > 0 || conn_wait_next(&c)));
 	conn_finish(&c);
 }

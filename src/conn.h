@@ -1,10 +1,11 @@
 /*
  * conn.h: one client connection, from the first byte to the close.
  *
- * A worker thread calls conn_handle() for each accepted socket. The conn
- * owns the client socket, the upstream socket and three buffers sized from
- * the config; forward.c (plain HTTP) and tunnel.c (CONNECT) borrow it for
- * one exchange. Nothing in a conn is shared with another thread.
+ * A worker thread calls conn_handle() for each accepted socket, and again
+ * each time a parked keep-alive connection has a new request (park.c). The
+ * conn owns the client socket, the upstream socket and three buffers sized
+ * from the config; forward.c (plain HTTP) and tunnel.c (CONNECT) borrow it
+ * for one exchange. Nothing in a conn is shared with another thread.
  */
 #ifndef FERRY_CONN_H
 #define FERRY_CONN_H
@@ -25,7 +26,11 @@ struct conn {
 	int			 upstream_fd;
 	char			 upstream_name[INET6_ADDRSTRLEN + 8];
 	bool			 allowed;	/* client is whitelisted */
+	struct sockaddr_storage	 peer;
 	char			 client_ip[INET6_ADDRSTRLEN];
+	bool			 keep;		/* serve another request after */
+	bool			 upstream_reused; /* upstream_fd from upool.c */
+	bool			 upstream_clean;  /* whole request sent on it */
 
 	/* The request head as received, and what followed it. */
 	char			*req_buf;
@@ -34,6 +39,11 @@ struct conn {
 	struct http_field	*req_fields;
 	struct http_request	 req;
 	bool			 req_parsed;
+	size_t			 body_used;	/* body bytes that were in req_buf */
+
+	/* Read past a chunked request body: the next request's first bytes. */
+	char			*carry;
+	size_t			 carry_len;
 
 	/* Response heads from the origin, and what followed them. */
 	char			*resp_buf;
@@ -57,8 +67,11 @@ struct conn {
 };
 
 /*
- * Serve the client socket fd from peer (allowed: on the whitelist) and
- * close it. Runs on a worker thread; cfg must outlive the call.
+ * Serve requests on the client socket fd from peer (allowed: on the
+ * whitelist) while the client keeps the connection, then close it, or
+ * park it (park.c) when it goes quiet between requests. Either way the
+ * socket is no longer the caller's. Runs on a worker thread; cfg must
+ * outlive the call.
  */
 void conn_handle(int fd, const struct sockaddr_storage *peer, bool allowed,
     const struct ferry_config *cfg);
@@ -66,15 +79,18 @@ void conn_handle(int fd, const struct sockaddr_storage *peer, bool allowed,
 /*
  * Answer the client with an error page for status unless a response head
  * already went out, and remember status for the log. detail is shown to
- * the client; c->why (if set) goes only to the log.
+ * the client; c->why (if set) goes only to the log. The connection then
+ * closes: after an error, unread bytes may be left behind.
  */
 void conn_fail(struct conn *c, int status, const char *detail);
 
 /*
- * Connect to the origin named by c->req (with retry). Returns 0 with
- * c->upstream_fd open, or -1 after answering 502 or 504.
+ * Connect to the origin named by c->req: an idle pooled connection if
+ * reuse is true and there is one (c->upstream_reused says so), else a new
+ * one (with retry). Returns 0 with c->upstream_fd open, or -1 after
+ * answering 502 or 504.
  */
-int conn_connect_upstream(struct conn *c);
+int conn_connect_upstream(struct conn *c, bool reuse);
 
 /* Send bytes to the client, counting them. Returns 0 or -1. */
 int conn_send_client(struct conn *c, const char *buf, size_t len);

@@ -1,29 +1,52 @@
 /*
  * forward.c: a plain-HTTP exchange (see forward.h).
  *
- *   connect upstream (upstream.c, with retry)
+ *   take an idle origin connection (upool.c), or connect (upstream.c)
  *   send the rewritten head (rewrite.c)
  *   [Expect: 100-continue: wait for the origin's go-ahead or the client]
  *   stream the request body (body.c)
  *   read response heads: relay 1xx, then the final head and its body
+ *   give the origin connection back to upool.c if it is clean
  *
  * Every failure before a response head reached the client becomes an
  * error page through conn_fail(); after that, the connection is closed,
  * which is the only way left to tell the client something went wrong.
+ *
+ * A reused origin connection may have been closed by the origin while it
+ * sat idle, and the close may cross the request on the wire; the request
+ * then fails before any response byte. The steps below report that as
+ * FORWARD_STALE instead of answering, and forward_serve() sends the
+ * request once more on a new connection. That is safe only for a request
+ * that cannot do harm twice: an idempotent method (RFC 9110 §9.2.2) whose
+ * body, if any, is still all in req_buf (RFC 9112 §9.3.1). Any other
+ * request (a POST, say) is never sent on a reused connection at all, so
+ * that it never meets that race: it gets a new connection, and if that
+ * fails, a 502.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "body.h"
 #include "chunked.h"
 #include "forward.h"
 #include "io.h"
+#include "log.h"
 #include "rewrite.h"
+#include "upool.h"
+
+/* How a step of the exchange ended. */
+enum forward_result {
+	FORWARD_OK = 0,
+	FORWARD_DONE = -1,	/* the exchange is over (answered or failed) */
+	FORWARD_STALE = 1	/* reused connection dead before any answer */
+};
 
 /* Rewrite the request head and send it upstream. */
-static int
+static enum forward_result
 forward_send_head(struct conn *c)
 {
 	size_t len;
@@ -31,23 +54,26 @@ forward_send_head(struct conn *c)
 	if (rewrite_request(&c->req, c->cfg, c->client_ip, c->work,
 	    c->work_cap, &len) == -1) {
 		conn_fail(c, 431, "The request head is too large to forward.");
-		return -1;
+		return FORWARD_DONE;
 	}
 	if (io_send_all(c->upstream_fd, c->work, len,
 	    conn_upstream_timeout_ms(c)) == -1) {
+		if (c->upstream_reused && errno != ETIMEDOUT)
+			return FORWARD_STALE;
 		snprintf(c->why, sizeof(c->why), "sending head upstream: %s",
 		    strerror(errno));
 		conn_fail(c, 502, "The connection to the origin server failed.");
-		return -1;
+		return FORWARD_DONE;
 	}
-	return 0;
+	return FORWARD_OK;
 }
 
 /*
  * Read one response head into resp_buf (which may already hold bytes).
- * Returns 0 with *resp parsed, or -1 after answering 502/504.
+ * Returns FORWARD_OK with *resp parsed, FORWARD_STALE, or FORWARD_DONE
+ * after answering 502/504.
  */
-static int
+static enum forward_result
 forward_read_response_head(struct conn *c, struct http_response *resp)
 {
 	struct http_limits lim = { c->cfg->max_headers, 0 };
@@ -58,13 +84,13 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 		r = http_parse_response(c->resp_buf, c->resp_len, &lim,
 		    c->resp_fields, c->req.is_head, resp);
 		if (r == HTTP_DONE)
-			return 0;
+			return FORWARD_OK;
 		if (r == HTTP_BAD || c->resp_len == c->resp_cap) {
 			snprintf(c->why, sizeof(c->why), "bad response: %s",
 			    r == HTTP_BAD ? resp->error : "head too large");
 			conn_fail(c, 502, "The origin server sent a malformed "
 			    "response.");
-			return -1;
+			return FORWARD_DONE;
 		}
 		n = io_recv(c->upstream_fd, c->resp_buf + c->resp_len,
 		    c->resp_cap - c->resp_len, conn_upstream_timeout_ms(c));
@@ -78,19 +104,21 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 			    c->cfg->io_timeout);
 			conn_fail(c, 504, "The origin server did not answer in "
 			    "time.");
-			return -1;
+			return FORWARD_DONE;
 		}
+		if (c->upstream_reused && c->resp_len == 0)
+			return FORWARD_STALE;
 		snprintf(c->why, sizeof(c->why), "origin closed without a "
 		    "complete response%s%s", n < 0 ? ": " : "",
 		    n < 0 ? strerror(errno) : "");
 		conn_fail(c, 502, "The origin server closed the connection "
 		    "without answering.");
-		return -1;
+		return FORWARD_DONE;
 	}
 }
 
 /* Send a 1xx response on (HTTP/1.1 clients only) and drop it. */
-static int
+static enum forward_result
 forward_interim(struct conn *c, const struct http_response *resp)
 {
 	size_t len, head = resp->head_len;
@@ -100,16 +128,52 @@ forward_interim(struct conn *c, const struct http_response *resp)
 		snprintf(c->why, sizeof(c->why), "unrequested 101 response");
 		conn_fail(c, 502, "The origin server sent a malformed "
 		    "response.");
-		return -1;
+		return FORWARD_DONE;
 	}
 	/* HTTP/1.0 has no 1xx (RFC 9110 §15.2): such a client never sees it. */
-	if (c->req.minor >= 1 && (rewrite_response(resp, c->cfg, false,
+	if (c->req.minor >= 1 && (rewrite_response(resp, c->cfg, false, NULL,
 	    c->work, c->work_cap, &len) == -1 ||
-	    conn_send_client(c, c->work, len) == -1))
-		return -1;
+	    conn_send_client(c, c->work, len) == -1)) {
+		c->keep = false;
+		return FORWARD_DONE;
+	}
 	memmove(c->resp_buf, c->resp_buf + head, c->resp_len - head);
 	c->resp_len -= head;
-	return 0;
+	return FORWARD_OK;
+}
+
+/*
+ * After a complete response: keep the origin connection for the next
+ * request if the whole exchange went through it cleanly and the origin
+ * lets it persist; close it otherwise.
+ */
+static void
+forward_release_upstream(struct conn *c, const struct http_response *resp,
+    bool clean)
+{
+	const struct uri *u = &c->req.uri;
+
+	if (clean && resp->keep_alive && resp->framing.kind != BODY_CLOSE)
+		upool_put(c->upstream_fd, u->host, u->host_len, u->port,
+		    c->cfg);
+	else
+		close(c->upstream_fd);
+	c->upstream_fd = -1;
+}
+
+/*
+ * What the client is told about its connection: it persists only if it
+ * asked to and the body's end can be seen without closing.
+ */
+static const char *
+forward_client_persistence(struct conn *c, const struct http_response *resp,
+    bool dechunk)
+{
+	if (resp->framing.kind == BODY_CLOSE || dechunk)
+		c->keep = false;
+	if (!c->keep)
+		return "close";
+	return c->req.minor == 0 ? "keep-alive" : NULL;
 }
 
 /* Send the final response head and relay its body. */
@@ -118,11 +182,12 @@ forward_final(struct conn *c, const struct http_response *resp)
 {
 	struct body_relay r;
 	bool dechunk = resp->framing.kind == BODY_CHUNKED && c->req.minor == 0;
+	const char *connection = forward_client_persistence(c, resp, dechunk);
 	enum body_result res;
 	size_t len, used;
 
-	if (rewrite_response(resp, c->cfg, dechunk, c->work, c->work_cap,
-	    &len) == -1) {
+	if (rewrite_response(resp, c->cfg, dechunk, connection, c->work,
+	    c->work_cap, &len) == -1) {
 		snprintf(c->why, sizeof(c->why), "response head too large");
 		conn_fail(c, 502, "The origin server sent a malformed "
 		    "response.");
@@ -130,74 +195,109 @@ forward_final(struct conn *c, const struct http_response *resp)
 	}
 	c->status = resp->code;
 	c->head_sent = true;
-	if (conn_send_client(c, c->work, len) == -1)
+	if (conn_send_client(c, c->work, len) == -1) {
+		c->keep = false;
 		return;
+	}
 	r = (struct body_relay){ c->upstream_fd, c->client_fd,
 	    conn_upstream_timeout_ms(c), conn_client_timeout_ms(c), c->work,
-	    c->work_cap, dechunk, 0, 0 };
+	    c->work_cap, dechunk, 0, 0, NULL, 0 };
 	res = body_relay(&r, &resp->framing, c->resp_buf + resp->head_len,
 	    c->resp_len - resp->head_len, &used);
 	c->bytes_out += r.nwritten;
-	if (res != BODY_OK)
+	if (res != BODY_OK) {
+		c->keep = false;
 		snprintf(c->why, sizeof(c->why), "response body cut short: %s",
 		    res == BODY_BAD_CHUNK ? "bad chunked coding from origin" :
 		    res == BODY_EOF ? "origin closed early" : strerror(errno));
+		return;
+	}
+	/* Bytes past the body were never asked for: that origin is broken. */
+	forward_release_upstream(c, resp, c->upstream_clean &&
+	    used == c->resp_len - resp->head_len && r.rest_len == 0);
 }
 
 /* Relay interim responses, then the final one. */
-static void
+static enum forward_result
 forward_response(struct conn *c)
 {
 	struct http_response resp;
+	enum forward_result fr;
 
 	for (;;) {
-		if (forward_read_response_head(c, &resp) == -1)
-			return;
+		fr = forward_read_response_head(c, &resp);
+		if (fr != FORWARD_OK)
+			return fr;
 		if (resp.code >= 200)
 			break;
-		if (forward_interim(c, &resp) == -1)
-			return;
+		if (forward_interim(c, &resp) != FORWARD_OK)
+			return FORWARD_DONE;
 	}
 	forward_final(c, &resp);
+	return FORWARD_DONE;
 }
 
 /*
- * Stream the request body upstream. Returns 0, or -1 when the exchange is
- * over (the client failed, or was answered with an error).
+ * Keep what the body relay read past the end of a chunked request body:
+ * the start of the client's next request. It is at most the relay's cap,
+ * which forward_body() keeps within req_cap.
  */
-static int
+static void
+forward_keep_rest(struct conn *c, const struct body_relay *r)
+{
+	if (r->rest_len == 0)
+		return;
+	if (c->carry == NULL && (c->carry = malloc(c->req_cap)) == NULL) {
+		c->keep = false;	/* lose no byte silently: close */
+		return;
+	}
+	memcpy(c->carry, r->rest, r->rest_len);
+	c->carry_len = r->rest_len;
+}
+
+/*
+ * Stream the request body upstream. Returns FORWARD_OK, FORWARD_STALE, or
+ * FORWARD_DONE when the exchange is over (the client failed, or was
+ * answered with an error).
+ */
+static enum forward_result
 forward_body(struct conn *c)
 {
 	struct body_relay r;
 	enum body_result res;
 	size_t head = c->req.head_len, used;
+	size_t cap = c->work_cap < c->req_cap ? c->work_cap : c->req_cap;
 
 	r = (struct body_relay){ c->client_fd, c->upstream_fd,
 	    conn_client_timeout_ms(c), conn_upstream_timeout_ms(c), c->work,
-	    c->work_cap, false, 0, 0 };
+	    cap, false, 0, 0, NULL, 0 };
 	res = body_relay(&r, &c->req.framing, c->req_buf + head,
 	    c->req_len - head, &used);
 	c->bytes_in += r.nread - used;
+	c->body_used = used;
+	if (res == BODY_OK) {
+		forward_keep_rest(c, &r);
+		return FORWARD_OK;
+	}
+	/* Part of the body may be left unread: this connection must end. */
+	c->keep = false;
 	switch (res) {
-	case BODY_OK:
-		return 0;
 	case BODY_BAD_CHUNK:
 		conn_fail(c, 400, "The request body has invalid chunked "
 		    "coding.");
-		return -1;
+		return FORWARD_DONE;
 	case BODY_WRITE_ERR:
 		/* The origin may have answered early (413, 401...): relay it. */
 		snprintf(c->why, sizeof(c->why), "sending body upstream: %s",
 		    strerror(errno));
-		forward_response(c);
-		return -1;
+		return forward_response(c);
 	default:
 		snprintf(c->why, sizeof(c->why), "client body %s",
 		    res == BODY_EOF ? "cut short" : strerror(errno));
 		if (res == BODY_READ_ERR && errno == ETIMEDOUT)
 			conn_fail(c, 408, "The request body did not arrive in "
 			    "time.");
-		return -1;
+		return FORWARD_DONE;
 	}
 }
 
@@ -206,28 +306,33 @@ forward_body(struct conn *c)
  * client waits for "100 Continue" before sending the body. Wait for
  * whichever speaks first: the origin (100, or a final answer such as 417
  * that makes the body moot) or the client (it got tired of waiting).
- * Returns 1 to send the body, 0 if the exchange is already complete.
+ * Returns FORWARD_OK to send the body, FORWARD_STALE, or FORWARD_DONE if
+ * the exchange is already complete.
  */
-static int
+static enum forward_result
 forward_await_continue(struct conn *c)
 {
 	struct pollfd p[2] = { { c->client_fd, POLLIN, 0 },
 	    { c->upstream_fd, POLLIN, 0 } };
 	struct http_response resp;
+	enum forward_result fr;
 	int n;
 
 	do {
 		n = poll(p, 2, conn_upstream_timeout_ms(c));
 	} while (n == -1 && errno == EINTR);
 	if (n <= 0 || p[0].revents != 0)
-		return 1;
-	if (forward_read_response_head(c, &resp) == -1)
-		return 0;
+		return FORWARD_OK;
+	fr = forward_read_response_head(c, &resp);
+	if (fr != FORWARD_OK)
+		return fr;
 	if (resp.code >= 200) {
+		/* The body the client holds back is never read: close after. */
+		c->keep = false;
 		forward_final(c, &resp);
-		return 0;
+		return FORWARD_DONE;
 	}
-	return forward_interim(c, &resp) == 0 ? 1 : 0;
+	return forward_interim(c, &resp);
 }
 
 /*
@@ -248,19 +353,66 @@ forward_check_early_body(struct conn *c)
 	return -1;
 }
 
+/* One try at the whole exchange on one origin connection. */
+static enum forward_result
+forward_attempt(struct conn *c, bool reuse)
+{
+	bool has_body = c->req.framing.kind != BODY_NONE;
+	enum forward_result fr;
+
+	c->upstream_clean = false;
+	c->resp_len = 0;
+	if (conn_connect_upstream(c, reuse) == -1)
+		return FORWARD_DONE;
+	fr = forward_send_head(c);
+	if (fr == FORWARD_OK && has_body && c->req.expect_continue &&
+	    c->req_len == c->req.head_len)
+		fr = forward_await_continue(c);
+	if (fr == FORWARD_OK && has_body)
+		fr = forward_body(c);
+	if (fr != FORWARD_OK)
+		return fr;
+	c->upstream_clean = true;	/* the whole request went out */
+	return forward_response(c);
+}
+
+/*
+ * Whether the request may be sent again after a reused connection died
+ * under it: nothing of it can have been acted on twice by a sane origin
+ * (idempotent, RFC 9110 §9.2.2), and its body, if any, is still at hand.
+ */
+static bool
+forward_replayable(const struct conn *c)
+{
+	static const char *const idempotent[] = {
+		"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"
+	};
+	const struct framing *fr = &c->req.framing;
+	size_t i, len = c->req.method_len;
+
+	if (fr->kind == BODY_CHUNKED || (fr->kind == BODY_LENGTH &&
+	    fr->length > c->req_len - c->req.head_len))
+		return false;
+	for (i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
+		if (strlen(idempotent[i]) == len &&
+		    memcmp(idempotent[i], c->req.method, len) == 0)
+			return true;
+	return false;
+}
+
 void
 forward_serve(struct conn *c)
 {
-	bool has_body = c->req.framing.kind != BODY_NONE;
+	enum forward_result fr;
 
 	if (forward_check_early_body(c) == -1)
 		return;
-	if (conn_connect_upstream(c) == -1 || forward_send_head(c) == -1)
+	fr = forward_attempt(c, forward_replayable(c));
+	if (fr != FORWARD_STALE)
 		return;
-	if (has_body && c->req.expect_continue &&
-	    c->req_len == c->req.head_len && forward_await_continue(c) == 0)
-		return;
-	if (has_body && forward_body(c) == -1)
-		return;
-	forward_response(c);
+	/* Only a replayable request was sent on a reused connection. */
+	io_close(&c->upstream_fd);
+	log_msg(LOGL_DEBUG, "%s: idle origin connection to %s was closed; "
+	    "sending again on a new one", c->client_ip, c->upstream_name);
+	(void)forward_attempt(c, false);
 }

@@ -409,6 +409,27 @@ req_expects_continue(const struct http_request *req)
 	return false;
 }
 
+/*
+ * Whether the sender of a head wants its connection kept open after this
+ * message (RFC 9112 §9.3): HTTP/1.1 unless it says "close", HTTP/1.0 only
+ * if it says "keep-alive" (RFC 9112 §C.2.2).
+ */
+static bool
+http_persistent(int minor, const struct http_field *f, size_t n)
+{
+	bool close = false, keep = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!http_name_is(&f[i], "Connection"))
+			continue;
+		close |= http_list_has(f[i].value, f[i].value_len, "close", 5);
+		keep |= http_list_has(f[i].value, f[i].value_len,
+		    "keep-alive", 10);
+	}
+	return !close && (minor >= 1 || keep);
+}
+
 /* Give the lexed request line and fields their meaning. */
 static enum http_result
 req_interpret(struct http_request *req, const struct lex *lx)
@@ -441,6 +462,8 @@ req_interpret(struct http_request *req, const struct lex *lx)
 	    !(req->framing.kind == BODY_LENGTH && req->framing.length == 0))
 		return req_fail(req, 400, "CONNECT request with a body");
 	req->expect_continue = req_expects_continue(req);
+	req->keep_alive = http_persistent(req->minor, req->fields,
+	    req->nfields);
 	return HTTP_DONE;
 }
 
@@ -506,5 +529,6 @@ http_parse_response(const char *buf, size_t len, const struct http_limits *lim,
 	if (framing_response(fields, lx.nfields, resp->minor, resp->code,
 	    head_request, &resp->framing, &resp->error) != 0)
 		return HTTP_BAD;
+	resp->keep_alive = http_persistent(resp->minor, fields, lx.nfields);
 	return HTTP_DONE;
 }

@@ -47,6 +47,7 @@ struct http_request {
 	bool			 is_connect;
 	bool			 is_head;
 	bool			 expect_continue;
+	bool			 keep_alive;	/* RFC 9112 §9.3 */
 	struct uri		 uri;		/* authority and path */
 	struct http_field	*fields;	/* caller's array */
 	size_t			 nfields;
@@ -64,6 +65,7 @@ struct http_response {
 	struct http_field	*fields;
 	size_t			 nfields;
 	struct framing		 framing;
+	bool			 keep_alive;	/* the origin may reuse it */
 	size_t			 head_len;
 	const char		*error;		/* on HTTP_BAD */
 };

@@ -3,7 +3,8 @@
  *
  *   options → config (-t stops here) → block signals → log → pidfile check
  *   → listen → detach (unless -f) → pidfile → drop privileges → pool →
- *   acceptor → "ready" → signal loop → stop accepting → drain → exit
+ *   idle watcher → acceptor → "ready" → signal loop → stop accepting →
+ *   close parked clients → drain → close idle origin connections → exit
  *
  * Every signal ferry handles is blocked before the first thread starts, so
  * all threads inherit the mask and the main thread alone takes them, one
@@ -26,7 +27,9 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "park.h"
 #include "pool.h"
+#include "upool.h"
 
 #ifndef FERRY_CONFIG_FILE
 #define FERRY_CONFIG_FILE "/etc/ferry/ferry.ini"
@@ -133,6 +136,7 @@ main_start(struct main_state *st, bool foreground)
 	    log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
 	    sizeof(err)) == -1 ||
 	    (st->pool = pool_start(cfg, err, sizeof(err))) == NULL ||
+	    park_start(st->pool, err, sizeof(err)) == -1 ||
 	    acceptor_start(&st->acceptor, lfd, st->pool, err,
 	    sizeof(err)) == -1)
 		goto fail_pidfile;
@@ -202,15 +206,19 @@ main_run(struct main_state *st)
 {
 	const struct ferry_config *cfg;
 	unsigned drain, left;
+	size_t parked;
 
 	main_wait_for_stop(st);
 	acceptor_stop(&st->acceptor);
 	cfg = config_acquire();
 	drain = cfg->drain_timeout;
 	config_release(cfg);
-	log_msg(LOGL_INFO, "stopping: no new connections, draining for up "
-	    "to %u s", drain);
+	parked = park_stop();
+	log_msg(LOGL_INFO, "stopping: no new connections, %zu idle "
+	    "keep-alive connection(s) closed, draining for up to %u s",
+	    parked, drain);
 	left = pool_stop(st->pool, drain * 1000);
+	upool_clear();
 	if (left > 0)
 		log_msg(LOGL_WARN, "drain_timeout reached: %u connection(s) "
 		    "cut", left);

@@ -254,6 +254,25 @@ pool_submit(struct pool *p, const struct pool_job *job,
 	return rc;
 }
 
+int
+pool_dispatch(struct pool *p, int fd, const struct sockaddr_storage *peer,
+    const atomic_bool *stop)
+{
+	struct pool_job job;
+
+	job.fd = fd;
+	job.peer = *peer;
+	job.cfg = config_acquire();
+	job.allowed = acl_allows(&job.cfg->whitelist,
+	    (const struct sockaddr *)peer);
+	if (pool_submit(p, &job, stop) == -1) {
+		close(fd);
+		config_release(job.cfg);
+		return -1;
+	}
+	return 0;
+}
+
 unsigned
 pool_stop(struct pool *p, unsigned grace_ms)
 {

@@ -48,6 +48,15 @@ int pool_submit(struct pool *p, const struct pool_job *job,
     const atomic_bool *stop);
 
 /*
+ * Hand the client socket fd from peer over as a job: with a reference to
+ * the live config and that config's whitelist verdict, so a reload applies
+ * to a keep-alive client's next request too. Used by the acceptor and the
+ * idle watcher. Returns 0, or -1 after closing fd (stop was raised).
+ */
+int pool_dispatch(struct pool *p, int fd, const struct sockaddr_storage *peer,
+    const atomic_bool *stop);
+
+/*
  * Drain and stop: no more jobs are taken in; queued and running
  * connections get up to grace_ms to finish. Returns how many were still
  * being served or queued then (cut: left to end with the process). The

@@ -140,15 +140,16 @@ rewrite_request(const struct http_request *req,
 		out_str(&o, client_ip);
 		out_add(&o, "\r\n", 2);
 	}
-	out_str(&o, "Connection: close\r\n\r\n");
+	/* HTTP/1.1 upstream connections persist by default (upool.c). */
+	out_add(&o, "\r\n", 2);
 	*len = o.len;
 	return o.overflow ? -1 : 0;
 }
 
 int
 rewrite_response(const struct http_response *resp,
-    const struct ferry_config *cfg, bool dechunk, char *buf, size_t cap,
-    size_t *len)
+    const struct ferry_config *cfg, bool dechunk, const char *connection,
+    char *buf, size_t cap, size_t *len)
 {
 	struct out o = { buf, 0, cap, false };
 	char line[32];
@@ -170,8 +171,12 @@ rewrite_response(const struct http_response *resp,
 	if (cfg->via)
 		out_str(&o, resp->minor ? "Via: 1.1 ferry\r\n" :
 		    "Via: 1.0 ferry\r\n");
-	/* Interim (1xx) responses are followed by more on this connection. */
-	out_str(&o, resp->code >= 200 ? "Connection: close\r\n\r\n" : "\r\n");
+	if (connection != NULL) {
+		out_str(&o, "Connection: ");
+		out_str(&o, connection);
+		out_add(&o, "\r\n", 2);
+	}
+	out_add(&o, "\r\n", 2);
 	*len = o.len;
 	return o.overflow ? -1 : 0;
 }

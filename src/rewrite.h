@@ -4,9 +4,8 @@
  * Requests go upstream in origin-form with Host taken from the URL, without
  * hop-by-hop fields (RFC 9110 §7.6.1), with the configured Via,
  * X-Forwarded-For and stripped fields applied. Responses go back to the
- * client without hop-by-hop fields and with Via. ferry closes both
- * connections after each exchange for now, so both heads say
- * "Connection: close".
+ * client without hop-by-hop fields and with Via. Both connections persist
+ * by default; the caller decides what the client is told about its own.
  */
 #ifndef FERRY_REWRITE_H
 #define FERRY_REWRITE_H
@@ -37,10 +36,13 @@ int rewrite_request(const struct http_request *req,
 /*
  * Write the client response head for resp into out[0..cap). dechunk drops
  * Transfer-Encoding because ferry will send the body decoded and delimited
- * by closing (for an HTTP/1.0 client). Returns 0 with *len set, or -1.
+ * by closing (for an HTTP/1.0 client). connection, if not NULL, is the
+ * value of the Connection field ferry adds ("close", or "keep-alive" for an
+ * HTTP/1.0 client whose connection persists). Returns 0 with *len set, or
+ * -1 if it does not fit.
  */
 int rewrite_response(const struct http_response *resp,
-    const struct ferry_config *cfg, bool dechunk, char *out, size_t cap,
-    size_t *len);
+    const struct ferry_config *cfg, bool dechunk, const char *connection,
+    char *out, size_t cap, size_t *len);
 
 #endif

@@ -100,7 +100,7 @@ tunnel_serve(struct conn *c)
 		conn_fail(c, 403, "CONNECT is not allowed to this port.");
 		return;
 	}
-	if (conn_connect_upstream(c) == -1)
+	if (conn_connect_upstream(c, false) == -1)
 		return;
 	c->status = 200;
 	c->head_sent = true;

@@ -103,6 +103,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.connect_timeout, 5);
 	ck_assert_uint_eq(cfg.io_timeout, 60);
 	ck_assert_uint_eq(cfg.retries, 2);
+	ck_assert_uint_eq(cfg.keepalive_per_host, 8);
+	ck_assert_uint_eq(cfg.keepalive_max, 256);
+	ck_assert_uint_eq(cfg.keepalive_timeout, 30);
 	ck_assert_uint_eq(cfg.header_timeout, 15);
 	ck_assert_uint_eq(cfg.idle_timeout, 60);
 	ck_assert_uint_eq(cfg.max_header_bytes, 32768);
@@ -235,6 +238,11 @@ static const struct {
 	{ "[upstream]\nconnect_timeout = 3600\n", U(connect_timeout), 3600 },
 	{ "[upstream]\nio_timeout = 86400\n", U(io_timeout), 86400 },
 	{ "[upstream]\nretries = 10\n", U(retries), 10 },
+	{ "[upstream]\nkeepalive_per_host = 0\n", U(keepalive_per_host), 0 },
+	{ "[upstream]\nkeepalive_per_host = 1024\n", U(keepalive_per_host),
+	    1024 },
+	{ "[upstream]\nkeepalive_max = 65536\n", U(keepalive_max), 65536 },
+	{ "[upstream]\nkeepalive_timeout = 1\n", U(keepalive_timeout), 1 },
 	{ "[server]\ndrain_timeout = 3600\n", U(drain_timeout), 3600 },
 	{ "[client]\nheader_timeout = 1\n", U(header_timeout), 1 },
 	{ "[client]\nidle_timeout = 86400\n", U(idle_timeout), 86400 },
@@ -579,6 +587,12 @@ static const struct {
 	    "86401" },
 	{ "[upstream]\nretries = 11\n", "[upstream]", "retries", "11" },
 	{ "[upstream]\nretries = -0\n", "[upstream]", "retries", "-0" },
+	{ "[upstream]\nkeepalive_per_host = 1025\n", "[upstream]",
+	    "keepalive_per_host", "1025" },
+	{ "[upstream]\nkeepalive_max = 65537\n", "[upstream]",
+	    "keepalive_max", "65537" },
+	{ "[upstream]\nkeepalive_timeout = 0\n", "[upstream]",
+	    "keepalive_timeout", "0" },
 	{ "[client]\nheader_timeout = 0\n", "[client]", "header_timeout",
 	    "0" },
 	{ "[client]\nidle_timeout = 0\n", "[client]", "idle_timeout", "0" },

@@ -654,6 +654,40 @@ START_TEST(test_expect_continue)
 }
 END_TEST
 
+/* Persistence (RFC 9112 §9.3): 1.1 unless "close", 1.0 only if asked. */
+static const struct {
+	const char	*in;
+	bool		 keep;
+} keep_cases[] = {
+	{ RL HOST "\r\n", true },
+	{ RL HOST "Connection: close\r\n\r\n", false },
+	{ RL HOST "Connection: Keep-Alive, CLOSE\r\n\r\n", false },
+	{ RL HOST "Connection: x\r\nConnection: close\r\n\r\n", false },
+	{ RL HOST "Connection: closed\r\n\r\n", true },
+	{ RL HOST "X-Connection: close\r\n\r\n", true },
+	{ "GET http://h/ HTTP/1.0\r\n\r\n", false },
+	{ "GET http://h/ HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	    true },
+	{ "GET http://h/ HTTP/1.0\r\nConnection: foo, Keep-Alive\r\n\r\n",
+	    true },
+	{ "GET http://h/ HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+	    false },
+	{ "GET http://h/ HTTP/1.0\r\nKeep-Alive: 300\r\n\r\n", false },
+};
+
+START_TEST(test_request_keep_alive)
+{
+	const char *in = keep_cases[_i].in;
+	struct preq p;
+
+	preq_parse(&p, in, strlen(in), &lim_default);
+	ck_assert_int_eq(p.r, HTTP_DONE);
+	ck_assert_msg(p.req.keep_alive == keep_cases[_i].keep,
+	    "%s: keep_alive %d", in, p.req.keep_alive);
+	preq_free(&p);
+}
+END_TEST
+
 /* Bytes after the head (a body, a pipelined request) are not parsed. */
 START_TEST(test_request_stops_at_head)
 {
@@ -823,6 +857,33 @@ parse_resp(const char *in, size_t len, bool head, struct http_field *f,
 	return http_parse_response(*bufp, len, &lim_default, f, head, resp);
 }
 
+/* The origin's side of persistence, which decides upstream reuse. */
+static const struct {
+	const char	*in;
+	bool		 keep;
+} resp_keep_cases[] = {
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true },
+	{ "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", false },
+	{ "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false },
+	{ "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+	    "Content-Length: 0\r\n\r\n", true },
+};
+
+START_TEST(test_response_keep_alive)
+{
+	const char *in = resp_keep_cases[_i].in;
+	struct http_field f[FIELDS_MAX];
+	struct http_response resp;
+	char *buf;
+
+	ck_assert_int_eq(parse_resp(in, strlen(in), false, f, &resp, &buf),
+	    HTTP_DONE);
+	ck_assert_msg(resp.keep_alive == resp_keep_cases[_i].keep,
+	    "%s: keep_alive %d", in, resp.keep_alive);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_response)
 {
 	const char *in = resp_cases[_i].in;
@@ -976,6 +1037,7 @@ http_suite(void)
 	tcase_add_loop_test(tr, test_request_partial, 0, NELEM(req_ok));
 	tcase_add_test(tr, test_request_fields);
 	tcase_add_loop_test(tr, test_expect_continue, 0, NELEM(expect_cases));
+	tcase_add_loop_test(tr, test_request_keep_alive, 0, NELEM(keep_cases));
 	tcase_add_test(tr, test_request_stops_at_head);
 	tcase_add_test(tr, test_request_repeatable);
 	suite_add_tcase(s, tr);
@@ -986,6 +1048,8 @@ http_suite(void)
 	tcase_add_test(tb, test_field_limit_zero);
 	suite_add_tcase(s, tb);
 	tcase_add_loop_test(tp, test_response, 0, NELEM(resp_cases));
+	tcase_add_loop_test(tp, test_response_keep_alive, 0,
+	    NELEM(resp_keep_cases));
 	tcase_add_loop_test(tp, test_response_partial, 0, NELEM(resp_cases));
 	tcase_add_test(tp, test_response_field_limit);
 	suite_add_tcase(s, tp);

@@ -78,13 +78,18 @@ resp(const char *head, bool dechunk)
 	size_t len = 0;
 
 	parse_resp(head, &r);
-	ck_assert_int_eq(rewrite_response(&r, &cfg, dechunk, out,
+	/* conn.c ends the client connection with these: say so, unless 1xx. */
+	ck_assert_int_eq(rewrite_response(&r, &cfg, dechunk,
+	    r.code >= 200 ? "close" : NULL, out,
 	    sizeof(out) - 1, &len), 0);
 	ck_assert_uint_lt(len, sizeof(out));
 	out[len] = '\0';
 	return out;
 }
 
+/* Requests: upstream connections persist, no Connection field goes. */
+#define REQ_TAIL11 "Via: 1.1 ferry\r\n\r\n"
+/* Responses: these cases end the client connection. */
 #define TAIL11 "Via: 1.1 ferry\r\nConnection: close\r\n\r\n"
 
 /* Whole-output expectations with the default config. */
@@ -93,45 +98,46 @@ static const struct {
 	const char	*out;
 } request_cases[] = {
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	/* "http://h" has no path: origin-form needs "/" (RFC 9112 §3.2.1). */
 	{ "GET http://h HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	{ "GET http://h?q=1 HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "GET /?q=1 HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "GET /?q=1 HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	/* Path and query go on untouched, escapes and all. */
 	{ "GET http://h/a%20b//c/?x=%2F&y=1;z HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "GET /a%20b//c/?x=%2F&y=1;z HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "GET /a%20b//c/?x=%2F&y=1;z HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	/* OPTIONS to the server itself becomes "*" (RFC 9112 §3.2.4). */
 	{ "OPTIONS http://h:81 HTTP/1.1\r\nHost: h:81\r\n\r\n",
-	    "OPTIONS * HTTP/1.1\r\nHost: h:81\r\n" TAIL11 },
+	    "OPTIONS * HTTP/1.1\r\nHost: h:81\r\n" REQ_TAIL11 },
 	{ "OPTIONS http://h/x HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "OPTIONS /x HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "OPTIONS /x HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	{ "OPTIONS http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "OPTIONS / HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "OPTIONS / HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	/* Every method is forwarded as it came. */
 	{ "DELETE http://h/r HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "DELETE /r HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "DELETE /r HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	{ "X-CUSTOM.M~1 http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "X-CUSTOM.M~1 / HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "X-CUSTOM.M~1 / HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	/* The Host field always comes from the URL, once, first. */
 	{ "GET http://real.example:8080/p?a=b HTTP/1.1\r\n"
 	    "Host: other.example\r\nAccept: */*\r\n\r\n",
 	    "GET /p?a=b HTTP/1.1\r\nHost: real.example:8080\r\n"
-	    "Accept: */*\r\n" TAIL11 },
+	    "Accept: */*\r\n" REQ_TAIL11 },
 	{ "GET http://real.example/ HTTP/1.1\r\nAccept: */*\r\n"
 	    "hOST: other.example\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: real.example\r\nAccept: */*\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: real.example\r\nAccept: */*\r\n"
+	    REQ_TAIL11 },
 	{ "GET http://h:80/ HTTP/1.1\r\nHost: h\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h:80\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h:80\r\n" REQ_TAIL11 },
 	/* HTTP/1.0 without Host; Via names the version received. */
 	{ "GET http://[::1]:81/ HTTP/1.0\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: [::1]:81\r\nVia: 1.0 ferry\r\n"
-	    "Connection: close\r\n\r\n" },
+	    "\r\n" },
 	{ "GET http://h/ HTTP/1.0\r\nConnection: keep-alive\r\n"
 	    "Keep-Alive: 300\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nVia: 1.0 ferry\r\n"
-	    "Connection: close\r\n\r\n" },
+	    "\r\n" },
 	/* Every hop-by-hop field goes, in any case; the rest stay in order. */
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nA: 1\r\n"
 	    "connection: keep-alive, X-Hop\r\nKEEP-ALIVE: timeout=5\r\n"
@@ -140,68 +146,68 @@ static const struct {
 	    "TE: trailers\r\nTrailer: X-Sum\r\nUpgrade: websocket\r\n"
 	    "x-hop: gone\r\nB:  2 \r\nX-Hopper: stays\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nX-Hopper: stays\r\n"
-	    TAIL11 },
+	    REQ_TAIL11 },
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\npRoXy-AuThOrIzAtIoN: x\r\n"
 	    "te: gzip\r\nUPGRADE: h2c\r\ntrailer: a\r\nC: 3\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\nC: 3\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\nC: 3\r\n" REQ_TAIL11 },
 	/* Connection may name several fields, over several lines. */
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nConnection: X-A\r\n"
 	    "X-A: 1\r\nX-B: 2\r\nconnection: ,  x-b ,, X-C  \r\nX-C: 3\r\n"
 	    "X-D: 4\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\nX-D: 4\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\nX-D: 4\r\n" REQ_TAIL11 },
 	/* Connection may not remove the routing and framing fields. */
 	{ "POST http://h/ HTTP/1.1\r\nHost: h\r\n"
 	    "Connection: Host, Content-Length, Transfer-Encoding, "
 	    "Connection\r\n"
 	    "Content-Length: 3\r\n\r\n",
-	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n" TAIL11 },
+	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n" REQ_TAIL11 },
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nConnection: Connection\r\n"
 	    "X: 1\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\nX: 1\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\nX: 1\r\n" REQ_TAIL11 },
 	{ "POST http://h/ HTTP/1.1\r\nConnection: Content-Length\r\n"
 	    "Host: h\r\nContent-Length: 10\r\n\r\n",
-	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n" TAIL11 },
+	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n" REQ_TAIL11 },
 	{ "GET http://h/ HTTP/1.1\r\nConnection: host\r\nHost: h\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	{ "POST http://h/ HTTP/1.1\r\nHost: h\r\n"
 	    "Connection: transfer-encoding\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n",
 	    "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-	    TAIL11 },
-	/* A client's Connection: close is not repeated, ferry says it once. */
+	    REQ_TAIL11 },
+	/* A client's Connection: close is about its own hop: it stays here. */
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	/* Connection naming Via: the client's goes, ferry's own is added. */
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nConnection: via\r\n"
 	    "Via: 1.1 p\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 	/* Duplicate identical lengths go on as one normalized field. */
 	{ "PUT http://h/ HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n"
 	    "Content-Length: 5\r\n\r\n",
-	    "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n" TAIL11 },
+	    "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n" REQ_TAIL11 },
 	{ "POST http://h/ HTTP/1.1\r\nHost: h\r\nContent-Length: 007\r\n"
 	    "\r\n",
-	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n" TAIL11 },
+	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n" REQ_TAIL11 },
 	/* An existing Via is kept; ferry adds its own hop after it. */
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nVia: 1.1 other\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\nVia: 1.1 other\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\nVia: 1.1 other\r\n" REQ_TAIL11 },
 	/* Values keep their bytes: obs-text, quotes, inner tabs, empty. */
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nX-Name: caf\xc3\xa9 \"q\"\r\n"
 	    "X-Tab: a\t b\r\nX-Empty:\r\nCookie: a=1; b=2\r\nCookie: c=3\r\n"
 	    "\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nX-Name: caf\xc3\xa9 \"q\"\r\n"
 	    "X-Tab: a\t b\r\nX-Empty: \r\nCookie: a=1; b=2\r\nCookie: c=3\r\n"
-	    TAIL11 },
+	    REQ_TAIL11 },
 	/* Field names keep their case. */
 	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nx-lower: 1\r\nX-UPPER: 2\r\n"
 	    "\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nx-lower: 1\r\nX-UPPER: 2\r\n"
-	    TAIL11 },
+	    REQ_TAIL11 },
 	/* Expect is end-to-end: it goes on. */
 	{ "POST http://h/ HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
 	    "Content-Length: 1\r\n\r\n",
 	    "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
-	    "Content-Length: 1\r\n" TAIL11 },
+	    "Content-Length: 1\r\n" REQ_TAIL11 },
 };
 
 START_TEST(test_request)
@@ -226,36 +232,36 @@ static const struct {
 	    "X-Forwarded-For: 10.0.0.1\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nCookie: z\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 192.0.2.7\r\n"
-	    "Connection: close\r\n\r\n" },
+	    "\r\n" },
 	{ { true, true, { NULL } }, "::1",
 	    "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nVia: 1.1 ferry\r\n"
-	    "X-Forwarded-For: ::1\r\nConnection: close\r\n\r\n" },
+	    "X-Forwarded-For: ::1\r\n\r\n" },
 	/* Off: a client's X-Forwarded-For passes, none is added. */
 	{ { true, false, { NULL } }, "192.0.2.7",
 	    "GET http://h/ HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1\r\n"
 	    "\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1\r\n"
-	    TAIL11 },
+	    REQ_TAIL11 },
 	/* Via off keeps the client's Via and adds none. */
 	{ { false, false, { NULL } }, "192.0.2.7",
 	    "GET http://h/ HTTP/1.1\r\nHost: h\r\nVia: 1.0 a\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nVia: 1.0 a\r\n"
-	    "Connection: close\r\n\r\n" },
+	    "\r\n" },
 	/* Stripping matches whole names, any case. */
 	{ { true, false, { "COOKIE", NULL } }, "192.0.2.7",
 	    "GET http://h/ HTTP/1.1\r\nHost: h\r\ncookie: a\r\nCookie2: b\r\n"
 	    "Set-Cookie: c\r\nCookie: d\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nCookie2: b\r\nSet-Cookie: c\r\n"
-	    TAIL11 },
+	    REQ_TAIL11 },
 	/* The strip list cannot remove what routes or frames the request. */
 	{ { true, false, { "Host", "Content-Length", NULL } }, "192.0.2.7",
 	    "POST http://h/ HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n",
-	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n" TAIL11 },
+	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n" REQ_TAIL11 },
 	/* Stripping Via removes the client's hops; ferry still adds its own. */
 	{ { true, false, { "Via", NULL } }, "192.0.2.7",
 	    "GET http://h/ HTTP/1.1\r\nHost: h\r\nVia: 1.1 a\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost: h\r\n" TAIL11 },
+	    "GET / HTTP/1.1\r\nHost: h\r\n" REQ_TAIL11 },
 };
 
 START_TEST(test_request_options)
@@ -325,12 +331,12 @@ START_TEST(test_response_overflow)
 
 	cfg_set(&defaults);
 	parse_resp(response_overflow_heads[_i], &r);
-	ck_assert_int_eq(rewrite_response(&r, &cfg, false, want, sizeof(want),
+	ck_assert_int_eq(rewrite_response(&r, &cfg, false, "close", want, sizeof(want),
 	    &need), 0);
 	for (cap = 0; cap <= need; cap++) {
 		memset(small, 'Z', sizeof(small));
 		len = 0;
-		ck_assert_int_eq(rewrite_response(&r, &cfg, false, small, cap,
+		ck_assert_int_eq(rewrite_response(&r, &cfg, false, "close", small, cap,
 		    &len), cap < need ? -1 : 0);
 		ck_assert_msg(small[cap] == 'Z', "wrote past %zu", cap);
 		ck_assert_uint_le(len, cap);
@@ -457,7 +463,7 @@ static const struct {
 	{ { true, false, { NULL } }, true,
 	    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n" TAIL11 },
-	/* An interim (1xx) response is not the end: no Connection: close. */
+	/* An interim (1xx) response is not the end: no Connection field. */
 	{ { true, false, { NULL } }, false, "HTTP/1.1 100 Continue\r\n\r\n",
 	    "HTTP/1.1 100 Continue\r\nVia: 1.1 ferry\r\n\r\n" },
 	{ { true, false, { NULL } }, false,
@@ -476,6 +482,42 @@ START_TEST(test_response)
 }
 END_TEST
 
+/* What the client is told about its connection, whatever the origin said. */
+static const struct {
+	const char	*connection;
+	const char	*in;
+	const char	*out;
+} persist_cases[] = {
+	/* HTTP/1.1 client kept: nothing to say, persistence is the default. */
+	{ NULL, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nVia: 1.1 ferry\r\n\r\n" },
+	/* The origin's close is about the upstream hop, not the client's. */
+	{ NULL, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+	    "Content-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nVia: 1.1 ferry\r\n\r\n" },
+	/* HTTP/1.0 client kept: it must be told (RFC 9112 §C.2.2). */
+	{ "keep-alive", "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nVia: 1.0 ferry\r\n"
+	    "Connection: keep-alive\r\n\r\n" },
+	{ "close", "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+	    "Content-Length: 1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n" TAIL11 },
+};
+
+START_TEST(test_response_persist)
+{
+	struct http_response r;
+	size_t len = 0;
+
+	cfg_set(&defaults);
+	parse_resp(persist_cases[_i].in, &r);
+	ck_assert_int_eq(rewrite_response(&r, &cfg, false,
+	    persist_cases[_i].connection, out, sizeof(out) - 1, &len), 0);
+	out[len] = '\0';
+	ck_assert_str_eq(out, persist_cases[_i].out);
+}
+END_TEST
+
 Suite *
 rewrite_suite(void)
 {
@@ -490,6 +532,8 @@ rewrite_suite(void)
 	    NELEM(response_overflow_heads));
 	tcase_add_loop_test(tc, test_hop_by_hop, 0, NELEM(hop_cases));
 	tcase_add_loop_test(tc, test_response, 0, NELEM(response_cases));
+	tcase_add_loop_test(tc, test_response_persist, 0,
+	    NELEM(persist_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,15 +27,18 @@ BACKOFF_MS = [100, 200, 400, 800, 1000, 1000]
 
 
 def get(target_host, target_port, path="/hello"):
-    """An absolute-form GET for target, as a proxy client sends it."""
-    return ("GET http://%s:%d%s HTTP/1.1\r\nHost: %s:%d\r\n\r\n"
+    """An absolute-form GET for target, as a proxy client sends it, asking
+    ferry to close after the answer (raw() reads until the close)."""
+    return ("GET http://%s:%d%s HTTP/1.1\r\nHost: %s:%d\r\n"
+            "Connection: close\r\n\r\n"
             % (target_host, target_port, path, target_host,
                target_port)).encode()
 
 
 def get_url(url):
     host = url.split("/")[2]
-    return ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (url, host)).encode()
+    return ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+            % (url, host)).encode()
 
 
 def answer_late(conn, stop):

@@ -131,7 +131,10 @@ def write_tmp(name, data):
 
 def proxy_request(f, line, fields=(), body=b"", timeout=5.0):
     """Send a raw request (request line, header lines, body) to ferry and
-    read the whole answer; ferry closes the connection after it."""
+    read the whole answer. The request asks ferry to close after it
+    (Connection: close), so the answer ends where the connection does."""
+    if not any(h.lower().startswith("connection:") for h in fields):
+        fields = list(fields) + ["Connection: close"]
     data = line + "\r\n" + "".join(h + "\r\n" for h in fields) + "\r\n"
     return raw(f.port, data.encode("latin-1") + body, host=f.host,
                timeout=timeout)
@@ -399,7 +402,7 @@ def hop_by_hop_request_fields_removed():
     resp = proxy_request(ferry, "GET %s HTTP/1.1" %
                          origin.url("/hello?t=hop1"), [
                              "Host: " + origin.authority,
-                             "Connection: X-Private, x-other",
+                             "Connection: X-Private, x-other, close",
                              "X-Private: secret",
                              "X-Other: also",
                              "keep-alive: timeout=5",
@@ -431,7 +434,7 @@ def connection_cannot_remove_host_or_framing():
     resp = proxy_request(ferry, "POST %s HTTP/1.1" %
                          origin.url("/echo?t=hop2"),
                          ["Host: " + origin.authority,
-                          "Connection: Host, Content-Length",
+                          "Connection: Host, Content-Length, close",
                           "Content-Length: 5"], body=b"abcde")
     assert status_of(resp) == 200, resp
     e = seen_one(origin, "t=hop2")

@@ -204,7 +204,7 @@ def every_hostile_request_gets_its_status_and_nothing_goes_upstream():
         assert not failures, "\n".join(failures)
         # A valid request still works, and it is the only connection the
         # target ever saw: none of the above was forwarded.
-        r = raw(f.port, get(s.port))
+        r = raw(f.port, get(s.port), shut=True)
         assert status_of(r) == 200 and body_of(r) == b"hello\n", r[:300]
         assert wait_for(lambda: s.accepted == 1), s.accepted
         time.sleep(0.2)
@@ -255,7 +255,7 @@ def limits_follow_the_config():
         assert s.accepted == 0
         # Just under each limit is fine.
         ok = get(s.port, b"".join(b"X-%d: v\r\n" % i for i in range(4)))
-        r = raw(f.port, ok)
+        r = raw(f.port, ok, shut=True)
         assert status_of(r) == 200, r[:200]
 
 
@@ -386,7 +386,7 @@ def interim_responses_then_the_final_one_are_relayed():
             b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
             b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes")
     with Script(answering(data)) as s, Ferry() as f:
-        r = raw(f.port, get(s.port))
+        r = raw(f.port, get(s.port), shut=True)
         assert r.startswith(b"HTTP/1.1 100 Continue\r\n"), r[:200]
         assert b"HTTP/1.1 103 Early Hints\r\n" in r, r
         assert b"\r\n\r\nyes" in r and r.endswith(b"yes"), r

@@ -1,0 +1,53 @@
+/*
+ * upool.h: idle upstream connections kept for the next request.
+ *
+ * Opening a TCP connection to the origin costs a round trip (and a socket
+ * in TIME_WAIT after); a client that asks the same host again, or another
+ * client that does, can use the connection the last response came on.
+ * After a complete response on a connection the origin lets persist,
+ * forward.c puts it here, keyed by the (host, port) of the request; the
+ * next request to that key takes it back.
+ *
+ * Bounds ([upstream] keys, read from the config of the connection that
+ * puts): keepalive_per_host per key, keepalive_max in all, each kept at
+ * most keepalive_timeout seconds. The pool is shared by every worker and
+ * guarded by one mutex; it holds only fds and keys, never a buffer.
+ */
+#ifndef FERRY_UPOOL_H
+#define FERRY_UPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/*
+ * Take an idle connection to host[0..host_len):port (any case) that is
+ * still open and has sent nothing unasked. Returns the fd, now the
+ * caller's, or -1 if there is none. Closed or expired ones met on the way
+ * are closed.
+ */
+int upool_take(const char *host, size_t host_len, uint16_t port);
+
+/*
+ * Keep fd, idle after a complete exchange, for host:port. The pool owns fd
+ * from here: it closes it at once when reuse is off or the bounds are
+ * reached, or later when it expires.
+ */
+void upool_put(int fd, const char *host, size_t host_len, uint16_t port,
+    const struct ferry_config *cfg);
+
+/*
+ * Close the kept connections that expired, or that the origin closed (or
+ * wrote to) while they sat idle, so that no dead socket is held until its
+ * timeout. The idle watcher (park.c) calls this a few times a second.
+ */
+void upool_sweep(void);
+
+/* How many idle connections are kept now (for the tests and the log). */
+size_t upool_count(void);
+
+/* Close every kept connection (at exit). */
+void upool_clear(void);
+
+#endif
