@@ -67,8 +67,9 @@ acceptor_loop(void *arg)
 		if (io_wait_readable(a->lfd, ACCEPTOR_POLL_MS) != 1)
 			continue;
 		len = sizeof(peer);
+		/* Non-blocking: every wait is a poll() (io.c, relay.c). */
 		fd = accept4(a->lfd, (struct sockaddr *)&peer, &len,
-		    SOCK_CLOEXEC);
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd == -1) {
 			/* A client that left, or a signal: just go on. */
 			if (errno == EINTR || errno == EAGAIN ||

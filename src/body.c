@@ -6,6 +6,7 @@
  * before its bytes reach the other side.
  */
 #include <errno.h>
+#include <stdint.h>
 
 #include "body.h"
 #include "chunked.h"
@@ -40,6 +41,30 @@ body_read(struct body_relay *r, size_t want, size_t *got)
 	return BODY_OK;
 }
 
+/*
+ * Move up to max bytes straight from 'from' to 'to' (relay.c: spliced
+ * when it is worth it), counting them both ways.
+ */
+static enum body_result
+body_move(struct body_relay *r, uint64_t max, size_t *n)
+{
+	size_t want = max < SIZE_MAX ? (size_t)max : SIZE_MAX;
+
+	switch (relay_move(r->pipe, r->from, r->to, want, r->buf, r->cap,
+	    r->read_timeout_ms, r->write_timeout_ms, n)) {
+	case RELAY_OK:
+		r->nread += *n;
+		r->nwritten += *n;
+		return BODY_OK;
+	case RELAY_EOF:
+		return BODY_EOF;
+	case RELAY_READ_ERR:
+		return BODY_READ_ERR;
+	default:
+		return BODY_WRITE_ERR;
+	}
+}
+
 /* Exactly length bytes. */
 static enum body_result
 body_length(struct body_relay *r, uint64_t length, const char *pre,
@@ -54,9 +79,7 @@ body_length(struct body_relay *r, uint64_t length, const char *pre,
 	res = body_write(r, pre, n);
 	left -= n;
 	while (res == BODY_OK && left > 0) {
-		res = body_read(r, left < r->cap ? (size_t)left : r->cap, &n);
-		if (res == BODY_OK)
-			res = body_write(r, r->buf, n);
+		res = body_move(r, left, &n);
 		left -= n;
 	}
 	return res;
@@ -74,11 +97,9 @@ body_until_close(struct body_relay *r, const char *pre, size_t prelen,
 	r->nread += prelen;
 	res = body_write(r, pre, prelen);
 	while (res == BODY_OK) {
-		res = body_read(r, r->cap, &n);
+		res = body_move(r, UINT64_MAX, &n);
 		if (res == BODY_EOF)
 			return BODY_OK;
-		if (res == BODY_OK)
-			res = body_write(r, r->buf, n);
 	}
 	return res;
 }

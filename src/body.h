@@ -2,7 +2,8 @@
  * body.h: streaming a message body from one socket to another.
  *
  * The body is never held whole: it moves through one buffer of the
- * connection's, at most a buffer at a time, exactly as framed (RFC 9112 §6):
+ * connection's (or, framed by length or close, through a pipe with
+ * splice: relay.c), a buffer at a time, exactly as framed (RFC 9112 §6):
  * Content-Length bytes, the chunked coding up to its end, or everything up
  * to EOF. A length-framed body is read exactly; the chunked loop reads a
  * buffer at a time and may take bytes past the end (a pipelined request,
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "framing.h"
+#include "relay.h"
 
 struct body_relay {
 	int		 from;		/* read side */
@@ -25,6 +27,7 @@ struct body_relay {
 	char		*buf;		/* the connection's relay buffer */
 	size_t		 cap;
 	bool		 dechunk;	/* send chunk data only, for HTTP/1.0 */
+	struct relay_pipe *pipe;	/* for splice (relay.c), or NULL */
 	uint64_t	 nread;		/* body bytes taken from 'from' */
 	uint64_t	 nwritten;	/* bytes written to 'to' */
 	const char	*rest;		/* read past the body's end: in buf */

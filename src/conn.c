@@ -199,6 +199,7 @@ conn_init(struct conn *c, int fd, const struct sockaddr_storage *peer,
 	c->upstream_fd = -1;
 	c->allowed = allowed;
 	c->peer = *peer;
+	relay_pipe_init(&c->pipe);
 	conn_start_request(c);
 	conn_peer_text(peer, c->client_ip, sizeof(c->client_ip));
 	c->req_cap = cfg->max_header_bytes;
@@ -309,6 +310,7 @@ conn_finish(struct conn *c)
 	io_close(&c->upstream_fd);
 	if (c->client_fd >= 0)
 		conn_linger_close(c);
+	relay_pipe_close(&c->pipe);
 	free(c->carry);
 	free(c->req_buf);
 	free(c->resp_buf);

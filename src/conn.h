@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "relay.h"
 
 struct conn {
 	const struct ferry_config *cfg;
@@ -54,6 +55,7 @@ struct conn {
 	/* Rewritten heads, then the relay buffer for bodies and tunnels. */
 	char			*work;
 	size_t			 work_cap;
+	struct relay_pipe	 pipe;		/* for splice, made on first use */
 
 	/* For the access log line. */
 	uint64_t		 start_ms;

@@ -199,9 +199,10 @@ forward_final(struct conn *c, const struct http_response *resp)
 		c->keep = false;
 		return;
 	}
-	r = (struct body_relay){ c->upstream_fd, c->client_fd,
-	    conn_upstream_timeout_ms(c), conn_client_timeout_ms(c), c->work,
-	    c->work_cap, dechunk, 0, 0, NULL, 0 };
+	r = (struct body_relay){ .from = c->upstream_fd, .to = c->client_fd,
+	    .read_timeout_ms = conn_upstream_timeout_ms(c),
+	    .write_timeout_ms = conn_client_timeout_ms(c), .buf = c->work,
+	    .cap = c->work_cap, .dechunk = dechunk, .pipe = &c->pipe };
 	res = body_relay(&r, &resp->framing, c->resp_buf + resp->head_len,
 	    c->resp_len - resp->head_len, &used);
 	c->bytes_out += r.nwritten;
@@ -268,9 +269,10 @@ forward_body(struct conn *c)
 	size_t head = c->req.head_len, used;
 	size_t cap = c->work_cap < c->req_cap ? c->work_cap : c->req_cap;
 
-	r = (struct body_relay){ c->client_fd, c->upstream_fd,
-	    conn_client_timeout_ms(c), conn_upstream_timeout_ms(c), c->work,
-	    cap, false, 0, 0, NULL, 0 };
+	r = (struct body_relay){ .from = c->client_fd, .to = c->upstream_fd,
+	    .read_timeout_ms = conn_client_timeout_ms(c),
+	    .write_timeout_ms = conn_upstream_timeout_ms(c), .buf = c->work,
+	    .cap = cap, .pipe = &c->pipe };
 	res = body_relay(&r, &c->req.framing, c->req_buf + head,
 	    c->req_len - head, &used);
 	c->bytes_in += r.nread - used;

@@ -1,9 +1,10 @@
 /*
  * io.c: bounded socket I/O (see io.h).
  *
- * Sockets stay in blocking mode; each call polls first and then reads or
- * writes with MSG_DONTWAIT, so a call can only ever wait inside poll(), where
- * the timeout applies.
+ * Each call tries the read or write first with MSG_DONTWAIT and polls only
+ * when the socket is not ready, so a call can only ever wait inside poll(),
+ * where the timeout applies. (Client and origin sockets are non-blocking
+ * anyway, for splice in relay.c.)
  */
 #include <errno.h>
 #include <poll.h>

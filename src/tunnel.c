@@ -2,18 +2,21 @@
  * tunnel.c: CONNECT tunnels (see tunnel.h).
  *
  * The pump polls both sockets. Whatever one side sends is written whole to
- * the other before reading on, so one buffer is enough and a slow reader
- * slows its sender down (back-pressure) instead of filling memory. When a
+ * the other before reading on (relay.c: spliced through a pipe, no copy),
+ * so one pipe or buffer is enough and a slow reader slows its sender down
+ * (back-pressure) instead of filling memory. When a
  * side reaches EOF, the other side's write half is shut down so the end of
  * data travels through; the tunnel ends once both directions are closed.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "io.h"
+#include "relay.h"
 #include "tunnel.h"
 
 static const char tunnel_established[] =
@@ -34,28 +37,28 @@ struct tunnel_side {
 static int
 tunnel_move(struct conn *c, struct tunnel_side *s)
 {
-	ssize_t n = io_recv(s->from, c->work, c->work_cap, 0);
+	size_t n;
 
-	if (n < 0 && errno == ETIMEDOUT)
-		return 0;	/* woken by poll but nothing to read yet */
-	if (n < 0) {
-		snprintf(c->why, sizeof(c->why), "tunnel read: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (n == 0) {
+	switch (relay_move(&c->pipe, s->from, s->to, SIZE_MAX, c->work,
+	    c->work_cap, 0, conn_client_timeout_ms(c), &n)) {
+	case RELAY_OK:
+		*s->count += n;
+		return 0;
+	case RELAY_EOF:
 		s->open = false;
 		(void)shutdown(s->to, SHUT_WR);
 		return 0;
-	}
-	if (io_send_all(s->to, c->work, (size_t)n,
-	    conn_client_timeout_ms(c)) == -1) {
+	case RELAY_READ_ERR:
+		if (errno == ETIMEDOUT)
+			return 0;	/* woken by poll, nothing to read yet */
+		snprintf(c->why, sizeof(c->why), "tunnel read: %s",
+		    strerror(errno));
+		return -1;
+	default:
 		snprintf(c->why, sizeof(c->why), "tunnel write: %s",
 		    strerror(errno));
 		return -1;
 	}
-	*s->count += (uint64_t)n;
-	return 0;
 }
 
 /* Shuttle bytes until both sides closed, an error, or idle_timeout. */

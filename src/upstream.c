@@ -70,7 +70,7 @@ upstream_wait_connect(int fd, int timeout_ms)
 static int
 upstream_try(const struct addrinfo *ai, int timeout_ms, int *err)
 {
-	int fd, flags;
+	int fd;
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, ai->ai_protocol);
@@ -84,10 +84,7 @@ upstream_try(const struct addrinfo *ai, int timeout_ms, int *err)
 		*err = upstream_wait_connect(fd, timeout_ms);
 	else
 		*err = errno;
-	flags = fcntl(fd, F_GETFL);
-	if (*err == 0 && (flags == -1 ||
-	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1))
-		*err = errno;
+	/* The socket stays non-blocking: io.c and relay.c poll first. */
 	if (*err != 0) {
 		close(fd);
 		return -1;

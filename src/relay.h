@@ -1,0 +1,57 @@
+/*
+ * relay.h: moving bytes from one socket to another, with as few copies as
+ * the kernel allows.
+ *
+ * A plain relay reads into a buffer and writes it out: every byte crosses
+ * into user space and back. On Linux, splice(2) moves pages from a socket
+ * into a pipe and from the pipe into the other socket without ferry ever
+ * touching them. relay_move() does that through a pipe of the connection's
+ * own, made on first use; where splice cannot be used (no pipe left, a
+ * socket type that refuses it) it falls back to the buffer, quietly. Used
+ * for bodies framed by length or by close (body.c) and for CONNECT
+ * tunnels (tunnel.c); chunked bodies go through the decoder, so through
+ * the buffer.
+ *
+ * Sockets are non-blocking (io.c); every wait is a poll() with a timeout.
+ */
+#ifndef FERRY_RELAY_H
+#define FERRY_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The pipe splice moves through; {-1, -1} until first used. */
+struct relay_pipe {
+	int	rd;
+	int	wr;
+	bool	unusable;	/* splice failed here: copy from now on */
+};
+
+enum relay_result {
+	RELAY_OK,		/* *moved > 0 bytes went from 'from' to 'to' */
+	RELAY_EOF,		/* 'from' reached end of stream, nothing moved */
+	RELAY_READ_ERR,		/* errno set; ETIMEDOUT if 'from' stayed silent */
+	RELAY_WRITE_ERR		/* errno set; bytes read were lost */
+};
+
+/* Smallest move worth a pipe: below it the buffer is as cheap. */
+#define RELAY_SPLICE_MIN	(16 * 1024)
+
+/* A pipe not made yet. */
+void relay_pipe_init(struct relay_pipe *p);
+
+/* Close the pipe if one was made. */
+void relay_pipe_close(struct relay_pipe *p);
+
+/*
+ * Move up to max bytes from 'from' to 'to', waiting at most read_ms for
+ * the first one (0: do not wait) and at most write_ms each time 'to' has
+ * no room. Whatever is read is written whole before this returns. p may
+ * be NULL (copy through buf[0..cap) only); copying is used also when max
+ * is below RELAY_SPLICE_MIN.
+ */
+enum relay_result relay_move(struct relay_pipe *p, int from, int to,
+    size_t max, char *buf, size_t cap, int read_ms, int write_ms,
+    size_t *moved);
+
+#endif
