@@ -17,6 +17,7 @@
 #include "acceptor.h"
 #include "io.h"
 #include "log.h"
+#include "upstream.h"
 
 #define ACCEPTOR_POLL_MS	250
 #define ACCEPTOR_EMFILE_PAUSE_MS 100
@@ -80,6 +81,7 @@ acceptor_loop(void *arg)
 			acceptor_pause(ACCEPTOR_EMFILE_PAUSE_MS);
 			continue;
 		}
+		upstream_nodelay(fd);	/* whole heads, never tiny pieces */
 		(void)pool_dispatch(a->pool, fd, &peer, &a->stop);
 	}
 	return NULL;

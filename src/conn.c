@@ -118,10 +118,8 @@ conn_connect_upstream(struct conn *c, bool reuse)
 
 	c->upstream_reused = false;
 	if (reuse && (c->upstream_fd = upool_take(u->host, u->host_len,
-	    u->port)) != -1) {
+	    u->port, c->upstream_name, sizeof(c->upstream_name))) != -1) {
 		c->upstream_reused = true;
-		conn_upstream_name(c, c->upstream_name,
-		    sizeof(c->upstream_name));
 		return 0;
 	}
 	switch (upstream_connect(u->host, u->host_len, u->port, c->cfg,
@@ -215,7 +213,6 @@ conn_init(struct conn *c, int fd, const struct sockaddr_storage *peer,
 	if (c->req_buf == NULL || c->resp_buf == NULL || c->work == NULL ||
 	    c->req_fields == NULL || c->resp_fields == NULL)
 		return -1;
-	upstream_nodelay(fd);
 	return 0;
 }
 
@@ -432,7 +429,8 @@ conn_exchange(struct conn *c)
 {
 	if (conn_read_head(c) == -1)
 		return false;
-	c->keep = c->req.keep_alive;
+	/* While draining, every connection ends with its current request. */
+	c->keep = c->req.keep_alive && park_open();
 	if (!c->allowed) {
 		conn_fail(c, 403, "Your address may not use this proxy.");
 		return false;

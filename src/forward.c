@@ -92,8 +92,13 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 			    "response.");
 			return FORWARD_DONE;
 		}
-		n = io_recv(c->upstream_fd, c->resp_buf + c->resp_len,
-		    c->resp_cap - c->resp_len, conn_upstream_timeout_ms(c));
+		if (c->resp_len == 0)	/* it cannot be there yet: wait */
+			n = io_recv_reply(c->upstream_fd, c->resp_buf,
+			    c->resp_cap, conn_upstream_timeout_ms(c));
+		else
+			n = io_recv(c->upstream_fd, c->resp_buf + c->resp_len,
+			    c->resp_cap - c->resp_len,
+			    conn_upstream_timeout_ms(c));
 		if (n > 0) {
 			c->resp_len += (size_t)n;
 			continue;
@@ -155,7 +160,7 @@ forward_release_upstream(struct conn *c, const struct http_response *resp,
 
 	if (clean && resp->keep_alive && resp->framing.kind != BODY_CLOSE)
 		upool_put(c->upstream_fd, u->host, u->host_len, u->port,
-		    c->cfg);
+		    c->upstream_name, c->cfg);
 	else
 		close(c->upstream_fd);
 	c->upstream_fd = -1;
@@ -176,6 +181,31 @@ forward_client_persistence(struct conn *c, const struct http_response *resp,
 	return c->req.minor == 0 ? "keep-alive" : NULL;
 }
 
+/*
+ * Send the rewritten head (work[0..len)) together with the part of a
+ * length-framed body that arrived with it, in one send: a small response
+ * then leaves in one packet, not two. Returns how many body bytes went
+ * along in *inl, or -1 if the client is gone.
+ */
+static int
+forward_send_final_head(struct conn *c, const struct http_response *resp,
+    size_t len, size_t *inl)
+{
+	size_t pre = c->resp_len - resp->head_len;
+
+	*inl = 0;
+	if (resp->framing.kind == BODY_LENGTH) {
+		if (resp->framing.length < pre)
+			pre = (size_t)resp->framing.length;
+		if (pre <= c->work_cap - len) {
+			memcpy(c->work + len, c->resp_buf + resp->head_len,
+			    pre);
+			*inl = pre;
+		}
+	}
+	return conn_send_client(c, c->work, len + *inl);
+}
+
 /* Send the final response head and relay its body. */
 static void
 forward_final(struct conn *c, const struct http_response *resp)
@@ -183,8 +213,9 @@ forward_final(struct conn *c, const struct http_response *resp)
 	struct body_relay r;
 	bool dechunk = resp->framing.kind == BODY_CHUNKED && c->req.minor == 0;
 	const char *connection = forward_client_persistence(c, resp, dechunk);
+	struct framing rest = resp->framing;
 	enum body_result res;
-	size_t len, used;
+	size_t len, used, inl;
 
 	if (rewrite_response(resp, c->cfg, dechunk, connection, c->work,
 	    c->work_cap, &len) == -1) {
@@ -195,16 +226,19 @@ forward_final(struct conn *c, const struct http_response *resp)
 	}
 	c->status = resp->code;
 	c->head_sent = true;
-	if (conn_send_client(c, c->work, len) == -1) {
+	if (forward_send_final_head(c, resp, len, &inl) == -1) {
 		c->keep = false;
 		return;
 	}
+	if (rest.kind == BODY_LENGTH)
+		rest.length -= inl;
 	r = (struct body_relay){ .from = c->upstream_fd, .to = c->client_fd,
 	    .read_timeout_ms = conn_upstream_timeout_ms(c),
 	    .write_timeout_ms = conn_client_timeout_ms(c), .buf = c->work,
 	    .cap = c->work_cap, .dechunk = dechunk, .pipe = &c->pipe };
-	res = body_relay(&r, &resp->framing, c->resp_buf + resp->head_len,
-	    c->resp_len - resp->head_len, &used);
+	res = body_relay(&r, &rest, c->resp_buf + resp->head_len + inl,
+	    c->resp_len - resp->head_len - inl, &used);
+	used += inl;
 	c->bytes_out += r.nwritten;
 	if (res != BODY_OK) {
 		c->keep = false;

@@ -70,6 +70,18 @@ io_recv(int fd, void *buf, size_t len, int timeout_ms)
 	}
 }
 
+ssize_t
+io_recv_reply(int fd, void *buf, size_t len, int timeout_ms)
+{
+	int p = io_poll_one(fd, POLLIN, timeout_ms);
+
+	if (p == 0)
+		errno = ETIMEDOUT;
+	if (p <= 0)
+		return -1;
+	return io_recv(fd, buf, len, timeout_ms);
+}
+
 int
 io_send_all(int fd, const void *buf, size_t len, int timeout_ms)
 {

@@ -23,6 +23,13 @@ uint64_t io_now_ms(void);
 ssize_t io_recv(int fd, void *buf, size_t len, int timeout_ms);
 
 /*
+ * io_recv() for an answer that cannot be there yet (the origin's reply to
+ * what was just sent): wait first, then read, saving a read that would
+ * only say "not yet".
+ */
+ssize_t io_recv_reply(int fd, void *buf, size_t len, int timeout_ms);
+
+/*
  * Send all len bytes. Each wait for buffer space is bounded by timeout_ms, so
  * a peer that stops reading fails the call with ETIMEDOUT. Returns 0 or -1.
  */

@@ -4,7 +4,9 @@
  * Parked sockets sit in a list, oldest first, each registered with one
  * epoll instance whose event carries the entry. Only the watcher removes
  * entries, so an entry an event points at is still alive when the watcher
- * reads it. Every PARK_SWEEP_MS the watcher walks the list and closes the
+ * reads it. Registrations are one-shot: an event disarms its socket, which
+ * stays registered while a worker serves it, so parking it again is one
+ * EPOLL_CTL_MOD, and closing it (by whoever) removes it from the set. Every PARK_SWEEP_MS the watcher walks the list and closes the
  * expired ones; idle_timeout is whole seconds, so that is precise enough
  * and costs a few microseconds even with ten thousand clients.
  *
@@ -54,11 +56,13 @@ static struct {
 } park = { PTHREAD_MUTEX_INITIALIZER, false, -1, NULL, false, 0, NULL,
     NULL, 0 };
 
-/* Unlink e and take it out of the epoll set. Called with the lock held. */
+/*
+ * Unlink e. Its socket stays registered but disarmed (one-shot) until it
+ * is closed or parked again. Called with the lock held.
+ */
 static void
 park_remove(struct park_entry *e)
 {
-	(void)epoll_ctl(park.epfd, EPOLL_CTL_DEL, e->fd, NULL);
 	if (e->prev != NULL)
 		e->prev->next = e->next;
 	else
@@ -68,6 +72,17 @@ park_remove(struct park_entry *e)
 	else
 		park.tail = e->prev;
 	park.n--;
+}
+
+/* Watch fd: re-arm its registration, or make one. Lock held. */
+static int
+park_arm(int fd, struct epoll_event *ev)
+{
+	if (epoll_ctl(park.epfd, EPOLL_CTL_MOD, fd, ev) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	return epoll_ctl(park.epfd, EPOLL_CTL_ADD, fd, ev);
 }
 
 void
@@ -83,11 +98,10 @@ park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s)
 		e->expires_ms = io_now_ms() + idle_s * 1000ULL;
 		e->next = NULL;
 		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 		ev.data.ptr = e;
 		pthread_mutex_lock(&park.lock);
-		if (park.running &&
-		    epoll_ctl(park.epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+		if (park.running && park_arm(fd, &ev) == 0) {
 			e->prev = park.tail;
 			if (park.tail != NULL)
 				park.tail->next = e;
@@ -108,14 +122,17 @@ park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s)
 /*
  * A parked socket became readable: the next request, or the client hung
  * up. Hand the first to the pool; close the second here, which saves a
- * worker the trip.
+ * worker the trip. Only a hang-up event needs a look at the data (the
+ * client may have sent a last request and then shut down its side).
  */
 static void
-park_wake(struct park_entry *e)
+park_wake(struct park_entry *e, uint32_t events)
 {
 	char b;
-	ssize_t n = recv(e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	ssize_t n = 1;
 
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		n = recv(e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)))
 		(void)pool_dispatch(park.pool, e->fd, &e->peer, &park.stop);
 	else
@@ -161,7 +178,7 @@ park_loop(void *arg)
 			pthread_mutex_lock(&park.lock);
 			park_remove(ev[i].data.ptr);
 			pthread_mutex_unlock(&park.lock);
-			park_wake(ev[i].data.ptr);
+			park_wake(ev[i].data.ptr, ev[i].events);
 		}
 		if (n == -1 && errno != EINTR) {
 			log_msg(LOGL_ERROR, "epoll_wait: %s", strerror(errno));
@@ -199,6 +216,17 @@ park_start(struct pool *pool, char *err, size_t errlen)
 	park.running = true;
 	pthread_mutex_unlock(&park.lock);
 	return 0;
+}
+
+bool
+park_open(void)
+{
+	bool open;
+
+	pthread_mutex_lock(&park.lock);
+	open = park.running;
+	pthread_mutex_unlock(&park.lock);
+	return open;
 }
 
 size_t

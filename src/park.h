@@ -18,6 +18,7 @@
 #ifndef FERRY_PARK_H
 #define FERRY_PARK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -37,6 +38,12 @@ int park_start(struct pool *pool, char *err, size_t errlen);
  */
 void park_client(int fd, const struct sockaddr_storage *peer,
     unsigned idle_s);
+
+/*
+ * False once ferry is stopping: connections then end after the request
+ * they are serving (the response says Connection: close).
+ */
+bool park_open(void);
 
 /* How many clients are parked now. */
 size_t park_count(void);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,6 +35,7 @@ struct upool_entry {
 	uint16_t		 port;
 	size_t			 host_len;
 	char			 host[UPOOL_HOST_MAX];
+	char			 name[UPOOL_NAME_MAX];
 	uint64_t		 expires_ms;
 };
 
@@ -140,7 +142,8 @@ upool_free_chain(struct upool_entry *e)
 }
 
 int
-upool_take(const char *host, size_t host_len, uint16_t port)
+upool_take(const char *host, size_t host_len, uint16_t port, char *name,
+    size_t cap)
 {
 	struct upool_entry *e, *dead = NULL;
 	int fd = -1;
@@ -155,6 +158,8 @@ upool_take(const char *host, size_t host_len, uint16_t port)
 			break;
 		if (upool_still_open(e->fd)) {
 			fd = e->fd;
+			if (name != NULL && cap > 0)
+				snprintf(name, cap, "%s", e->name);
 			free(e);
 		} else
 			upool_free(e);
@@ -188,7 +193,7 @@ upool_evict(const struct upool_entry *e, const struct ferry_config *cfg)
 
 void
 upool_put(int fd, const char *host, size_t host_len, uint16_t port,
-    const struct ferry_config *cfg)
+    const char *name, const struct ferry_config *cfg)
 {
 	struct upool_entry *e, *gone, *dead = NULL;
 	uint64_t now = io_now_ms();
@@ -202,6 +207,7 @@ upool_put(int fd, const char *host, size_t host_len, uint16_t port,
 	e->port = port;
 	e->host_len = host_len;
 	memcpy(e->host, host, host_len);
+	snprintf(e->name, sizeof(e->name), "%s", name != NULL ? name : "");
 	e->expires_ms = now + cfg->keepalive_timeout * 1000ULL;
 	pthread_mutex_lock(&upool_lock);
 	(void)upool_find(NULL, 0, 0, now, &dead);

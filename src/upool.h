@@ -21,21 +21,27 @@
 
 #include "config.h"
 
+/* Room for an origin address as text, "[ip6]:port" at most. */
+#define UPOOL_NAME_MAX	56
+
 /*
  * Take an idle connection to host[0..host_len):port (any case) that is
  * still open and has sent nothing unasked. Returns the fd, now the
- * caller's, or -1 if there is none. Closed or expired ones met on the way
- * are closed.
+ * caller's, or -1 if there is none; name (if not NULL, cap bytes) receives
+ * the address text given to upool_put(). Closed or expired ones met on
+ * the way are closed.
  */
-int upool_take(const char *host, size_t host_len, uint16_t port);
+int upool_take(const char *host, size_t host_len, uint16_t port, char *name,
+    size_t cap);
 
 /*
- * Keep fd, idle after a complete exchange, for host:port. The pool owns fd
- * from here: it closes it at once when reuse is off or the bounds are
- * reached, or later when it expires.
+ * Keep fd, idle after a complete exchange, for host:port; name (or NULL)
+ * is its address text, kept so the next user need not ask the kernel.
+ * The pool owns fd from here: it closes it at once when reuse is off or
+ * the bounds are reached, or later when it expires.
  */
 void upool_put(int fd, const char *host, size_t host_len, uint16_t port,
-    const struct ferry_config *cfg);
+    const char *name, const struct ferry_config *cfg);
 
 /*
  * Close the kept connections that expired, or that the origin closed (or
