@@ -52,9 +52,8 @@ static struct {
 	pthread_t		 thread;
 	struct park_entry	*head;		/* oldest */
 	struct park_entry	*tail;		/* newest */
-	size_t			 n;
 } park = { PTHREAD_MUTEX_INITIALIZER, false, -1, NULL, false, 0, NULL,
-    NULL, 0 };
+    NULL };
 
 /*
  * Unlink e. Its socket stays registered but disarmed (one-shot) until it
@@ -71,7 +70,6 @@ park_remove(struct park_entry *e)
 		e->next->prev = e->prev;
 	else
 		park.tail = e->prev;
-	park.n--;
 }
 
 /* Watch fd: re-arm its registration, or make one. Lock held. */
@@ -108,7 +106,6 @@ park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s)
 			else
 				park.head = e;
 			park.tail = e;
-			park.n++;
 			parked = true;
 		}
 		pthread_mutex_unlock(&park.lock);
@@ -227,17 +224,6 @@ park_open(void)
 	open = park.running;
 	pthread_mutex_unlock(&park.lock);
 	return open;
-}
-
-size_t
-park_count(void)
-{
-	size_t n;
-
-	pthread_mutex_lock(&park.lock);
-	n = park.n;
-	pthread_mutex_unlock(&park.lock);
-	return n;
 }
 
 size_t

@@ -45,9 +45,6 @@ void park_client(int fd, const struct sockaddr_storage *peer,
  */
 bool park_open(void);
 
-/* How many clients are parked now. */
-size_t park_count(void);
-
 /*
  * Stop the watcher and close every parked socket. Returns how many were
  * closed. Clients parked after this are closed at once.

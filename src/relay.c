@@ -93,6 +93,9 @@ relay_fill(struct relay_pipe *p, int from, size_t max, int read_ms)
 {
 	ssize_t n;
 
+	/* The pipe takes no more anyway; splice refuses > SSIZE_MAX. */
+	if (max > RELAY_PIPE_SIZE)
+		max = RELAY_PIPE_SIZE;
 	for (;;) {
 		n = splice(from, NULL, p->wr, NULL, max,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);

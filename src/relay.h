@@ -13,6 +13,9 @@
  * the buffer.
  *
  * Sockets are non-blocking (io.c); every wait is a poll() with a timeout.
+ * splice() has no MSG_NOSIGNAL: writing into a socket whose peer is gone
+ * raises SIGPIPE, so the process must ignore that signal (main.c does);
+ * the move then fails with EPIPE like a send.
  */
 #ifndef FERRY_RELAY_H
 #define FERRY_RELAY_H

@@ -171,7 +171,8 @@ upool_take(const char *host, size_t host_len, uint16_t port, char *name,
 /*
  * Make room for one more entry of host:port: the oldest of its host goes
  * if the host is at its bound, the oldest of all if the pool is. Returns
- * the evicted entry (to close outside the lock) or NULL. Lock held.
+ * the evicted entry (to close outside the lock), or NULL when there is
+ * room. Lock held.
  */
 static struct upool_entry *
 upool_evict(const struct upool_entry *e, const struct ferry_config *cfg)
@@ -211,10 +212,13 @@ upool_put(int fd, const char *host, size_t host_len, uint16_t port,
 	e->expires_ms = now + cfg->keepalive_timeout * 1000ULL;
 	pthread_mutex_lock(&upool_lock);
 	(void)upool_find(NULL, 0, 0, now, &dead);
-	gone = upool_evict(e, cfg);
+	/* A loop, since a reload may have lowered the bounds. */
+	while ((gone = upool_evict(e, cfg)) != NULL) {
+		gone->next = dead;
+		dead = gone;
+	}
 	upool_push(e);
 	pthread_mutex_unlock(&upool_lock);
-	upool_free(gone);
 	upool_free_chain(dead);
 }
 

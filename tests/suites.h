@@ -27,7 +27,9 @@ Suite *chunked_suite(void);
 Suite *config_suite(void);
 Suite *errpage_suite(void);
 Suite *http_suite(void);
+Suite *relay_suite(void);
 Suite *rewrite_suite(void);
+Suite *upool_suite(void);
 Suite *uri_suite(void);
 
 #endif
