@@ -29,7 +29,10 @@ suite = Suite("daemon")
 
 
 def get(o, path="/hello"):
-    return (b"GET http://%s%s HTTP/1.1\r\nHost: %s\r\n\r\n"
+    """A GET asking ferry to close after the answer (raw() reads until
+    the close)."""
+    return (b"GET http://%s%s HTTP/1.1\r\nHost: %s\r\nConnection: close"
+            b"\r\n\r\n"
             % (o.authority.encode(), path.encode(), o.authority.encode()))
 
 
