@@ -8,9 +8,9 @@
  * touching them. relay_move() does that through a pipe of the connection's
  * own, made on first use; where splice cannot be used (no pipe left, a
  * socket type that refuses it) it falls back to the buffer, quietly. Used
- * for bodies framed by length or by close (body.c) and for CONNECT
- * tunnels (tunnel.c); chunked bodies go through the decoder, so through
- * the buffer.
+ * for bodies framed by length or by close (body.c); chunked bodies go
+ * through the decoder, so through the buffer, and CONNECT tunnels copy
+ * because that measured faster for TLS traffic (see tunnel.c).
  *
  * Sockets are non-blocking (io.c); every wait is a poll() with a timeout.
  * splice() has no MSG_NOSIGNAL: writing into a socket whose peer is gone

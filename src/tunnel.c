@@ -2,9 +2,13 @@
  * tunnel.c: CONNECT tunnels (see tunnel.h).
  *
  * The pump polls both sockets. Whatever one side sends is written whole to
- * the other before reading on (relay.c: spliced through a pipe, no copy),
- * so one pipe or buffer is enough and a slow reader slows its sender down
- * (back-pressure) instead of filling memory. When a
+ * the other before reading on, so one buffer is enough and a slow reader
+ * slows its sender down (back-pressure) instead of filling memory.
+ *
+ * Tunnels copy through the buffer rather than splice (relay.c): measured
+ * on loopback, a 256 MiB https download ran at 0.80-0.88x direct speed
+ * copied and 0.64-0.67x spliced. TLS arrives in records of at most 16 KiB,
+ * and the spliced path hands the receiver many small page fragments. When a
  * side reaches EOF, the other side's write half is shut down so the end of
  * data travels through; the tunnel ends once both directions are closed.
  */
@@ -39,7 +43,7 @@ tunnel_move(struct conn *c, struct tunnel_side *s)
 {
 	size_t n;
 
-	switch (relay_move(&c->pipe, s->from, s->to, SIZE_MAX, c->work,
+	switch (relay_move(NULL, s->from, s->to, SIZE_MAX, c->work,
 	    c->work_cap, 0, conn_client_timeout_ms(c), &n)) {
 	case RELAY_OK:
 		*s->count += n;
