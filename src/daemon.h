@@ -10,6 +10,14 @@
 #include <stddef.h>
 
 /*
+ * Raise the soft limit on open files to the hard limit. Every client,
+ * parked or served, and every origin connection is a descriptor; the usual
+ * soft limit of 1024 would stop ferry near a thousand idle keep-alive
+ * clients. Returns the soft limit now in force.
+ */
+unsigned long daemon_raise_fd_limit(void);
+
+/*
  * If running as root and user is not empty, become that user, with group
  * (or, if empty, the user's primary group) and the user's supplementary
  * groups. A no-op when not root. Returns 0, or -1 with a message in err

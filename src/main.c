@@ -80,7 +80,7 @@ main_block_signals(void)
 }
 
 static void
-main_log_listening(const struct ferry_config *cfg)
+main_log_listening(const struct ferry_config *cfg, unsigned long fds)
 {
 	if (cfg->whitelist_default)
 		log_msg(LOGL_INFO, "no [whitelist] section: only loopback "
@@ -90,6 +90,8 @@ main_log_listening(const struct ferry_config *cfg)
 	    cfg->mode == POOL_MODE_POOL ? "pool" : "thread",
 	    cfg->mode == POOL_MODE_POOL ? cfg->workers : cfg->max_clients,
 	    cfg->mode == POOL_MODE_POOL ? "workers" : "threads at most");
+	log_msg(LOGL_INFO, "open files limit: %lu (about %lu connections)",
+	    fds, fds / 2);
 }
 
 /*
@@ -119,9 +121,11 @@ main_start(struct main_state *st, bool foreground)
 {
 	const struct ferry_config *cfg = st->boot;
 	bool to_syslog = strcmp(cfg->log_target, "syslog") == 0;
+	unsigned long fds;
 	char err[512];
 	int lfd, ready = -1;
 
+	fds = daemon_raise_fd_limit();
 	(void)log_open(cfg->log_level, to_syslog ? "syslog" : "stderr", "",
 	    err, sizeof(err));
 	if (daemon_pidfile_check(cfg->pidfile, err, sizeof(err)) == -1 ||
@@ -140,7 +144,7 @@ main_start(struct main_state *st, bool foreground)
 	    acceptor_start(&st->acceptor, lfd, st->pool, err,
 	    sizeof(err)) == -1)
 		goto fail_pidfile;
-	main_log_listening(cfg);
+	main_log_listening(cfg, fds);
 	daemon_ready(ready, NULL);
 	return 0;
 fail_pidfile:

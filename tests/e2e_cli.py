@@ -176,6 +176,17 @@ def no_whitelist_logs_loopback_once():
     assert f.log().count("only loopback clients") == 1, f.log()
 
 
+@suite.test
+def soft_open_files_limit_is_raised_to_the_hard_one():
+    # Each idle keep-alive client holds a descriptor: the common soft
+    # limit of 1024 must not cap ferry when the hard limit allows more.
+    with Ferry(wrapper=["prlimit", "--nofile=256:4096", "--"]) as f:
+        with open("/proc/%d/limits" % f.proc.pid) as lim:
+            line = [ln for ln in lim if ln.startswith("Max open files")]
+        assert line and line[0].split()[3:5] == ["4096", "4096"], line
+        assert "open files limit: 4096" in f.log(), f.log()[-500:]
+
+
 # --- [server] pidfile and user ---
 
 @suite.test
