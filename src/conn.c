@@ -479,9 +479,10 @@ conn_next_request(struct conn *c, size_t n)
 static bool
 conn_wait_next(struct conn *c)
 {
+	ssize_t n;
 	char b;
-	ssize_t n = recv(c->client_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
+	n = recv(c->client_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0)
 		return true;
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {

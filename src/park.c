@@ -86,11 +86,11 @@ park_arm(int fd, struct epoll_event *ev)
 void
 park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s)
 {
-	struct park_entry *e = malloc(sizeof(*e));
+	struct park_entry *e;
 	struct epoll_event ev;
 	bool parked = false;
 
-	if (e != NULL) {
+	if ((e = malloc(sizeof(*e))) != NULL) {
 		e->fd = fd;
 		e->peer = *peer;
 		e->expires_ms = io_now_ms() + idle_s * 1000ULL;

@@ -75,8 +75,9 @@ static enum relay_result
 relay_copy(int from, int to, size_t max, char *buf, size_t cap, int read_ms,
     int write_ms, size_t *moved)
 {
-	ssize_t n = io_recv(from, buf, max < cap ? max : cap, read_ms);
+	ssize_t n;
 
+	n = io_recv(from, buf, max < cap ? max : cap, read_ms);
 	if (n == 0)
 		return RELAY_EOF;
 	if (n < 0)

@@ -98,9 +98,10 @@ upool_free(struct upool_entry *e)
 static bool
 upool_still_open(int fd)
 {
+	ssize_t n;
 	char b;
-	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
