@@ -26,7 +26,13 @@
 #define LOG_LINE_MAX 2048
 #define LOG_PATH_MAX 256
 
-static pthread_rwlock_t log_lock = PTHREAD_RWLOCK_INITIALIZER;
+/*
+ * Writer-preferring: with dozens of workers logging, glibc's default
+ * (readers first) could keep a reopen waiting for as long as lines keep
+ * coming. No thread takes the read lock twice, as this kind requires.
+ */
+static pthread_rwlock_t log_lock =
+    PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static _Atomic int log_threshold = LOGL_INFO;
 static int log_fd = STDERR_FILENO;	/* error log, if not syslog */
 static bool log_to_syslog;
