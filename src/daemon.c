@@ -177,38 +177,77 @@ daemon_pidfile_check(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int
-daemon_write_pidfile(const char *path, char *err, size_t errlen)
+/*
+ * Write our pid into a new temporary file beside path. Returns its fd
+ * with the name in tmp, or -1 with a message in err.
+ */
+static int
+daemon_pidfile_temp(const char *path, char *tmp, size_t tmplen, char *err,
+    size_t errlen)
 {
 	char line[32];
-	int fd, n, tries;
+	int fd, n;
 
-	if (path[0] == '\0')
-		return 0;
-	for (tries = 0; tries < 2; tries++) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
-		if (fd != -1 || errno != EEXIST)
-			break;
-		/* A leftover from a crash is removed; a live ferry wins. */
-		if (daemon_pidfile_check(path, err, errlen) == -1)
-			return -1;
-		(void)unlink(path);
+	n = snprintf(tmp, tmplen, "%s.XXXXXX", path);
+	if (n < 0 || (size_t)n >= tmplen) {
+		snprintf(err, errlen, "pidfile path too long: %s", path);
+		return -1;
 	}
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot write pidfile %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
 	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
-	if (write(fd, line, (size_t)n) != n) {
+	if (fchmod(fd, 0644) == -1 || write(fd, line, (size_t)n) != n) {
 		snprintf(err, errlen, "cannot write pidfile %s", path);
 		close(fd);
-		(void)unlink(path);
+		(void)unlink(tmp);
 		return -1;
 	}
+	return fd;
+}
+
+/*
+ * The pidfile appears whole or not at all: the pid is written to a
+ * temporary file first, then link()ed to path, which fails if path exists.
+ * A second ferry started at the same moment therefore never reads an empty
+ * file, takes it for a leftover and replaces it: it finds the first one's
+ * pid and stops.
+ */
+int
+daemon_write_pidfile(const char *path, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	int fd, rc = -1, tries;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((fd = daemon_pidfile_temp(path, tmp, sizeof(tmp), err,
+	    errlen)) == -1)
+		return -1;
+	for (tries = 0; tries < 2 && rc == -1; tries++) {
+		if (link(tmp, path) == 0) {
+			rc = 0;
+			break;
+		}
+		if (errno != EEXIST) {
+			snprintf(err, errlen, "cannot write pidfile %s: %s",
+			    path, strerror(errno));
+			break;
+		}
+		/* A leftover from a crash is removed; a live ferry wins. */
+		if (daemon_pidfile_check(path, err, errlen) == -1)
+			break;
+		(void)unlink(path);
+	}
+	if (rc == -1 && tries == 2)
+		snprintf(err, errlen, "cannot write pidfile %s: it keeps "
+		    "coming back", path);
 	close(fd);
-	return 0;
+	(void)unlink(tmp);
+	return rc;
 }
 
 void

@@ -49,6 +49,19 @@ def alive(pid):
         return False
 
 
+def pids_running(ini):
+    """Pids of the processes whose command line names this INI file."""
+    pids = []
+    for name in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                if ini.encode() in f.read().split(b"\0") and alive(int(name)):
+                    pids.append(int(name))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
 def read_pid(path):
     with open(path) as f:
         return int(f.read().strip())
@@ -165,6 +178,44 @@ def live_pidfile_stops_a_second_ferry():
         assert alive(d.pid)
     finally:
         d.stop()
+
+
+@suite.test
+def two_ferries_started_together_one_wins_the_pidfile():
+    # Both pass the pidfile check before either writes it; the file then
+    # appears whole (link of a written temp file), so the second always
+    # finds the first's pid, never an empty file it would take for a
+    # leftover and replace. 10 rounds, each bounded by Daemon.start().
+    for _ in range(10):
+        a = Daemon()
+        b = Daemon({"server": {"pidfile": a.pidfile}})
+        procs = [subprocess.Popen([FERRY_BIN, "-c", d.ini],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) for d in (a, b)]
+        codes = [p.wait(15) for p in procs]
+        errs = [p.stderr.read() for p in procs]
+        for p in procs:
+            p.stdout.close()
+            p.stderr.close()
+        try:
+            assert sorted(codes) == [0, 1], (codes, errs)
+            assert b"already running" in errs[codes.index(1)], errs
+            winner = (a, b)[codes.index(0)]
+            winner.pid = read_pid(a.pidfile)
+            assert alive(winner.pid) and listening(winner.port)
+            # The loser got past the check and bound its port before the
+            # pidfile stopped it: it lets go as it exits.
+            loser = (a, b)[codes.index(1)]
+            assert wait_for(lambda: not listening(loser.port), 5)
+            assert [n for n in os.listdir(a.dir) if ".pid." in n] == [], \
+                os.listdir(a.dir)
+        finally:
+            # Both may have detached (the bug this catches): stop each
+            # by the pid of the process running its own INI file.
+            for d in (a, b):
+                for pid in pids_running(d.ini):
+                    d.pid = pid
+                    d.stop()
 
 
 @suite.test
