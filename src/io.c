@@ -40,6 +40,16 @@ io_poll_one(int fd, short events, int timeout_ms)
 }
 
 int
+io_wait(int fd, short events, int timeout_ms)
+{
+	int n = io_poll_one(fd, events, timeout_ms);
+
+	if (n == 0)
+		errno = ETIMEDOUT;
+	return n > 0 ? 0 : -1;
+}
+
+int
 io_wait_readable(int fd, int timeout_ms)
 {
 	int n = io_poll_one(fd, POLLIN, timeout_ms);
@@ -52,7 +62,6 @@ io_recv(int fd, void *buf, size_t len, int timeout_ms)
 {
 	for (;;) {
 		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
-		int p;
 
 		if (n >= 0)
 			return n;
@@ -60,12 +69,7 @@ io_recv(int fd, void *buf, size_t len, int timeout_ms)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		p = io_poll_one(fd, POLLIN, timeout_ms);
-		if (p == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (p < 0)
+		if (io_wait(fd, POLLIN, timeout_ms) == -1)
 			return -1;
 	}
 }
@@ -73,11 +77,7 @@ io_recv(int fd, void *buf, size_t len, int timeout_ms)
 ssize_t
 io_recv_reply(int fd, void *buf, size_t len, int timeout_ms)
 {
-	int p = io_poll_one(fd, POLLIN, timeout_ms);
-
-	if (p == 0)
-		errno = ETIMEDOUT;
-	if (p <= 0)
+	if (io_wait(fd, POLLIN, timeout_ms) == -1)
 		return -1;
 	return io_recv(fd, buf, len, timeout_ms);
 }
@@ -89,7 +89,6 @@ io_send_all(int fd, const void *buf, size_t len, int timeout_ms)
 
 	while (len > 0) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		int r;
 
 		if (n > 0) {
 			p += n;
@@ -100,12 +99,7 @@ io_send_all(int fd, const void *buf, size_t len, int timeout_ms)
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		r = io_poll_one(fd, POLLOUT, timeout_ms);
-		if (r == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (r < 0)
+		if (io_wait(fd, POLLOUT, timeout_ms) == -1)
 			return -1;
 	}
 	return 0;

@@ -36,6 +36,13 @@ ssize_t io_recv_reply(int fd, void *buf, size_t len, int timeout_ms);
 int io_send_all(int fd, const void *buf, size_t len, int timeout_ms);
 
 /*
+ * Wait until fd has one of events (POLLIN, POLLOUT; a hang-up or error
+ * counts too), EINTR retried. Returns 0, or -1 with errno (ETIMEDOUT when
+ * timeout_ms passed).
+ */
+int io_wait(int fd, short events, int timeout_ms);
+
+/*
  * Wait until fd is readable, or timeout_ms passes. Returns 1 (readable or
  * hung up), 0 (timeout) or -1 (error).
  */

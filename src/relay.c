@@ -55,21 +55,6 @@ relay_pipe_ready(struct relay_pipe *p)
 	return true;
 }
 
-/* Wait for events on fd; 0 on success, -1 with errno (ETIMEDOUT). */
-static int
-relay_wait(int fd, short events, int ms)
-{
-	struct pollfd pfd = { fd, events, 0 };
-	int n;
-
-	do {
-		n = poll(&pfd, 1, ms);
-	} while (n == -1 && errno == EINTR);
-	if (n == 0)
-		errno = ETIMEDOUT;
-	return n > 0 ? 0 : -1;
-}
-
 /* Copy through buf: one read, then write it all. */
 static enum relay_result
 relay_copy(int from, int to, size_t max, char *buf, size_t cap, int read_ms,
@@ -104,7 +89,7 @@ relay_fill(struct relay_pipe *p, int from, size_t max, int read_ms)
 			return n;
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || relay_wait(from, POLLIN, read_ms) == -1)
+		if (errno != EAGAIN || io_wait(from, POLLIN, read_ms) == -1)
 			return -1;
 	}
 }
@@ -128,7 +113,7 @@ relay_drain(struct relay_pipe *p, int to, size_t len, int write_ms)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || relay_wait(to, POLLOUT, write_ms) == -1)
+		if (errno != EAGAIN || io_wait(to, POLLOUT, write_ms) == -1)
 			return -1;
 	}
 	return 0;
