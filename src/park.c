@@ -45,7 +45,9 @@ struct park_entry {
 
 static struct {
 	pthread_mutex_t		 lock;
-	bool			 running;	/* park_client() may add */
+	/* park_client() may add; changed under lock, read alone by
+	 * park_open() on every request. */
+	atomic_bool		 running;
 	int			 epfd;
 	struct pool		*pool;
 	atomic_bool		 stop;
@@ -99,7 +101,7 @@ park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s)
 		ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 		ev.data.ptr = e;
 		pthread_mutex_lock(&park.lock);
-		if (park.running && park_arm(fd, &ev) == 0) {
+		if (atomic_load(&park.running) && park_arm(fd, &ev) == 0) {
 			e->prev = park.tail;
 			if (park.tail != NULL)
 				park.tail->next = e;
@@ -210,7 +212,7 @@ park_start(struct pool *pool, char *err, size_t errlen)
 		return -1;
 	}
 	pthread_mutex_lock(&park.lock);
-	park.running = true;
+	atomic_store(&park.running, true);
 	pthread_mutex_unlock(&park.lock);
 	return 0;
 }
@@ -218,12 +220,7 @@ park_start(struct pool *pool, char *err, size_t errlen)
 bool
 park_open(void)
 {
-	bool open;
-
-	pthread_mutex_lock(&park.lock);
-	open = park.running;
-	pthread_mutex_unlock(&park.lock);
-	return open;
+	return atomic_load(&park.running);
 }
 
 size_t
@@ -233,11 +230,11 @@ park_stop(void)
 	size_t closed = 0;
 
 	pthread_mutex_lock(&park.lock);
-	if (!park.running) {
+	if (!atomic_load(&park.running)) {
 		pthread_mutex_unlock(&park.lock);
 		return 0;
 	}
-	park.running = false;
+	atomic_store(&park.running, false);
 	pthread_mutex_unlock(&park.lock);
 	atomic_store(&park.stop, true);
 	pthread_join(park.thread, NULL);
