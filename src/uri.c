@@ -26,15 +26,31 @@ uri_is_regname_char(unsigned char c)
 	    c == '.' || c == '_' || c == '~';
 }
 
+static bool
+uri_is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
 /* Check "[v6]" (brackets included) and point u->host inside them. */
 static int
 uri_ip_literal(const char *a, size_t len, struct uri *u)
 {
 	char text[INET6_ADDRSTRLEN];
 	struct in6_addr addr;
+	size_t i;
 
 	if (len < 3 || a[len - 1] != ']' || len - 2 >= sizeof(text))
 		return -1;
+	/*
+	 * inet_pton() stops at a NUL, so "[::\0junk]" would pass as "::":
+	 * allow only what an IPv6 address is written with (RFC 3986 §3.2.2).
+	 */
+	for (i = 1; i < len - 1; i++)
+		if (!uri_is_hex((unsigned char)a[i]) && a[i] != ':' &&
+		    a[i] != '.')
+			return -1;
 	memcpy(text, a + 1, len - 2);
 	text[len - 2] = '\0';
 	if (inet_pton(AF_INET6, text, &addr) != 1)

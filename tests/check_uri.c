@@ -226,6 +226,29 @@ START_TEST(test_absolute_truncations)
 }
 END_TEST
 
+/*
+ * An IPv6 literal with a NUL inside: inet_pton() alone would stop at the
+ * NUL and take "[::\0junk]" for "::" (found by tests/fuzz/fuzz_uri.c).
+ */
+START_TEST(test_ip_literal_with_nul_is_refused)
+{
+	static const char auth[] = "[::\0http:/\0001]:43";
+	static const char abs[] = "http://[::1\0]/";
+	const char *why = NULL;
+	struct uri u;
+	char *buf;
+
+	buf = dup_exact(auth, sizeof(auth) - 1);
+	ck_assert_int_eq(uri_parse_authority(buf, sizeof(auth) - 1, &u, &why),
+	    400);
+	free(buf);
+	buf = dup_exact(abs, sizeof(abs) - 1);
+	ck_assert_int_eq(uri_parse_absolute(buf, sizeof(abs) - 1, &u, &why),
+	    400);
+	free(buf);
+}
+END_TEST
+
 /* CONNECT authority-form: host and port are both required. */
 static const struct {
 	const char	*in;
@@ -343,6 +366,7 @@ uri_suite(void)
 	tcase_add_loop_test(tc, test_absolute_truncations, 0, NELEM(abs_ok));
 	tcase_add_test(tc, test_host_length_cap);
 	tcase_add_test(tc, test_absolute_respects_len);
+	tcase_add_test(tc, test_ip_literal_with_nul_is_refused);
 	suite_add_tcase(s, tc);
 	tcase_add_loop_test(ta, test_authority, 0, NELEM(auth_cases));
 	tcase_add_loop_test(ta, test_host_field, 0, NELEM(host_cases));
