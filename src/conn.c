@@ -30,6 +30,7 @@
 #include "forward.h"
 #include "io.h"
 #include "log.h"
+#include "loop.h"
 #include "park.h"
 #include "tunnel.h"
 #include "upool.h"
@@ -135,6 +136,10 @@ conn_connect_upstream(struct conn *c, bool reuse)
 	case UPSTREAM_TIMEDOUT:
 		conn_fail(c, 504, "The origin server did not accept the "
 		    "connection in time.");
+		break;
+	case UPSTREAM_LOOP:
+		conn_fail(c, 508, "The request is addressed to this proxy "
+		    "itself; forwarding it would loop.");
 		break;
 	case UPSTREAM_FAILED:
 		conn_fail(c, 502, "The proxy could not connect to the origin "
@@ -433,6 +438,11 @@ conn_exchange(struct conn *c)
 	c->keep = c->req.keep_alive && park_open();
 	if (!c->allowed) {
 		conn_fail(c, 403, "Your address may not use this proxy.");
+		return false;
+	}
+	if (loop_via_seen(c->req.fields, c->req.nfields)) {
+		conn_fail(c, 508, "The request has already passed through "
+		    "this proxy (its Via header says so): it is looping.");
 		return false;
 	}
 	if (c->req.is_connect) {

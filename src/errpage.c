@@ -28,6 +28,7 @@ static const struct errpage_status errpage_table[] = {
 	{ 503, "Service Unavailable" },
 	{ 504, "Gateway Timeout" },
 	{ 505, "HTTP Version Not Supported" },
+	{ 508, "Loop Detected" },
 };
 
 const char *

@@ -148,6 +148,7 @@ framing_request(const struct http_field *f, size_t n, int minor,
 
 	out->kind = BODY_NONE;
 	out->length = 0;
+	out->te_over_cl = false;
 	if (framing_cl(f, n, &has_cl, &out->length) == -1) {
 		*why = "invalid or conflicting Content-Length";
 		return 400;
@@ -187,6 +188,7 @@ framing_response(const struct http_field *f, size_t n, int minor, int code,
 
 	out->kind = BODY_NONE;
 	out->length = 0;
+	out->te_over_cl = false;
 	/* RFC 9112 §6.3 rule 1: these never carry a body. */
 	if (head_request || code < 200 || code == 204 || code == 304)
 		return 0;
@@ -194,9 +196,19 @@ framing_response(const struct http_field *f, size_t n, int minor, int code,
 		*why = "invalid or conflicting Content-Length from origin";
 		return -1;
 	}
-	if (te != TE_ABSENT && (has_cl || minor == 0)) {
-		*why = "ambiguous framing from origin";
+	/* §6.1: HTTP/1.0 has no transfer codings; the framing is faulty. */
+	if (te != TE_ABSENT && minor == 0) {
+		*why = "Transfer-Encoding in an HTTP/1.0 response";
 		return -1;
+	}
+	/*
+	 * §6.3 rule 3: Transfer-Encoding overrides Content-Length. The pair
+	 * hints at response splitting, so the length goes and so does the
+	 * connection after this response.
+	 */
+	if (te != TE_ABSENT && has_cl) {
+		out->te_over_cl = true;
+		out->length = 0;
 	}
 	if (te == TE_MALFORMED) {
 		*why = "malformed Transfer-Encoding from origin";

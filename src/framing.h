@@ -25,6 +25,7 @@ enum body_kind {
 struct framing {
 	enum body_kind	kind;
 	uint64_t	length;		/* for BODY_LENGTH */
+	bool		te_over_cl;	/* response: TE won over a CL */
 };
 
 /*
@@ -36,6 +37,9 @@ int framing_request(const struct http_field *f, size_t n, int minor,
 
 /*
  * Frame a response with status code to a request that was HEAD or not.
+ * A response with both Transfer-Encoding and Content-Length is framed by
+ * the former, as RFC 9112 §6.3 says, with te_over_cl set: the caller
+ * drops the Content-Length and closes the origin connection after it.
  * Returns 0, or -1 with *why set for a response that cannot be relayed
  * safely (the caller answers 502).
  */

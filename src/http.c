@@ -323,27 +323,60 @@ http_list_skip_element(const char *value, size_t len, size_t i)
 }
 
 bool
+http_list_next(const char *value, size_t len, size_t *pos,
+    const char **token, size_t *token_len)
+{
+	size_t i = *pos, start;
+
+	while (i < len && (value[i] == ' ' || value[i] == '\t' ||
+	    value[i] == ','))
+		i++;
+	if (i >= len) {
+		*pos = len;
+		return false;
+	}
+	start = i;
+	while (i < len && http_is_tchar((unsigned char)value[i]))
+		i++;
+	*token = value + start;
+	*token_len = i - start;
+	*pos = http_list_skip_element(value, len, i);
+	return true;
+}
+
+bool
 http_list_has(const char *value, size_t len, const char *token,
     size_t token_len)
 {
-	size_t i = 0;
+	const char *t;
+	size_t pos = 0, n;
 
-	while (i < len) {
-		size_t start, end;
-
-		while (i < len && (value[i] == ' ' || value[i] == '\t' ||
-		    value[i] == ','))
-			i++;
-		start = i;
-		while (i < len && http_is_tchar((unsigned char)value[i]))
-			i++;
-		end = i;
-		if (end - start == token_len &&
-		    strncasecmp(value + start, token, token_len) == 0)
+	while (http_list_next(value, len, &pos, &t, &n))
+		if (n == token_len && strncasecmp(t, token, token_len) == 0)
 			return true;
-		i = http_list_skip_element(value, len, i);
-	}
 	return false;
+}
+
+/*
+ * Count the options of every Connection field among f[0..n). ferry caps
+ * them (HTTP_CONNECTION_MAX) so that dropping the fields they name stays
+ * linear in the head's size (rewrite.c).
+ */
+static size_t
+http_connection_options(const struct http_field *f, size_t n)
+{
+	const char *t;
+	size_t i, pos, len, count = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!http_name_is(&f[i], "Connection"))
+			continue;
+		pos = 0;
+		while (http_list_next(f[i].value, f[i].value_len, &pos, &t,
+		    &len))
+			count++;
+	}
+	return count;
 }
 
 /* Fail a request with status and message. */
@@ -454,6 +487,9 @@ req_interpret(struct http_request *req, const struct lex *lx)
 	    memcmp(req->method, "HEAD", 4) == 0;
 	if (req_target(req) != HTTP_DONE || req_check_host(req) != HTTP_DONE)
 		return HTTP_BAD;
+	if (http_connection_options(req->fields, req->nfields) >
+	    HTTP_CONNECTION_MAX)
+		return req_fail(req, 400, "too many Connection options");
 	status = framing_request(req->fields, req->nfields, req->minor,
 	    &req->framing, &why);
 	if (status != 0)
@@ -526,9 +562,15 @@ http_parse_response(const char *buf, size_t len, const struct http_limits *lim,
 		resp->error = "malformed status line";
 		return HTTP_BAD;
 	}
+	if (http_connection_options(fields, lx.nfields) >
+	    HTTP_CONNECTION_MAX) {
+		resp->error = "too many Connection options";
+		return HTTP_BAD;
+	}
 	if (framing_response(fields, lx.nfields, resp->minor, resp->code,
 	    head_request, &resp->framing, &resp->error) != 0)
 		return HTTP_BAD;
-	resp->keep_alive = http_persistent(resp->minor, fields, lx.nfields);
+	resp->keep_alive = http_persistent(resp->minor, fields, lx.nfields) &&
+	    !resp->framing.te_over_cl;
 	return HTTP_DONE;
 }

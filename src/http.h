@@ -26,6 +26,13 @@ enum http_result {
 	HTTP_BAD	/* rejected; see status and error */
 };
 
+/*
+ * Most Connection options (RFC 9110 §7.6.1) a head may carry, over all its
+ * Connection fields: a real one names one to three. A request with more
+ * is refused (400), a response is not relayed (502).
+ */
+#define HTTP_CONNECTION_MAX	32
+
 struct http_field {
 	const char	*name;
 	size_t		 name_len;
@@ -93,6 +100,15 @@ enum http_result http_parse_response(const char *buf, size_t len,
 
 /* Case-insensitive compare of a field name with a NUL-terminated name. */
 bool http_name_is(const struct http_field *f, const char *name);
+
+/*
+ * The next element of the comma-separated list value[0..len) from *pos:
+ * its leading token in *token and *token_len (0 if it starts with no
+ * token), *pos moved past it. Empty elements are skipped; quoted commas
+ * do not separate. Returns false at the end of the list.
+ */
+bool http_list_next(const char *value, size_t len, size_t *pos,
+    const char **token, size_t *token_len);
 
 /*
  * True if the comma-separated list value[0..len) contains token (any case),

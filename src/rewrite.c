@@ -8,7 +8,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "loop.h"
 #include "rewrite.h"
 
 struct out {
@@ -68,9 +70,39 @@ rewrite_name_in(const struct http_field *f, const char *const *names,
 	return false;
 }
 
-bool
-rewrite_is_hop_by_hop(const struct http_field *f,
-    const struct http_field *fields, size_t n)
+/*
+ * The options of a head's Connection fields, gathered once so that
+ * checking every field against them stays linear: the parser caps them at
+ * HTTP_CONNECTION_MAX (options past that would be ignored here).
+ */
+struct hops {
+	const char	*name[HTTP_CONNECTION_MAX];
+	size_t		 len[HTTP_CONNECTION_MAX];
+	size_t		 n;
+};
+
+static void
+rewrite_hops_init(struct hops *h, const struct http_field *fields, size_t n)
+{
+	const char *t;
+	size_t i, pos, len;
+
+	h->n = 0;
+	for (i = 0; i < n; i++) {
+		if (!http_name_is(&fields[i], "Connection"))
+			continue;
+		pos = 0;
+		while (h->n < HTTP_CONNECTION_MAX &&
+		    http_list_next(fields[i].value, fields[i].value_len, &pos,
+		    &t, &len)) {
+			h->name[h->n] = t;
+			h->len[h->n++] = len;
+		}
+	}
+}
+
+static bool
+rewrite_hop(const struct hops *h, const struct http_field *f)
 {
 	size_t i;
 
@@ -78,12 +110,21 @@ rewrite_is_hop_by_hop(const struct http_field *f,
 		return true;
 	if (rewrite_name_in(f, never_hop, 3))
 		return false;
-	for (i = 0; i < n; i++)
-		if (http_name_is(&fields[i], "Connection") &&
-		    http_list_has(fields[i].value, fields[i].value_len,
-		    f->name, f->name_len))
+	for (i = 0; i < h->n; i++)
+		if (h->len[i] == f->name_len &&
+		    strncasecmp(h->name[i], f->name, f->name_len) == 0)
 			return true;
 	return false;
+}
+
+bool
+rewrite_is_hop_by_hop(const struct http_field *f,
+    const struct http_field *fields, size_t n)
+{
+	struct hops h;
+
+	rewrite_hops_init(&h, fields, n);
+	return rewrite_hop(&h, f);
 }
 
 /* The request line in origin-form (RFC 9112 §3.2.1, §3.2.4). */
@@ -112,9 +153,11 @@ rewrite_request(const struct http_request *req,
     size_t cap, size_t *len)
 {
 	struct out o = { buf, 0, cap, false };
+	struct hops h;
 	char line[64];
 	size_t i;
 
+	rewrite_hops_init(&h, req->fields, req->nfields);
 	rewrite_request_line(&o, req);
 	for (i = 0; i < req->nfields; i++) {
 		const struct http_field *f = &req->fields[i];
@@ -122,7 +165,7 @@ rewrite_request(const struct http_request *req,
 		/* Host comes from the URL; the length is written once below. */
 		if (http_name_is(f, "Host") ||
 		    http_name_is(f, "Content-Length") ||
-		    rewrite_is_hop_by_hop(f, req->fields, req->nfields) ||
+		    rewrite_hop(&h, f) ||
 		    config_strips_header(cfg, f->name, f->name_len))
 			continue;
 		out_field(&o, f);
@@ -133,8 +176,8 @@ rewrite_request(const struct http_request *req,
 		out_str(&o, line);
 	}
 	if (cfg->via)
-		out_str(&o, req->minor ? "Via: 1.1 ferry\r\n" :
-		    "Via: 1.0 ferry\r\n");
+		out_str(&o, req->minor ? "Via: 1.1 " LOOP_VIA_NAME "\r\n" :
+		    "Via: 1.0 " LOOP_VIA_NAME "\r\n");
 	if (cfg->forwarded_for) {
 		out_str(&o, "X-Forwarded-For: ");
 		out_str(&o, client_ip);
@@ -152,9 +195,11 @@ rewrite_response(const struct http_response *resp,
     char *buf, size_t cap, size_t *len)
 {
 	struct out o = { buf, 0, cap, false };
+	struct hops h;
 	char line[32];
 	size_t i;
 
+	rewrite_hops_init(&h, resp->fields, resp->nfields);
 	/* A proxy sends its own version (RFC 9110 §6.2). */
 	snprintf(line, sizeof(line), "HTTP/1.1 %03d ", resp->code);
 	out_str(&o, line);
@@ -163,14 +208,16 @@ rewrite_response(const struct http_response *resp,
 	for (i = 0; i < resp->nfields; i++) {
 		const struct http_field *f = &resp->fields[i];
 
-		if (rewrite_is_hop_by_hop(f, resp->fields, resp->nfields) ||
-		    (dechunk && http_name_is(f, "Transfer-Encoding")))
+		if (rewrite_hop(&h, f) ||
+		    (dechunk && http_name_is(f, "Transfer-Encoding")) ||
+		    (resp->framing.te_over_cl &&
+		    http_name_is(f, "Content-Length")))
 			continue;
 		out_field(&o, f);
 	}
 	if (cfg->via)
-		out_str(&o, resp->minor ? "Via: 1.1 ferry\r\n" :
-		    "Via: 1.0 ferry\r\n");
+		out_str(&o, resp->minor ? "Via: 1.1 " LOOP_VIA_NAME "\r\n" :
+		    "Via: 1.0 " LOOP_VIA_NAME "\r\n");
 	if (connection != NULL) {
 		out_str(&o, "Connection: ");
 		out_str(&o, connection);

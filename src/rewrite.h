@@ -38,8 +38,10 @@ int rewrite_request(const struct http_request *req,
  * Transfer-Encoding because ferry will send the body decoded and delimited
  * by closing (for an HTTP/1.0 client). connection, if not NULL, is the
  * value of the Connection field ferry adds ("close", or "keep-alive" for an
- * HTTP/1.0 client whose connection persists). Returns 0 with *len set, or
- * -1 if it does not fit.
+ * HTTP/1.0 client whose connection persists). A Content-Length that
+ * Transfer-Encoding overrode (framing.te_over_cl) is dropped, as RFC 9112
+ * §6.3 requires of an intermediary. Returns 0 with *len set, or -1 if it
+ * does not fit.
  */
 int rewrite_response(const struct http_response *resp,
     const struct ferry_config *cfg, bool dechunk, const char *connection,

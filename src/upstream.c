@@ -21,6 +21,7 @@
 
 #include "io.h"
 #include "log.h"
+#include "loop.h"
 #include "upstream.h"
 #include "uri.h"
 
@@ -148,6 +149,20 @@ upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
 	return -1;
 }
 
+/* Would any of the addresses reach ferry itself? */
+static bool
+upstream_is_self(const struct addrinfo *res, const struct ferry_config *cfg)
+{
+	const struct addrinfo *ai;
+	int n = 0;
+
+	for (ai = res; ai != NULL && n < UPSTREAM_MAX_ADDRS; ai = ai->ai_next,
+	    n++)
+		if (loop_is_self(ai->ai_addr, cfg))
+			return true;
+	return false;
+}
+
 enum upstream_result
 upstream_connect(const char *host, size_t host_len, uint16_t port,
     const struct ferry_config *cfg, int *fd, char *why, size_t whylen)
@@ -176,6 +191,12 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 		snprintf(why, whylen, "cannot resolve %s: %s", name,
 		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return UPSTREAM_UNRESOLVED;
+	}
+	if (upstream_is_self(res, cfg)) {
+		snprintf(why, whylen, "%s port %u is this proxy's own address",
+		    name, (unsigned)port);
+		freeaddrinfo(res);
+		return UPSTREAM_LOOP;
 	}
 	for (round = 0; round <= cfg->retries && *fd < 0; round++) {
 		if (round > 0) {

@@ -19,14 +19,16 @@ enum upstream_result {
 	UPSTREAM_OK = 0,
 	UPSTREAM_UNRESOLVED,	/* the name did not resolve (or was too long) */
 	UPSTREAM_FAILED,	/* refused or unreachable on every attempt */
-	UPSTREAM_TIMEDOUT	/* the last attempt timed out */
+	UPSTREAM_TIMEDOUT,	/* the last attempt timed out */
+	UPSTREAM_LOOP		/* an address is ferry's own (loop.h) */
 };
 
 /*
- * Connect to host[0..host_len):port. Returns UPSTREAM_OK with the
- * connected socket in *fd (the caller closes it), or the failure. why
- * receives the cause for the log, naming the address that failed and the
- * number of attempts.
+ * Connect to host[0..host_len):port; a name that resolves to ferry's own
+ * listening address is refused before any connect. Returns UPSTREAM_OK
+ * with the connected socket in *fd (the caller closes it), or the
+ * failure. why receives the cause for the log, naming the address that
+ * failed and the number of attempts.
  */
 enum upstream_result upstream_connect(const char *host, size_t host_len,
     uint16_t port, const struct ferry_config *cfg, int *fd, char *why,

@@ -792,10 +792,14 @@ static const struct {
 	{ "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\n\r\nhi",
 	    false, HTTP_DONE, 500, 1, "Internal Server Error", BODY_LENGTH, 2,
 	    2 },
-	/* Ambiguous or broken framing: refused, the caller answers 502. */
+	/* Transfer-Encoding overrides Content-Length (RFC 9112 §6.3). */
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n", false,
-	    HTTP_BAD, 0, 0, NULL, BODY_NONE, 0, 0 },
+	    HTTP_DONE, 200, 1, "OK", BODY_CHUNKED, 0, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+	    "Content-Length: 5\r\n\r\n", false,
+	    HTTP_DONE, 200, 1, "OK", BODY_CLOSE, 0, 0 },
+	/* Ambiguous or broken framing: refused, the caller answers 502. */
 	{ "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false,
 	    HTTP_BAD, 0, 0, NULL, BODY_NONE, 0, 0 },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", false,
@@ -867,6 +871,12 @@ static const struct {
 	{ "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false },
 	{ "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
 	    "Content-Length: 0\r\n\r\n", true },
+	/* TE over CL: read as chunked, then the origin connection closes. */
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", false },
+	/* More Connection options than any real head has. */
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: a, b\r\n"
+	    "\r\n", true },
 };
 
 START_TEST(test_response_keep_alive)
@@ -881,6 +891,60 @@ START_TEST(test_response_keep_alive)
 	ck_assert_msg(resp.keep_alive == resp_keep_cases[_i].keep,
 	    "%s: keep_alive %d", in, resp.keep_alive);
 	free(buf);
+}
+END_TEST
+
+/*
+ * n Connection options, as one field or one field each: HTTP_CONNECTION_MAX
+ * pass, one more is refused, in requests (400) and responses.
+ */
+static enum http_result
+connection_options(size_t n, bool split, bool response, int *status)
+{
+	static const struct http_limits lim = { 64, URI_MAX };
+	static char in[8192];
+	struct http_field f[64];
+	struct http_request req;
+	struct http_response resp;
+	size_t len, i;
+	enum http_result r;
+
+	len = (size_t)snprintf(in, sizeof(in), "%s", response ?
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" :
+	    "GET http://h/ HTTP/1.1\r\nHost: h\r\n");
+	if (!split)
+		len += (size_t)snprintf(in + len, sizeof(in) - len,
+		    "Connection: x0");
+	for (i = split ? 0 : 1; i < n; i++)
+		len += (size_t)snprintf(in + len, sizeof(in) - len,
+		    split ? "Connection: x%zu\r\n" : ", x%zu", i);
+	len += (size_t)snprintf(in + len, sizeof(in) - len, "%s",
+	    split ? "\r\n" : "\r\n\r\n");
+	ck_assert_uint_lt(len, sizeof(in));
+	if (response) {
+		r = http_parse_response(in, len, &lim, f, false, &resp);
+		*status = 502;
+	} else {
+		r = http_parse_request(in, len, &lim, f, &req);
+		*status = req.status;
+	}
+	return r;
+}
+
+START_TEST(test_connection_options_cap)
+{
+	int side, split, status;
+
+	for (side = 0; side < 2; side++)
+		for (split = 0; split < 2; split++) {
+			ck_assert_int_eq(connection_options(HTTP_CONNECTION_MAX,
+			    split, side, &status), HTTP_DONE);
+			ck_assert_int_eq(connection_options(
+			    HTTP_CONNECTION_MAX + 1, split, side, &status),
+			    HTTP_BAD);
+			if (!side)
+				ck_assert_int_eq(status, 400);
+		}
 }
 END_TEST
 
@@ -1052,6 +1116,7 @@ http_suite(void)
 	    NELEM(resp_keep_cases));
 	tcase_add_loop_test(tp, test_response_partial, 0, NELEM(resp_cases));
 	tcase_add_test(tp, test_response_field_limit);
+	tcase_add_test(tp, test_connection_options_cap);
 	suite_add_tcase(s, tp);
 	tcase_add_loop_test(tu, test_list_has, 0, NELEM(list_cases));
 	tcase_add_test(tu, test_tchar);

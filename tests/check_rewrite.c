@@ -502,6 +502,11 @@ static const struct {
 	{ "close", "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
 	    "Content-Length: 1\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n" TAIL11 },
+	/* TE overrides CL: the length is dropped (RFC 9112 §6.3 rule 3). */
+	{ NULL, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\ncontent-length: 5\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "Via: 1.1 ferry\r\n\r\n" },
 };
 
 START_TEST(test_response_persist)

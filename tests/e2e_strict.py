@@ -333,7 +333,7 @@ BAD_RESPONSES = [
     ("differing CL", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
      b"Content-Length: 6\r\n\r\nhello!"),
     ("bad CL", b"HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello"),
-    ("CL and TE", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+    ("TE in HTTP/1.0", b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n"
      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
     ("obs-fold", b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0"
      b"\r\n\r\n"),

@@ -1,0 +1,34 @@
+/*
+ * loop.h: forwarding-loop detection.
+ *
+ * A proxy asked to fetch a URL that points back at itself would take a
+ * worker per hop until it has none left. ferry refuses such a request with
+ * 508 (Loop Detected) in two ways: before connecting, when the origin's
+ * address is ferry's own listening socket; and on arrival, when the
+ * request's Via field shows it has already passed through ferry (ferry
+ * adds "Via: 1.1 ferry" to what it forwards, RFC 9110 §7.6.3).
+ */
+#ifndef FERRY_LOOP_H
+#define FERRY_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "http.h"
+
+/* The received-by name ferry writes into Via. */
+#define LOOP_VIA_NAME	"ferry"
+
+/* True if a Via field among f[0..n) names LOOP_VIA_NAME as a hop. */
+bool loop_via_seen(const struct http_field *f, size_t n);
+
+/*
+ * True if connecting to sa would reach ferry's own listening socket as
+ * cfg describes it: the same port, and the listening address itself, or,
+ * for a wildcard listener, any address of this host. Thread-safe.
+ */
+bool loop_is_self(const struct sockaddr *sa, const struct ferry_config *cfg);
+
+#endif
