@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-all.sh: install what the tests need, then build and test ferry three
 # ways: gcc (make check, then make distcheck), gcc with ASan+UBSan (make
-# check), and clang (build and unit tests, -Werror); then, as root, build
+# check), and clang (build and unit tests, -Werror); run each fuzzer for
+# 30 s (tests/fuzz/run.sh); then, as root, build
 # the Debian package and test it installed (tests/package-test.sh). This
 # is the README's test command and what CI runs (.ci/run). Builds go to
 # build/ (VPATH), so the source tree stays clean. Ends with one line:
@@ -11,7 +12,8 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 deps="autoconf automake pkg-config libiniparser-dev check gcc make clang
-      curl openssl python3 ca-certificates debhelper lintian logrotate"
+      libclang-rt-14-dev curl openssl python3 ca-certificates debhelper
+      lintian logrotate"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
@@ -76,6 +78,16 @@ else
 	status=1
 fi
 
+# Every libFuzzer harness for FUZZ_SECONDS (30) from its seed corpus; a
+# crash, leak, sanitizer report or broken invariant fails (tests/fuzz/).
+fuzzlog=$top/build/fuzz.log
+echo "== fuzzing, ${FUZZ_SECONDS:-30} s per harness (tests/fuzz/run.sh)"
+if ! FUZZ_OUT=$top/build/fuzz bash "$top/tests/fuzz/run.sh" \
+    "${FUZZ_SECONDS:-30}" >"$fuzzlog" 2>&1; then
+	status=1
+fi
+grep -E '^(ok|FAIL) |^    |passed, ' "$fuzzlog" | sed 's/^/   /'
+
 # The Debian package, built, installed, used and purged (root only).
 pkglog=$top/build/package-test.log
 if [ "$(id -u)" = 0 ] && command -v dpkg-buildpackage >/dev/null; then
@@ -91,7 +103,7 @@ fi
 passed=0
 failed=0
 for log in "$top"/build/gcc/tests/*.log "$top"/build/san/tests/*.log \
-    "$pkglog"; do
+    "$fuzzlog" "$pkglog"; do
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
 		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
