@@ -166,7 +166,7 @@ lex_start_line(struct lex *lx, enum lex_state *s, const char *buf, size_t i,
  */
 static enum http_result
 lex_field(struct lex *lx, enum lex_state *s, const char *buf, size_t i,
-    size_t *mark)
+    size_t mark)
 {
 	unsigned char c = (unsigned char)buf[i];
 	struct http_field *f = &lx->fields[lx->nfields - 1];
@@ -174,7 +174,7 @@ lex_field(struct lex *lx, enum lex_state *s, const char *buf, size_t i,
 	switch (*s) {
 	case S_NAME:
 		if (c == ':') {
-			f->name_len = i - *mark;
+			f->name_len = i - mark;
 			f->value = buf + i + 1;
 			*s = S_VALUE;
 		} else if (c == ' ' || c == '\t')
@@ -261,7 +261,7 @@ http_lex(const char *buf, size_t len, struct lex *lx)
 			break;
 		case S_NAME:
 		case S_VALUE:
-			r = lex_field(lx, &s, buf, i, &mark);
+			r = lex_field(lx, &s, buf, i, mark);
 			break;
 		case S_FIELD_LF:
 			r = lex_lf(lx, c, &s, S_FIELD_START);

@@ -259,8 +259,9 @@ main(int argc, char **argv)
 	 * socket would take its number, and detaching (stdio to /dev/null)
 	 * would silently replace it.
 	 */
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		continue;
+	do
+		fd = open("/dev/null", O_RDWR);
+	while (fd >= 0 && fd <= 2);
 	if (fd > 2)
 		close(fd);
 

@@ -226,7 +226,7 @@ park_open(void)
 size_t
 park_stop(void)
 {
-	struct park_entry *e;
+	struct park_entry *e, *next;
 	size_t closed = 0;
 
 	pthread_mutex_lock(&park.lock);
@@ -238,12 +238,15 @@ park_stop(void)
 	pthread_mutex_unlock(&park.lock);
 	atomic_store(&park.stop, true);
 	pthread_join(park.thread, NULL);
-	while ((e = park.head) != NULL) {
-		park_remove(e);
+	/* The watcher has ended: nobody else touches the list now. */
+	for (e = park.head; e != NULL; e = next) {
+		next = e->next;
 		close(e->fd);
 		free(e);
 		closed++;
 	}
+	park.head = NULL;
+	park.tail = NULL;
 	io_close(&park.epfd);
 	return closed;
 }

@@ -285,7 +285,7 @@ pool_stop(struct pool *p, unsigned grace_ms)
 	while (p->running > 0 && io_now_ms() < deadline)
 		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
 	/* Idle workers see the stop within a wait period: let them end. */
-	deadline = io_now_ms() + 2 * POOL_WAIT_MS;
+	deadline = io_now_ms() + 2 * (uint64_t)POOL_WAIT_MS;
 	while (p->running > 0 && p->active == 0 && p->count == 0 &&
 	    io_now_ms() < deadline)
 		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);

@@ -18,7 +18,7 @@
 #include "relay.h"
 
 /* Pipe size asked for: fewer, larger moves. The kernel may refuse it. */
-#define RELAY_PIPE_SIZE	(256 * 1024)
+#define RELAY_PIPE_SIZE	((size_t)256 * 1024)
 
 void
 relay_pipe_init(struct relay_pipe *p)
@@ -51,7 +51,7 @@ relay_pipe_ready(struct relay_pipe *p)
 	}
 	p->rd = fd[0];
 	p->wr = fd[1];
-	(void)fcntl(p->wr, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
+	(void)fcntl(p->wr, F_SETPIPE_SZ, (int)RELAY_PIPE_SIZE);
 	return true;
 }
 

@@ -38,7 +38,7 @@ enum relay_result {
 };
 
 /* Smallest move worth a pipe: below it the buffer is as cheap. */
-#define RELAY_SPLICE_MIN	(16 * 1024)
+#define RELAY_SPLICE_MIN	((size_t)16 * 1024)
 
 /* A pipe not made yet. */
 void relay_pipe_init(struct relay_pipe *p);

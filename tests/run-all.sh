@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 deps="autoconf automake pkg-config libiniparser-dev check gcc make clang
-      libclang-rt-14-dev curl openssl python3 ca-certificates debhelper
-      lintian logrotate"
+      libclang-rt-14-dev clang-tidy cppcheck curl openssl python3
+      ca-certificates debhelper lintian logrotate"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
@@ -78,6 +78,12 @@ else
 	status=1
 fi
 
+# cppcheck and clang-tidy over src/ (tests/lint.sh): any finding fails.
+lintlog=$top/build/lint.log
+echo "== static checkers (tests/lint.sh)"
+bash "$top/tests/lint.sh" >"$lintlog" 2>&1 || status=1
+grep -E '^(ok|FAIL) |error:|passed, ' "$lintlog" | sed 's/^/   /'
+
 # Every libFuzzer harness for FUZZ_SECONDS (30) from its seed corpus; a
 # crash, leak, sanitizer report or broken invariant fails (tests/fuzz/).
 fuzzlog=$top/build/fuzz.log
@@ -103,7 +109,7 @@ fi
 passed=0
 failed=0
 for log in "$top"/build/gcc/tests/*.log "$top"/build/san/tests/*.log \
-    "$fuzzlog" "$pkglog"; do
+    "$lintlog" "$fuzzlog" "$pkglog"; do
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
 		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
