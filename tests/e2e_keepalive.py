@@ -31,7 +31,7 @@ import threading
 import time
 
 from ferrytest import (Ferry, Origin, Script, Suite, echo, free_port,
-                       wait_for)
+                       thread_count, wait_for)
 from origin import pattern
 
 suite = Suite("keepalive")
@@ -381,10 +381,6 @@ def read_lines(path):
             return fh.read().splitlines()
     except OSError:
         return []
-
-
-def thread_count(f):
-    return len(os.listdir("/proc/%d/task" % f.proc.pid))
 
 
 # --- client keep-alive ---

@@ -26,6 +26,10 @@ FERRY_BIN = os.environ.get("FERRY_BIN",
                            os.path.join(os.path.dirname(HERE), "src", "ferry"))
 ORIGIN = os.path.join(HERE, "origin.py")
 TMP = tempfile.mkdtemp(prefix="ferry-e2e-")
+# The sanitizer flags ferry was built with (make check passes configure's
+# SAN_CFLAGS). ThreadSanitizer runs one thread of its own in ferry and
+# sizes thread stacks itself; the tests that count either allow for it.
+TSAN = "-fsanitize=thread" in os.environ.get("FERRY_SAN_CFLAGS", "")
 
 
 def free_port(host="127.0.0.1"):
@@ -420,11 +424,23 @@ def echo(conn, stop):
         conn.sendall(data)
 
 
+def thread_count(f):
+    """ferry's own threads: those of its process, less the sanitizer's."""
+    return len(os.listdir("/proc/%d/task" % f.proc.pid)) - (1 if TSAN else 0)
+
+
+class Skip(Exception):
+    """Raised by a test that cannot hold in this build (the reason says
+    why); it is reported as "skip", counted neither passed nor failed."""
+
+
 class Suite:
     """Collects checks and prints "N passed, N failed" at the end.
 
     Register tests with @suite.test; each is a function that raises
-    AssertionError (or anything) to fail. run() calls them in order.
+    AssertionError (or anything) to fail, or Skip when this build cannot
+    run it. run() calls them in order; names on the command line run
+    only those tests.
     """
 
     def __init__(self, name):
@@ -438,10 +454,15 @@ class Suite:
         return fn
 
     def run(self):
+        only = set(sys.argv[1:])
         for fn in self.tests:
+            if only and fn.__name__ not in only:
+                continue
             start = time.monotonic()
             try:
                 fn()
+            except Skip as why:
+                print("skip %s.%s: %s" % (self.name, fn.__name__, why))
             except Exception:  # a failed check or a broken test: both fail
                 self.failed += 1
                 print("FAIL %s.%s (%.1fs)" % (self.name, fn.__name__,

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# run-all.sh: install what the tests need, then build and test ferry three
+# run-all.sh: install what the tests need, then build and test ferry four
 # ways: gcc (make check, then make distcheck), gcc with ASan+UBSan (make
-# check), and clang (build and unit tests, -Werror); run each fuzzer for
-# 30 s (tests/fuzz/run.sh); then, as root, build
-# the Debian package and test it installed (tests/package-test.sh). This
-# is the README's test command and what CI runs (.ci/run). Builds go to
-# build/ (VPATH), so the source tree stays clean. Ends with one line:
-# "N passed, N failed".
+# check), gcc with ThreadSanitizer (make check: every end-to-end test
+# drives the threaded ferry), and clang (build and unit tests, -Werror);
+# run cppcheck and clang-tidy (tests/lint.sh) and each fuzzer for 30 s
+# (tests/fuzz/run.sh); then, as root, build the Debian package and test
+# it installed (tests/package-test.sh). This is the README's test command
+# and what CI runs (.ci/run). Builds go to build/ (VPATH), so the source
+# tree stays clean. Ends with one line: "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -60,6 +61,9 @@ build gcc
 check gcc
 build san --enable-sanitizers
 check san
+# A data race is a bug: any ThreadSanitizer report fails the test run.
+build tsan --enable-tsan
+check tsan
 echo "== clang -Werror build and unit tests"
 if build clang CC=clang && (cd "$top/build/clang" && make -s check \
     TESTS=tests/check_ferry >/dev/null 2>&1); then
@@ -109,7 +113,7 @@ fi
 passed=0
 failed=0
 for log in "$top"/build/gcc/tests/*.log "$top"/build/san/tests/*.log \
-    "$lintlog" "$fuzzlog" "$pkglog"; do
+    "$top"/build/tsan/tests/*.log "$lintlog" "$fuzzlog" "$pkglog"; do
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
 		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
