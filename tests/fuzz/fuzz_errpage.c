@@ -4,7 +4,8 @@
  * memory sent in an error page).
  *
  * The first bytes pick an error status (4xx or 5xx), HEAD or not and the
- * output buffer's size; the rest is the detail text. Invariants, for every input:
+ * output buffer's size; the rest is the detail text. Invariants, for
+ * every input:
  * - a page that does not fit is refused (length 0), never cut short;
  * - a page is a parseable response with the asked status, a correct
  *   Content-Length and "Connection: close", and the whole output is made

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "fuzz.h"
+#include "fuzz_head.h"
 #include "http.h"
 #include "rewrite.h"
 
@@ -23,12 +23,6 @@
 #define URI_MAX	8192
 
 static const struct http_limits lim = { FIELDS, URI_MAX };
-
-static bool
-same(const char *a, size_t alen, const char *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
-}
 
 static void
 check_pointers(const struct http_request *r, const char *buf)
@@ -54,7 +48,7 @@ check_pointers(const struct http_request *r, const char *buf)
 static size_t
 serialise(const struct http_request *r, char *out)
 {
-	size_t n = 0, i;
+	size_t n = 0;
 
 	memcpy(out + n, r->method, r->method_len);
 	n += r->method_len;
@@ -62,28 +56,16 @@ serialise(const struct http_request *r, char *out)
 	memcpy(out + n, r->target, r->target_len);
 	n += r->target_len;
 	n += (size_t)sprintf(out + n, " HTTP/1.%d\r\n", r->minor);
-	for (i = 0; i < r->nfields; i++) {
-		memcpy(out + n, r->fields[i].name, r->fields[i].name_len);
-		n += r->fields[i].name_len;
-		out[n++] = ':';
-		out[n++] = ' ';
-		memcpy(out + n, r->fields[i].value, r->fields[i].value_len);
-		n += r->fields[i].value_len;
-		out[n++] = '\r';
-		out[n++] = '\n';
-	}
-	out[n++] = '\r';
-	out[n++] = '\n';
-	return n;
+	return fuzz_put_fields(out, n, r->fields, r->nfields);
 }
 
 static void
 check_same(const struct http_request *a, const struct http_request *b)
 {
-	size_t i;
-
-	FUZZ_CHECK(same(a->method, a->method_len, b->method, b->method_len));
-	FUZZ_CHECK(same(a->target, a->target_len, b->target, b->target_len));
+	FUZZ_CHECK(fuzz_same(a->method, a->method_len, b->method,
+	    b->method_len));
+	FUZZ_CHECK(fuzz_same(a->target, a->target_len, b->target,
+	    b->target_len));
 	FUZZ_CHECK(a->minor == b->minor);
 	FUZZ_CHECK(a->is_connect == b->is_connect);
 	FUZZ_CHECK(a->is_head == b->is_head);
@@ -92,17 +74,11 @@ check_same(const struct http_request *a, const struct http_request *b)
 	FUZZ_CHECK(a->framing.kind == b->framing.kind);
 	FUZZ_CHECK(a->framing.length == b->framing.length);
 	FUZZ_CHECK(a->uri.port == b->uri.port);
-	FUZZ_CHECK(same(a->uri.host, a->uri.host_len, b->uri.host,
+	FUZZ_CHECK(fuzz_same(a->uri.host, a->uri.host_len, b->uri.host,
 	    b->uri.host_len));
-	FUZZ_CHECK(same(a->uri.path, a->uri.path_len, b->uri.path,
+	FUZZ_CHECK(fuzz_same(a->uri.path, a->uri.path_len, b->uri.path,
 	    b->uri.path_len));
-	FUZZ_CHECK(a->nfields == b->nfields);
-	for (i = 0; i < a->nfields; i++) {
-		FUZZ_CHECK(same(a->fields[i].name, a->fields[i].name_len,
-		    b->fields[i].name, b->fields[i].name_len));
-		FUZZ_CHECK(same(a->fields[i].value, a->fields[i].value_len,
-		    b->fields[i].value, b->fields[i].value_len));
-	}
+	fuzz_check_same_fields(a->fields, a->nfields, b->fields, b->nfields);
 }
 
 /*
@@ -147,8 +123,9 @@ check_rewrite(const struct http_request *req, size_t cap)
 	for (i = 0; i < up.nfields; i++) {
 		if (http_name_is(&fields[i], "Host")) {
 			hosts++;
-			FUZZ_CHECK(same(fields[i].value, fields[i].value_len,
-			    req->uri.authority, req->uri.authority_len));
+			FUZZ_CHECK(fuzz_same(fields[i].value,
+			    fields[i].value_len, req->uri.authority,
+			    req->uri.authority_len));
 		}
 		for (j = 0; j < sizeof(hop) / sizeof(hop[0]); j++)
 			FUZZ_CHECK(!http_name_is(&fields[i], hop[j]));

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "fuzz.h"
+#include "fuzz_head.h"
 #include "http.h"
 #include "rewrite.h"
 
@@ -25,55 +25,30 @@
 
 static const struct http_limits lim = { FIELDS, 8192 };
 
-static bool
-same(const char *a, size_t alen, const char *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
-}
-
 /* Write r in canonical form into out (big enough); returns the length. */
 static size_t
 serialise(const struct http_response *r, char *out)
 {
-	size_t n, i;
+	size_t n;
 
 	n = (size_t)sprintf(out, "HTTP/1.%d %03d ", r->minor, r->code);
 	memcpy(out + n, r->reason, r->reason_len);
 	n += r->reason_len;
 	out[n++] = '\r';
 	out[n++] = '\n';
-	for (i = 0; i < r->nfields; i++) {
-		memcpy(out + n, r->fields[i].name, r->fields[i].name_len);
-		n += r->fields[i].name_len;
-		out[n++] = ':';
-		out[n++] = ' ';
-		memcpy(out + n, r->fields[i].value, r->fields[i].value_len);
-		n += r->fields[i].value_len;
-		out[n++] = '\r';
-		out[n++] = '\n';
-	}
-	out[n++] = '\r';
-	out[n++] = '\n';
-	return n;
+	return fuzz_put_fields(out, n, r->fields, r->nfields);
 }
 
 static void
 check_same(const struct http_response *a, const struct http_response *b)
 {
-	size_t i;
-
 	FUZZ_CHECK(a->minor == b->minor && a->code == b->code);
-	FUZZ_CHECK(same(a->reason, a->reason_len, b->reason, b->reason_len));
+	FUZZ_CHECK(fuzz_same(a->reason, a->reason_len, b->reason,
+	    b->reason_len));
 	FUZZ_CHECK(a->framing.kind == b->framing.kind);
 	FUZZ_CHECK(a->framing.length == b->framing.length);
 	FUZZ_CHECK(a->keep_alive == b->keep_alive);
-	FUZZ_CHECK(a->nfields == b->nfields);
-	for (i = 0; i < a->nfields; i++) {
-		FUZZ_CHECK(same(a->fields[i].name, a->fields[i].name_len,
-		    b->fields[i].name, b->fields[i].name_len));
-		FUZZ_CHECK(same(a->fields[i].value, a->fields[i].value_len,
-		    b->fields[i].value, b->fields[i].value_len));
-	}
+	fuzz_check_same_fields(a->fields, a->nfields, b->fields, b->nfields);
 }
 
 /* What the client receives: well-formed, same status and framing. */
@@ -101,7 +76,7 @@ check_rewrite(const struct http_response *resp, bool head, bool dechunk,
 	    &down) == HTTP_DONE);
 	FUZZ_CHECK(down.head_len == len);
 	FUZZ_CHECK(down.code == resp->code && down.minor == 1);
-	FUZZ_CHECK(same(down.reason, down.reason_len, resp->reason,
+	FUZZ_CHECK(fuzz_same(down.reason, down.reason_len, resp->reason,
 	    resp->reason_len));
 	FUZZ_CHECK(!down.keep_alive);
 	for (i = 0; i < down.nfields; i++)
