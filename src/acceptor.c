@@ -82,7 +82,7 @@ acceptor_loop(void *arg)
 			continue;
 		}
 		upstream_nodelay(fd);	/* whole heads, never tiny pieces */
-		(void)pool_dispatch(a->pool, fd, &peer, &a->stop);
+		(void)pool_dispatch(a->pool, fd, &peer, NULL, &a->stop);
 	}
 	return NULL;
 }

@@ -277,7 +277,7 @@ config_set(struct ferry_config *cfg, const struct config_key *k,
 		cfg->mode = s[0] == 'p' ? POOL_MODE_POOL : POOL_MODE_THREAD;
 		return 0;
 	case CFG_LEVEL:
-		*why = "expected error, warn, info or debug";
+		*why = "expected error, warn, info, debug or trace";
 		return log_level_parse(s, &cfg->log_level);
 	case CFG_PORTS:
 		*why = "expected a comma list of ports 1..65535 (at most 32)";

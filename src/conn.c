@@ -75,6 +75,9 @@ conn_fail(struct conn *c, int status, const char *detail)
 	if (c->status == 0)
 		c->status = status;
 	c->keep = false;
+	trace_stage(&c->trace, "failed with %d%s%s%s", status,
+	    c->head_sent ? " after the response head went out" : "",
+	    c->why[0] ? ": " : "", c->why);
 	if (c->head_sent)
 		return;
 	c->head_sent = true;
@@ -123,13 +126,17 @@ conn_connect_upstream(struct conn *c, bool reuse)
 	if (reuse && (c->upstream_fd = upool_take(u->host, u->host_len,
 	    u->port, c->upstream_name, sizeof(c->upstream_name))) != -1) {
 		c->upstream_reused = true;
+		trace_stage(&c->trace, "origin: reusing an idle connection to "
+		    "%s", c->upstream_name);
 		return 0;
 	}
-	switch (upstream_connect(u->host, u->host_len, u->port, c->cfg,
-	    &c->upstream_fd, c->why, sizeof(c->why))) {
+	switch (upstream_connect(u, c->cfg, &c->trace, &c->upstream_fd,
+	    c->why, sizeof(c->why))) {
 	case UPSTREAM_OK:
 		conn_upstream_name(c, c->upstream_name,
 		    sizeof(c->upstream_name));
+		trace_stage(&c->trace, "origin: connected to %s",
+		    c->upstream_name);
 		return 0;
 	case UPSTREAM_UNRESOLVED:
 		conn_fail(c, 502, "The origin server's name could not be "
@@ -195,18 +202,20 @@ conn_start_request(struct conn *c)
 
 /* Allocate the buffers sized from the config; -1 on failure. */
 static int
-conn_init(struct conn *c, int fd, const struct sockaddr_storage *peer,
-    bool allowed, const struct ferry_config *cfg)
+conn_init(struct conn *c, const struct pool_job *job)
 {
+	const struct ferry_config *cfg = job->cfg;
+
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
-	c->client_fd = fd;
+	c->client_fd = job->fd;
 	c->upstream_fd = -1;
-	c->allowed = allowed;
-	c->peer = *peer;
+	c->allowed = job->allowed;
+	c->peer = job->peer;
+	c->trace = job->trace;
 	relay_pipe_init(&c->pipe);
 	conn_start_request(c);
-	conn_peer_text(peer, c->client_ip, sizeof(c->client_ip));
+	conn_peer_text(&c->peer, c->client_ip, sizeof(c->client_ip));
 	c->req_cap = cfg->max_header_bytes;
 	c->resp_cap = cfg->max_header_bytes;
 	c->work_cap = c->req_cap + CONN_REWRITE_SLACK;
@@ -407,13 +416,13 @@ conn_read_head(struct conn *c)
 	if (c->req_len > 0 && (r = conn_parse_head(c)) != 0)
 		return r == 1 ? 0 : -1;
 	for (;;) {
-		uint64_t now = io_now_ms();
+		int left = io_ms_left(deadline);
 		ssize_t n = -1;
 
 		errno = ETIMEDOUT;
-		if (now < deadline)
+		if (left > 0)
 			n = io_recv(c->client_fd, c->req_buf + c->req_len,
-			    c->req_cap - c->req_len, (int)(deadline - now));
+			    c->req_cap - c->req_len, left);
 		if (n == 0)
 			return -1;
 		if (n < 0 && errno == ETIMEDOUT && c->req_len > 0)
@@ -431,6 +440,26 @@ conn_read_head(struct conn *c)
 	}
 }
 
+/* Trace mode: the request head that was just read and parsed. */
+static void
+conn_trace_request(struct conn *c)
+{
+	static const char *const body[] = {
+		[BODY_NONE] = "none", [BODY_LENGTH] = "Content-Length",
+		[BODY_CHUNKED] = "chunked", [BODY_CLOSE] = "until close"
+	};
+	const struct http_request *r = &c->req;
+
+	if (!trace_on(&c->trace))
+		return;
+	trace_stage(&c->trace, "request head read: %zu bytes", r->head_len);
+	trace_stage(&c->trace, "parsed: %.*s %.*s%s HTTP/1.%d, %zu fields, "
+	    "body: %s", (int)r->method_len, r->method,
+	    (int)(r->target_len > 200 ? 200 : r->target_len), r->target,
+	    r->target_len > 200 ? "..." : "", r->minor, r->nfields,
+	    body[r->framing.kind]);
+}
+
 /*
  * One request and its response. Returns true if the connection persists
  * for another request: the client wants it, and the exchange left both
@@ -441,6 +470,7 @@ conn_exchange(struct conn *c)
 {
 	if (conn_read_head(c) == -1)
 		return false;
+	conn_trace_request(c);
 	/* While draining, every connection ends with its current request. */
 	c->keep = c->req.keep_alive && park_open();
 	if (!c->allowed) {
@@ -503,34 +533,62 @@ conn_wait_next(struct conn *c)
 	if (n > 0)
 		return true;
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		park_client(c->client_fd, &c->peer, c->cfg->idle_timeout);
+		trace_stage(&c->trace, "parked: the idle watcher waits for "
+		    "the next request (idle_timeout %us)",
+		    c->cfg->idle_timeout);
+		park_client(c->client_fd, &c->peer, c->cfg->idle_timeout,
+		    &c->trace);
 		c->client_fd = -1;
 		return false;
 	}
 	io_close(&c->client_fd);	/* EOF or error: nothing to linger for */
+	trace_stage(&c->trace, "closed: the client closed the connection");
 	return false;
 }
 
+/* Trace mode: the request just served, and what happens next. */
+static void
+conn_trace_done(struct conn *c, bool keep, size_t next)
+{
+	if (!trace_on(&c->trace))
+		return;
+	if (c->status == 0 && c->bytes_in == 0)
+		trace_stage(&c->trace, "no request: the client closed or "
+		    "went quiet first");
+	else
+		trace_stage(&c->trace, "request done: status %d, %llu bytes "
+		    "from the client, %llu bytes to it", c->status,
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out);
+	if (!keep)
+		trace_stage(&c->trace, "closing%s%s", c->why[0] ? ": " : "",
+		    c->why[0] ? c->why : " (the connection does not persist)");
+	else if (next > 0 || c->carry_len > 0)
+		trace_stage(&c->trace, "the next request is already here "
+		    "(pipelined)");
+}
+
 void
-conn_handle(int fd, const struct sockaddr_storage *peer, bool allowed,
-    const struct ferry_config *cfg)
+conn_handle(const struct pool_job *job)
 {
 	struct conn c;
 	size_t next;
 	bool keep;
 
-	if (conn_init(&c, fd, peer, allowed, cfg) == -1) {
+	if (conn_init(&c, job) == -1) {
 		snprintf(c.why, sizeof(c.why), "out of memory");
 		conn_fail(&c, 503, "The proxy is out of memory.");
 		conn_log(&c);
 		conn_finish(&c);
 		return;
 	}
+	trace_stage(&c.trace, "a worker took it (client %s)", c.client_ip);
 	do {
 		keep = conn_exchange(&c);
 		next = keep ? conn_pipelined(&c) : 0;
 		c.bytes_in -= next;
 		conn_log(&c);
+		conn_trace_done(&c, keep, next);
 		if (keep)
 			conn_next_request(&c, next);
 	} while (keep && (c.req_len > 0 || conn_wait_next(&c)));

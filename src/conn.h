@@ -19,7 +19,9 @@
 
 #include "config.h"
 #include "http.h"
+#include "pool.h"
 #include "relay.h"
+#include "trace.h"
 
 struct conn {
 	const struct ferry_config *cfg;
@@ -66,17 +68,17 @@ struct conn {
 	uint64_t		 bytes_in;	/* from the client */
 	uint64_t		 bytes_out;	/* to the client */
 	char			 why[256];	/* cause of a failure */
+	struct trace		 trace;		/* its stages, in trace mode */
 };
 
 /*
- * Serve requests on the client socket fd from peer (allowed: on the
- * whitelist) while the client keeps the connection, then close it, or
+ * Serve requests on the job's client socket (from job->peer; allowed: on
+ * the whitelist) while the client keeps the connection, then close it, or
  * park it (park.c) when it goes quiet between requests. Either way the
- * socket is no longer the caller's. Runs on a worker thread; cfg must
- * outlive the call.
+ * socket is no longer the caller's. Runs on a worker thread; job->cfg must
+ * outlive the call (the caller releases it after).
  */
-void conn_handle(int fd, const struct sockaddr_storage *peer, bool allowed,
-    const struct ferry_config *cfg);
+void conn_handle(const struct pool_job *job);
 
 /*
  * Answer the client with an error page for status unless a response head
@@ -90,7 +92,7 @@ void conn_fail(struct conn *c, int status, const char *detail);
  * Connect to the origin named by c->req: an idle pooled connection if
  * reuse is true and there is one (c->upstream_reused says so), else a new
  * one (with retry). Returns 0 with c->upstream_fd open, or -1 after
- * answering 502 or 504.
+ * answering 502, 504, or 508 (the origin is ferry itself).
  */
 int conn_connect_upstream(struct conn *c, bool reuse);
 

@@ -65,11 +65,15 @@ forward_send_head(struct conn *c)
 		conn_fail(c, 502, "The connection to the origin server failed.");
 		return FORWARD_DONE;
 	}
+	trace_stage(&c->trace, "request head rewritten and sent to the "
+	    "origin: %zu bytes", len);
 	return FORWARD_OK;
 }
 
 /*
  * Read one response head into resp_buf (which may already hold bytes).
+ * The whole head must arrive within io_timeout, not each piece of it: an
+ * origin dribbling a byte at a time cannot hold the worker for longer.
  * Returns FORWARD_OK with *resp parsed, FORWARD_STALE, or FORWARD_DONE
  * after answering 502/504.
  */
@@ -77,8 +81,10 @@ static enum forward_result
 forward_read_response_head(struct conn *c, struct http_response *resp)
 {
 	struct http_limits lim = { c->cfg->max_headers, 0 };
+	uint64_t deadline = io_now_ms() + (uint64_t)conn_upstream_timeout_ms(c);
 	enum http_result r;
 	ssize_t n;
+	int left;
 
 	for (;;) {
 		r = http_parse_response(c->resp_buf, c->resp_len, &lim,
@@ -92,20 +98,23 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 			    "response.");
 			return FORWARD_DONE;
 		}
-		if (c->resp_len == 0)	/* it cannot be there yet: wait */
+		left = io_ms_left(deadline);
+		errno = ETIMEDOUT;
+		if (left == 0)
+			n = -1;
+		else if (c->resp_len == 0)	/* it cannot be there yet */
 			n = io_recv_reply(c->upstream_fd, c->resp_buf,
-			    c->resp_cap, conn_upstream_timeout_ms(c));
+			    c->resp_cap, left);
 		else
 			n = io_recv(c->upstream_fd, c->resp_buf + c->resp_len,
-			    c->resp_cap - c->resp_len,
-			    conn_upstream_timeout_ms(c));
+			    c->resp_cap - c->resp_len, left);
 		if (n > 0) {
 			c->resp_len += (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno == ETIMEDOUT) {
 			snprintf(c->why, sizeof(c->why), "origin sent no "
-			    "response within io_timeout (%us)",
+			    "whole response head within io_timeout (%us)",
 			    c->cfg->io_timeout);
 			conn_fail(c, 504, "The origin server did not answer in "
 			    "time.");
@@ -226,6 +235,8 @@ forward_final(struct conn *c, const struct http_response *resp)
 	}
 	c->status = resp->code;
 	c->head_sent = true;
+	trace_stage(&c->trace, "response head %d from the origin (%zu bytes), "
+	    "relayed as %zu bytes", resp->code, resp->head_len, len);
 	if (forward_send_final_head(c, resp, len, &inl) == -1) {
 		c->keep = false;
 		return;
@@ -240,6 +251,9 @@ forward_final(struct conn *c, const struct http_response *resp)
 	    c->resp_len - resp->head_len - inl, &used);
 	used += inl;
 	c->bytes_out += r.nwritten;
+	trace_stage(&c->trace, "response body relayed: %llu bytes%s",
+	    (unsigned long long)r.nwritten + inl,
+	    res == BODY_OK ? "" : ", cut short");
 	if (res != BODY_OK) {
 		c->keep = false;
 		snprintf(c->why, sizeof(c->why), "response body cut short: %s",
@@ -311,6 +325,8 @@ forward_body(struct conn *c)
 	    c->req_len - head, &used);
 	c->bytes_in += r.nread - used;
 	c->body_used = used;
+	trace_stage(&c->trace, "request body sent to the origin: %llu bytes",
+	    (unsigned long long)r.nwritten);
 	if (res == BODY_OK) {
 		forward_keep_rest(c, &r);
 		return FORWARD_OK;

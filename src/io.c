@@ -7,6 +7,7 @@
  * anyway, for splice in relay.c.)
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -21,6 +22,16 @@ io_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+io_ms_left(uint64_t deadline)
+{
+	uint64_t now = io_now_ms();
+
+	if (now >= deadline)
+		return 0;
+	return deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
 }
 
 /* Poll one fd for events; returns poll()'s result with EINTR retried. */

@@ -34,13 +34,16 @@
 static pthread_rwlock_t log_lock =
     PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static _Atomic int log_threshold = LOGL_INFO;
+static int log_floor = LOGL_ERROR;	/* from -v on the command line */
 static int log_fd = STDERR_FILENO;	/* error log, if not syslog */
 static bool log_to_syslog;
 static int log_access_fd = -1;		/* -1: no access log */
 static char log_target[LOG_PATH_MAX] = "stderr";
 static char log_access_path[LOG_PATH_MAX];
 
-static const char *const log_names[] = { "error", "warn", "info", "debug" };
+static const char *const log_names[] = {
+	"error", "warn", "info", "debug", "trace"
+};
 
 int
 log_level_parse(const char *s, enum log_level *out)
@@ -54,6 +57,14 @@ log_level_parse(const char *s, enum log_level *out)
 		}
 	}
 	return -1;
+}
+
+void
+log_set_floor(enum log_level level)
+{
+	log_floor = (int)level;
+	if (log_threshold < log_floor)
+		log_threshold = log_floor;
 }
 
 /* Open path for appending; -1 with a message in err. */
@@ -101,7 +112,7 @@ log_open(enum log_level level, const char *target, const char *access,
 	log_access_fd = afd;
 	strcpy(log_target, target);
 	strcpy(log_access_path, access);
-	log_threshold = level;
+	log_threshold = (int)level > log_floor ? (int)level : log_floor;
 	pthread_rwlock_unlock(&log_lock);
 	if (old_fd != STDERR_FILENO)
 		close(old_fd);
@@ -192,7 +203,9 @@ log_prefix(char *buf, size_t cap, enum log_level level)
 static void
 log_write_locked(char *line, size_t n, enum log_level level)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const int prio[] = {
+		LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG
+	};
 
 	if (log_to_syslog) {
 		line[n] = '\0';

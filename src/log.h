@@ -16,11 +16,21 @@ enum log_level {
 	LOGL_ERROR,
 	LOGL_WARN,
 	LOGL_INFO,
-	LOGL_DEBUG
+	LOGL_DEBUG,
+	LOGL_TRACE	/* every stage of every connection (trace.h) */
 };
 
-/* Map "error", "warn", "info" or "debug" to a level; -1 if unknown. */
+/*
+ * Map "error", "warn", "info", "debug" or "trace" to a level; -1 if
+ * unknown.
+ */
 int log_level_parse(const char *s, enum log_level *out);
+
+/*
+ * Log at least down to level whatever the config says (ferry -v: debug,
+ * -v -v: trace); kept across reloads. Call before the threads start.
+ */
+void log_set_floor(enum log_level level);
 
 /*
  * Log at level to target: "stderr", "syslog", or a file path opened for

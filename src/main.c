@@ -46,10 +46,12 @@ struct main_state {
 static void
 main_usage(FILE *f)
 {
-	fprintf(f, "usage: ferry [-c FILE] [-f] [-t] [-V] [-h]\n"
+	fprintf(f, "usage: ferry [-c FILE] [-f] [-t] [-v] [-V] [-h]\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  -f       stay in the foreground\n"
 	    "  -t       check the configuration and exit\n"
+	    "  -v       log debug lines; twice, trace every connection's "
+	    "stages\n"
 	    "  -V       print the version and exit\n"
 	    "  -h       print this help and exit\n", FERRY_CONFIG_FILE);
 }
@@ -251,6 +253,7 @@ main(int argc, char **argv)
 	struct ferry_config *live;
 	const char *arg = FERRY_CONFIG_FILE;
 	bool check_only = false, foreground = false;
+	unsigned verbose = 0;
 	char err[512];
 	int ch, rc, fd;
 
@@ -265,7 +268,7 @@ main(int argc, char **argv)
 	if (fd > 2)
 		close(fd);
 
-	while ((ch = getopt(argc, argv, "c:ftVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:ftvVh")) != -1) {
 		switch (ch) {
 		case 'c':
 			arg = optarg;
@@ -275,6 +278,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			check_only = true;
+			break;
+		case 'v':
+			verbose++;
 			break;
 		case 'V':
 			printf("ferry %s\n", PACKAGE_VERSION);
@@ -291,6 +297,8 @@ main(int argc, char **argv)
 		main_usage(stderr);
 		return 2;
 	}
+	if (verbose > 0)
+		log_set_floor(verbose > 1 ? LOGL_TRACE : LOGL_DEBUG);
 	if (main_config_path(arg, st.path) == -1) {
 		fprintf(stderr, "ferry: %s: path too long\n", arg);
 		return 1;

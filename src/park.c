@@ -41,6 +41,7 @@ struct park_entry {
 	int			 fd;
 	struct sockaddr_storage	 peer;
 	uint64_t		 expires_ms;
+	struct trace		 trace;
 };
 
 static struct {
@@ -86,7 +87,8 @@ park_arm(int fd, struct epoll_event *ev)
 }
 
 void
-park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s)
+park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s,
+    const struct trace *t)
 {
 	struct park_entry *e;
 	struct epoll_event ev;
@@ -95,6 +97,7 @@ park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s)
 	if ((e = malloc(sizeof(*e))) != NULL) {
 		e->fd = fd;
 		e->peer = *peer;
+		e->trace = *t;
 		e->expires_ms = io_now_ms() + idle_s * 1000ULL;
 		e->next = NULL;
 		memset(&ev, 0, sizeof(ev));
@@ -132,10 +135,16 @@ park_wake(struct park_entry *e, uint32_t events)
 
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		n = recv(e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)))
-		(void)pool_dispatch(park.pool, e->fd, &e->peer, &park.stop);
-	else
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+		trace_stage(&e->trace, "parked connection is readable: the "
+		    "next request");
+		(void)pool_dispatch(park.pool, e->fd, &e->peer, &e->trace,
+		    &park.stop);
+	} else {
+		trace_stage(&e->trace, "closed: the client hung up while "
+		    "parked");
 		close(e->fd);
+	}
 	free(e);
 }
 
@@ -158,6 +167,8 @@ park_sweep(void)
 	pthread_mutex_unlock(&park.lock);
 	for (e = dead; e != NULL; e = next) {
 		next = e->next;
+		trace_stage(&e->trace, "closed: idle past idle_timeout while "
+		    "parked");
 		close(e->fd);
 		free(e);
 	}

@@ -31,13 +31,13 @@
 int park_start(struct pool *pool, char *err, size_t errlen);
 
 /*
- * Park the idle client socket fd from peer for at most idle_s seconds.
- * The watcher owns fd from here; if it is not running (or stopping, or out
- * of memory), fd is closed at once, which an idle client takes as the end
- * of a persistent connection (RFC 9112 §9.6).
+ * Park the idle client socket fd from peer for at most idle_s seconds,
+ * with its trace t (copied). The watcher owns fd from here; if it is not
+ * running (or stopping, or out of memory), fd is closed at once, which an
+ * idle client takes as the end of a persistent connection (RFC 9112 §9.6).
  */
 void park_client(int fd, const struct sockaddr_storage *peer,
-    unsigned idle_s);
+    unsigned idle_s, const struct trace *t);
 
 /*
  * False once ferry is stopping: connections then end after the request

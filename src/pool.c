@@ -105,7 +105,7 @@ pool_worker(void *arg)
 	struct pool_job job;
 
 	while (pool_take(p, &job)) {
-		conn_handle(job.fd, &job.peer, job.allowed, job.cfg);
+		conn_handle(&job);
 		config_release(job.cfg);
 		pthread_mutex_lock(&p->lock);
 		p->active--;
@@ -128,7 +128,7 @@ pool_conn_thread(void *arg)
 	struct pool_thread_arg *a = arg;
 	struct pool *p = a->pool;
 
-	conn_handle(a->job.fd, &a->job.peer, a->job.allowed, a->job.cfg);
+	conn_handle(&a->job);
 	config_release(a->job.cfg);
 	free(a);
 	pool_thread_done(p);
@@ -256,15 +256,22 @@ pool_submit(struct pool *p, const struct pool_job *job,
 
 int
 pool_dispatch(struct pool *p, int fd, const struct sockaddr_storage *peer,
-    const atomic_bool *stop)
+    const struct trace *t, const atomic_bool *stop)
 {
 	struct pool_job job;
 
 	job.fd = fd;
 	job.peer = *peer;
+	if (t == NULL) {
+		trace_begin(&job.trace);
+		trace_stage(&job.trace, "accepted (fd %d)", fd);
+	} else
+		job.trace = *t;
 	job.cfg = config_acquire();
 	job.allowed = acl_allows(&job.cfg->whitelist,
 	    (const struct sockaddr *)peer);
+	trace_stage(&job.trace, "whitelist %s the client; queued for a "
+	    "worker", job.allowed ? "allows" : "refuses");
 	if (pool_submit(p, &job, stop) == -1) {
 		close(fd);
 		config_release(job.cfg);

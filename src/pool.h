@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "trace.h"
 
 struct pool;
 
@@ -30,6 +31,7 @@ struct pool_job {
 	struct sockaddr_storage	 peer;
 	bool			 allowed;
 	const struct ferry_config *cfg;	/* a reference, for this connection */
+	struct trace		 trace;		/* its stages, in trace mode */
 };
 
 /*
@@ -50,11 +52,13 @@ int pool_submit(struct pool *p, const struct pool_job *job,
 /*
  * Hand the client socket fd from peer over as a job: with a reference to
  * the live config and that config's whitelist verdict, so a reload applies
- * to a keep-alive client's next request too. Used by the acceptor and the
- * idle watcher. Returns 0, or -1 after closing fd (stop was raised).
+ * to a keep-alive client's next request too. Used by the acceptor (t is
+ * NULL: a new connection, traced from here) and the idle watcher (t: the
+ * parked connection's trace). Returns 0, or -1 after closing fd (stop was
+ * raised).
  */
 int pool_dispatch(struct pool *p, int fd, const struct sockaddr_storage *peer,
-    const atomic_bool *stop);
+    const struct trace *t, const atomic_bool *stop);
 
 /*
  * Drain and stop: no more jobs are taken in; queued and running

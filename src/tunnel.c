@@ -118,5 +118,10 @@ tunnel_serve(struct conn *c)
 	if (c->req_len > head && io_send_all(c->upstream_fd, c->req_buf + head,
 	    c->req_len - head, conn_upstream_timeout_ms(c)) == -1)
 		return;
+	trace_stage(&c->trace, "tunnel open: 200 sent, shuttling bytes");
 	tunnel_pump(c);
+	trace_stage(&c->trace, "tunnel closed%s%s: %llu bytes from the "
+	    "client, %llu bytes to it", c->why[0] ? ", " : "", c->why,
+	    (unsigned long long)c->bytes_in,
+	    (unsigned long long)c->bytes_out);
 }

@@ -125,7 +125,7 @@ upstream_pause(unsigned ms)
  */
 static int
 upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
-    bool *timed_out, char *why, size_t whylen)
+    struct trace *t, bool *timed_out, char *why, size_t whylen)
 {
 	const struct addrinfo *ai;
 	char addr[NI_MAXHOST + NI_MAXSERV + 4];
@@ -133,6 +133,10 @@ upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
 
 	for (ai = res; ai != NULL && n < UPSTREAM_MAX_ADDRS; ai = ai->ai_next,
 	    n++) {
+		if (trace_on(t)) {
+			upstream_addr_text(ai, addr, sizeof(addr));
+			trace_stage(t, "origin: trying %s", addr);
+		}
 		fd = upstream_try(ai, (int)cfg->connect_timeout * 1000, &err);
 		if (fd >= 0)
 			return fd;
@@ -145,6 +149,7 @@ upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
 			snprintf(why, whylen, "connect to %s: %s", addr,
 			    strerror(err));
 		log_msg(LOGL_DEBUG, "%s", why);
+		trace_stage(t, "origin: %s", why);
 	}
 	return -1;
 }
@@ -164,8 +169,8 @@ upstream_is_self(const struct addrinfo *res, const struct ferry_config *cfg)
 }
 
 enum upstream_result
-upstream_connect(const char *host, size_t host_len, uint16_t port,
-    const struct ferry_config *cfg, int *fd, char *why, size_t whylen)
+upstream_connect(const struct uri *u, const struct ferry_config *cfg,
+    struct trace *t, int *fd, char *why, size_t whylen)
 {
 	struct addrinfo hints, *res = NULL;
 	char name[URI_HOST_MAX + 1], serv[8];
@@ -175,13 +180,13 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 	int rc;
 
 	*fd = -1;
-	if (host_len >= sizeof(name)) {
+	if (u->host_len >= sizeof(name)) {
 		snprintf(why, whylen, "host name too long");
 		return UPSTREAM_UNRESOLVED;
 	}
-	memcpy(name, host, host_len);
-	name[host_len] = '\0';
-	snprintf(serv, sizeof(serv), "%u", (unsigned)port);
+	memcpy(name, u->host, u->host_len);
+	name[u->host_len] = '\0';
+	snprintf(serv, sizeof(serv), "%u", (unsigned)u->port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -194,7 +199,7 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 	}
 	if (upstream_is_self(res, cfg)) {
 		snprintf(why, whylen, "%s port %u is this proxy's own address",
-		    name, (unsigned)port);
+		    name, (unsigned)u->port);
 		freeaddrinfo(res);
 		return UPSTREAM_LOOP;
 	}
@@ -205,7 +210,7 @@ upstream_connect(const char *host, size_t host_len, uint16_t port,
 			upstream_pause(ms < UPSTREAM_BACKOFF_MAX_MS ? ms :
 			    UPSTREAM_BACKOFF_MAX_MS);
 		}
-		*fd = upstream_round(res, cfg, &timed_out, why, whylen);
+		*fd = upstream_round(res, cfg, t, &timed_out, why, whylen);
 	}
 	freeaddrinfo(res);
 	if (*fd >= 0)

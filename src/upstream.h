@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "trace.h"
+#include "uri.h"
 
 /* How a connect ended; conn.c maps each failure to a status and a page. */
 enum upstream_result {
@@ -24,14 +26,15 @@ enum upstream_result {
 };
 
 /*
- * Connect to host[0..host_len):port; a name that resolves to ferry's own
- * listening address is refused before any connect. Returns UPSTREAM_OK
- * with the connected socket in *fd (the caller closes it), or the
- * failure. why receives the cause for the log, naming the address that
- * failed and the number of attempts.
+ * Connect to u's host and port; a name that resolves to ferry's own
+ * listening address is refused before any connect. Each address tried is
+ * a stage of the trace t (NULL: none). Returns UPSTREAM_OK with the
+ * connected socket in *fd (the caller closes it), or the failure. why
+ * receives the cause for the log, naming the address that failed and the
+ * number of attempts.
  */
-enum upstream_result upstream_connect(const char *host, size_t host_len,
-    uint16_t port, const struct ferry_config *cfg, int *fd, char *why,
+enum upstream_result upstream_connect(const struct uri *u,
+    const struct ferry_config *cfg, struct trace *t, int *fd, char *why,
     size_t whylen);
 
 /* Turn on TCP_NODELAY: ferry writes whole heads, never tiny pieces. */

@@ -19,6 +19,8 @@ Issue 7 section 3 (limits that hold under attack)
   upstream that stalls mid-body: cut off after io_timeout
       e2e_failures:origin_stalling_mid_body_ends_client_connection
       e2e_failures:stalled_origin_gives_504 (stall before the head)
+      e2e_hostile:origin_dribbling_its_head_is_cut_off_after_io_timeout
+          (io_timeout bounds the whole response head, not each read)
   10,000 headers / 128 KB line / 100 KB URI: 431/414 quickly
       e2e_strict:huge_inputs_are_refused_quickly
       e2e_strict:limits_follow_the_config
@@ -228,6 +230,38 @@ def raise_nofile(want):
 
 
 # --- section 3: slow and greedy clients ----------------------------------
+
+def dribble_head(conn, stop):
+    """An origin that answers one byte of its head every 0.2 s, for at
+    most 12 s: each read is short of any per-read timeout."""
+    read_request_head(conn)
+    head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"s" * 200
+    for i in range(min(len(head), 60)):
+        if stop.wait(0.2):
+            return
+        try:
+            conn.sendall(head[i:i + 1])
+        except OSError:
+            return
+
+
+@suite.test
+def origin_dribbling_its_head_is_cut_off_after_io_timeout():
+    # The slowloris of the other side: io_timeout bounds the whole
+    # response head, so the only worker is free again after ~2 s, not
+    # after the 12 s the origin would take.
+    cfg = {"pool": {"mode": "pool", "workers": 1},
+           "upstream": {"io_timeout": 2}}
+    with Script(dribble_head) as s, Origin() as o, Ferry(cfg) as f:
+        assert s.listening.wait(5)
+        t0 = time.monotonic()
+        r = raw(f.port, get("127.0.0.1:%d" % s.port, "/slow"), timeout=15)
+        took = time.monotonic() - t0
+        check_error_page(r, (504,), "dribbling origin")
+        assert 1.5 < took < 4.5, took
+        r = raw(f.port, get(o.authority, "/hello"), timeout=5)
+        assert status_of(r) == 200, r[:200]
+
 
 @suite.test
 def slowloris_dribble_is_cut_off_on_time_and_frees_its_worker():

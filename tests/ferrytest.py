@@ -99,12 +99,14 @@ class Ferry:
 
     config: {section: {key: value}} merged over a test-friendly base (short
     timeouts, debug log to a file). wrapper: a command line that execs the
-    rest (so the process is still ferry's). Use as a context manager.
+    rest (so the process is still ferry's). args: more ferry options (-v).
+    Use as a context manager.
     """
 
-    def __init__(self, config=None, host="127.0.0.1", wrapper=()):
+    def __init__(self, config=None, host="127.0.0.1", wrapper=(), args=()):
         self.host = host
         self.wrapper = list(wrapper)  # a command ferry runs under
+        self.args = list(args)  # more options, after -f -c FILE
         self.port = free_port(host)
         self.dir = tempfile.mkdtemp(dir=TMP)
         self.ini = os.path.join(self.dir, "ferry.ini")
@@ -142,7 +144,8 @@ class Ferry:
 
     def start(self):
         self.proc = subprocess.Popen(self.wrapper +
-                                     [FERRY_BIN, "-f", "-c", self.ini],
+                                     [FERRY_BIN, "-f", "-c", self.ini] +
+                                     self.args,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         if not wait_serving(self.host, self.port):

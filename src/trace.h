@@ -1,0 +1,46 @@
+/*
+ * trace.h: trace mode, a log line for each stage of a connection's life.
+ *
+ * With [log] level = trace (or ferry -v -v) every connection gets a
+ * number when it is accepted, and each step of the request path logs one
+ * line with that number and the milliseconds since the accept and since
+ * the step before: accepted and queued (pool.c), taken by a worker, head
+ * read and parsed (conn.c), origin addresses tried and connected
+ * (upstream.c), head forwarded, response relayed (forward.c) or tunnel
+ * open and closed (tunnel.c), then parked or closed and why. It is how
+ * a reader watches one request walk through the code (doc/architecture.md).
+ *
+ * A struct trace travels with its connection: in the pool's job, in the
+ * conn, and in the idle watcher while the connection is parked. Only the
+ * thread holding the connection touches it. With tracing off, id is 0 and
+ * trace_stage() returns at once.
+ */
+#ifndef FERRY_TRACE_H
+#define FERRY_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct trace {
+	uint64_t	id;		/* connection number; 0: not traced */
+	uint64_t	start_us;	/* when it was accepted */
+	uint64_t	last_us;	/* when the last stage was logged */
+};
+
+/*
+ * Start tracing a newly accepted connection: a new number and the clock,
+ * if the log level is trace (else t->id is 0). Thread-safe.
+ */
+void trace_begin(struct trace *t);
+
+/* True if t's connection is being traced. */
+bool trace_on(const struct trace *t);
+
+/*
+ * Log one stage of t's connection: "conn N +T ms (+D ms): text", T since
+ * the accept and D since the stage before. t may be NULL (not traced).
+ */
+void trace_stage(struct trace *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif
