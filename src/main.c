@@ -1,15 +1,21 @@
 /*
  * main.c: start-up order, then the signal loop, and nothing else.
  *
- *   options → config (-t stops here) → block signals → log → pidfile check
- *   → listen → detach (unless -f) → pidfile → drop privileges → pool →
- *   idle watcher → acceptor → "ready" → signal loop → stop accepting →
- *   close parked clients → drain → close idle origin connections → exit
+ * Path: start-up and signals. No request passes through here: main.c
+ * starts the threads that carry them (pool, idle watcher, acceptor) and
+ * stops them in order.
+ *
+ *   options → config (-t stops here) → block signals → fd limit → log
+ *   (stderr or syslog) → pidfile check → listen → detach (unless -f) →
+ *   pidfile → drop privileges → log files → pool → idle watcher →
+ *   acceptor → "ready" → signal loop → stop accepting → close parked
+ *   clients → drain → close idle origin connections → exit
  *
  * Every signal ferry handles is blocked before the first thread starts, so
  * all threads inherit the mask and the main thread alone takes them, one
  * at a time, with sigwait(): no work is ever done in a signal handler.
- *   SIGHUP           reload the config file (new connections use it)
+ *   SIGHUP           reload the config file (connections dispatched
+ *                    from then on use it)
  *   SIGUSR1          reopen the log files (after logrotate moved them)
  *   SIGTERM, SIGINT  stop accepting, let running connections finish for up
  *                    to [server] drain_timeout seconds, exit 0
