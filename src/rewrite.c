@@ -1,6 +1,8 @@
 /*
  * rewrite.c: building forwarded heads (see rewrite.h).
  *
+ * Path: rewrite and relay response, called by forward.c.
+ *
  * The output is assembled in a caller's buffer through a tiny append-only
  * writer that remembers overflow, so each step stays one line and the size
  * check happens once at the end.
