@@ -1,6 +1,9 @@
 /*
  * upool.c: idle upstream connections (see upool.h).
  *
+ * Path: connect and the end of relay response (forward.c, conn.c); swept by
+ * park.c.
+ *
  * One list, newest first, under one mutex. Lists are short (keepalive_max
  * defaults to 256), so every operation simply walks it: expired entries
  * are dropped on the way, a take returns the newest match (the warmest
