@@ -35,7 +35,10 @@ enum lex_state {
 	S_END_LF	/* CR of the blank line seen */
 };
 
-/* What the lexer hands to the two semantic layers. */
+/*
+ * What the lexer hands to the two semantic layers. tok[] points into the
+ * buffer being parsed; fields is the caller's array.
+ */
 struct lex {
 	bool			 response;
 	size_t			 max_tok2;	/* request-target cap, 0: none */

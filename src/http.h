@@ -73,6 +73,7 @@ struct http_request {
 	const char		*error;		/* on HTTP_BAD: why, for people */
 };
 
+/* A parsed response head; reason and fields borrow as in a request. */
 struct http_response {
 	int			 minor;
 	int			 code;		/* 100..599 */

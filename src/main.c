@@ -41,7 +41,11 @@
 #define FERRY_CONFIG_FILE "/etc/ferry/ferry.ini"
 #endif
 
-/* What main_start() leaves running for main_run(). */
+/*
+ * What main_start() leaves running for main_run(). boot is a config
+ * reference of main's own, released at exit; main_run() stops the pool
+ * and the acceptor.
+ */
 struct main_state {
 	char			 path[PATH_MAX];	/* absolute: we chdir / */
 	const struct ferry_config *boot;	/* the config we started with */

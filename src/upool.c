@@ -31,6 +31,11 @@
 /* Longest host kept as a key; a longer name is simply not pooled. */
 #define UPOOL_HOST_MAX	255
 
+/*
+ * One kept connection, malloc'd by upool_put(). The entry owns fd and
+ * copies of the key and name; whoever unlinks it closes fd and frees it,
+ * or (upool_take()) hands fd on and frees only the entry.
+ */
 struct upool_entry {
 	struct upool_entry	*next;
 	struct upool_entry	*prev;

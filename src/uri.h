@@ -17,6 +17,7 @@
 
 #define URI_HOST_MAX 255
 
+/* A parsed target; every pointer borrows the buffer that was parsed. */
 struct uri {
 	const char	*authority;	/* host[:port] as written */
 	size_t		 authority_len;
