@@ -1,10 +1,13 @@
 /*
  * acceptor.c: listen and accept (see acceptor.h).
  *
+ * Path: accept, the first step; pool_dispatch() (pool.c) takes it on.
+ *
  * The loop runs on its own thread and waits in poll() with a short timeout
- * so that a stop is seen promptly. When the process runs out of descriptors (EMFILE), accept()
- * would fail at once forever; the loop then pauses briefly instead of
- * spinning, and the pending client waits in the kernel's queue.
+ * so that a stop is seen promptly. When the process runs out of
+ * descriptors (EMFILE), accept() would fail at once forever; the loop then
+ * pauses briefly instead of spinning, and the pending client waits in the
+ * kernel's queue.
  */
 #include <errno.h>
 #include <netinet/in.h>

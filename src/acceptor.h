@@ -1,11 +1,15 @@
 /*
  * acceptor.h: the listening socket and the accept loop.
  *
- * One thread accepts connections, takes a reference to the live config
- * for each, checks the client against that config's whitelist and hands
- * socket and config to the pool. Denied clients are handed on too, marked
- * as such: a worker reads their request and answers 403, since closing
- * unread would reset the connection and tell them nothing.
+ * Path: accept, the first step; pool_dispatch() (pool.c) takes each
+ * socket on to the whitelist and queue steps.
+ *
+ * One thread accepts connections and hands each to pool_dispatch(), which
+ * takes a reference to the live config, checks the client against that
+ * config's whitelist and queues socket and config for a worker. Denied
+ * clients are handed on too, marked as such: a worker reads their request
+ * and answers 403, since closing unread would reset the connection and
+ * tell them nothing.
  */
 #ifndef FERRY_ACCEPTOR_H
 #define FERRY_ACCEPTOR_H
@@ -17,6 +21,10 @@
 #include "config.h"
 #include "pool.h"
 
+/*
+ * lfd is owned from acceptor_start() on and closed by acceptor_stop();
+ * pool is borrowed and must outlive the thread.
+ */
 struct acceptor {
 	int		 lfd;
 	struct pool	*pool;
@@ -24,20 +32,31 @@ struct acceptor {
 	pthread_t	 thread;
 };
 
-/* Open, bind and listen on cfg->listen. Returns the fd, or -1 with err. */
+/*
+ * Open, bind and listen on cfg->listen (parsed into cfg->listen_addr; a
+ * "*" address listens on both IPv4 and IPv6). Returns the listening fd,
+ * close-on-exec and now the caller's, or -1 with a message in err. Called
+ * once by main.c at start-up, before privileges are dropped: a port below
+ * 1024 needs root.
+ */
 int acceptor_listen(const struct ferry_config *cfg, char *err,
     size_t errlen);
 
 /*
- * Start the accept thread on lfd, feeding pool. Returns 0, or -1 with a
- * message in err.
+ * Start the accept thread on lfd, feeding pool: every accepted socket is
+ * made non-blocking, gets TCP_NODELAY and goes to pool_dispatch(). a must
+ * stay in place until acceptor_stop(). Returns 0 (the acceptor now owns
+ * lfd), or -1 with a message in err (lfd is still the caller's).
  */
 int acceptor_start(struct acceptor *a, int lfd, struct pool *pool,
     char *err, size_t errlen);
 
 /*
- * Stop accepting: end the thread and close the listening socket, so that
- * new clients are refused from then on.
+ * Stop accepting: raise a->stop, join the thread (it looks at the flag at
+ * least every 250 ms, also while it waits for room in a full pool) and
+ * close the listening socket, so that new clients are refused from then
+ * on. Call once, from another thread (main.c's), after acceptor_start()
+ * succeeded.
  */
 void acceptor_stop(struct acceptor *a);
 

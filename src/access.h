@@ -1,6 +1,10 @@
 /*
  * access.h: the access log line, one per request.
  *
+ * Path: the end of each request, after the response or the error page
+ * and before the connection is parked or closed: conn.c fills an
+ * access_entry, access_format() formats it, log_access() (log.c) writes it.
+ *
  * The format is combined-like, so that log tools read it, with ferry's
  * own fields at the end:
  *
@@ -21,6 +25,7 @@
 /* Room for any line access_format() writes. */
 #define ACCESS_LINE_MAX 1536
 
+/* One request for the line. Every pointer is borrowed from the caller. */
 struct access_entry {
 	const char	*client;	/* numeric address */
 	time_t		 when;		/* when the request arrived */
@@ -37,9 +42,10 @@ struct access_entry {
 
 /*
  * Format e as one line ending in '\n' into buf (cap >= ACCESS_LINE_MAX).
- * Bytes outside printable ASCII, '"' and '\' in the request line are
- * written as \xHH, and a target too long for the line is cut with "...".
- * Returns the line's length.
+ * In the method and the target, bytes other than visible ASCII (space
+ * included), '"' and '\' are written as \xHH, and a target too long for
+ * the line is cut with "...". Returns the line's length. Pure: reads e,
+ * writes only buf, so any thread may call it.
  */
 size_t access_format(char *buf, size_t cap, const struct access_entry *e);
 

@@ -1,6 +1,9 @@
 /*
  * acl.c: whitelist parsing and matching (see acl.h).
  *
+ * Path: the whitelist step, right after accept; pool_dispatch() (pool.c)
+ * calls acl_allows().
+ *
  * Each entry stores its network bytes with the host bits cleared, so a match
  * is a masked compare of the client's bytes against the entry. A bare address
  * is a /32 or /128 prefix.

@@ -1,6 +1,8 @@
 /*
  * body.c: body relaying by framing (see body.h).
  *
+ * Path: forward body and relay response, called by forward.c.
+ *
  * Each framing has its own small loop. The chunked loop runs the decoder
  * over every buffer before it is written, so a bad chunk size is caught
  * before its bytes reach the other side.

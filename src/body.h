@@ -1,6 +1,10 @@
 /*
  * body.h: streaming a message body from one socket to another.
  *
+ * Path: forward body (the request body, client to origin) and relay response
+ * (the response body, origin to client); forward.c calls body_relay() for
+ * both.
+ *
  * The body is never held whole: it moves through one buffer of the
  * connection's (or, framed by length or close, through a pipe with
  * splice: relay.c), a buffer at a time, exactly as framed (RFC 9112 §6):
@@ -19,6 +23,10 @@
 #include "framing.h"
 #include "relay.h"
 
+/*
+ * One relay. The sockets, buf and pipe are borrowed from the connection;
+ * nread and nwritten are added to, so start them at 0.
+ */
 struct body_relay {
 	int		 from;		/* read side */
 	int		 to;		/* write side */
@@ -28,7 +36,7 @@ struct body_relay {
 	size_t		 cap;
 	bool		 dechunk;	/* send chunk data only, for HTTP/1.0 */
 	struct relay_pipe *pipe;	/* for splice (relay.c), or NULL */
-	uint64_t	 nread;		/* body bytes taken from 'from' */
+	uint64_t	 nread;		/* body bytes used, pre's included */
 	uint64_t	 nwritten;	/* bytes written to 'to' */
 	const char	*rest;		/* read past the body's end: in buf */
 	size_t		 rest_len;	/* at most cap */
@@ -39,7 +47,7 @@ enum body_result {
 	BODY_EOF,	/* 'from' closed before the body ended */
 	BODY_READ_ERR,	/* errno set; ETIMEDOUT if 'from' went quiet */
 	BODY_WRITE_ERR,	/* errno set */
-	BODY_BAD_CHUNK	/* invalid chunked coding; nothing of it was sent */
+	BODY_BAD_CHUNK	/* invalid chunked coding; bad bytes never sent */
 };
 
 /*
@@ -47,7 +55,10 @@ enum body_result {
  * from 'from' (what followed the head); *pre_used tells how many of them
  * belonged to the body. Bytes read from 'from' past the end are left in
  * r->rest[0..rest_len) (a part of r->buf) until the buffer is used again;
- * when there are any, all of pre was used.
+ * when there are any, all of pre was used. Returns BODY_OK once the whole
+ * body went through (for BODY_CLOSE: once 'from' closed), else the first
+ * failure; every wait is bounded by r's timeouts. BODY_NONE moves nothing.
+ * Runs on the connection's worker thread; nothing here is shared.
  */
 enum body_result body_relay(struct body_relay *r, const struct framing *fr,
     const char *pre, size_t prelen, size_t *pre_used);

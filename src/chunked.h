@@ -2,6 +2,10 @@
  * chunked.h: a streaming validator and decoder for the chunked transfer
  * coding (RFC 9112 §7.1).
  *
+ * Path: forward body and relay response, for chunked bodies (body.c); and
+ * just before connect, forward.c runs chunked_scan() over the body bytes
+ * that came with the request head.
+ *
  * ferry relays chunked bodies byte for byte; this state machine watches the
  * bytes go by to find where the body ends and to reject bad chunk sizes
  * before they reach the other side. It can also hand out the chunk data,
@@ -34,6 +38,7 @@ enum chunked_result {
 	CHUNKED_BAD	/* not valid chunked coding */
 };
 
+/* The decoder's whole state: one per body, owned by its caller. */
 struct chunked {
 	enum chunked_state	state;
 	uint64_t		remaining;	/* data bytes left in chunk */
@@ -41,6 +46,7 @@ struct chunked {
 	size_t			trailers;	/* trailer lines seen */
 };
 
+/* Set c to the start of a body. */
 void chunked_init(struct chunked *c);
 
 /*
@@ -48,7 +54,9 @@ void chunked_init(struct chunked *c);
  * and including the body's last byte for CHUNKED_DONE. For CHUNKED_MORE the
  * call stops early after a run of chunk data, so that the data is the tail
  * of what was used: *data and *data_len point at it (or *data_len is 0); call
- * again with the rest of the input while *used < len.
+ * again with the rest of the input while *used < len. *data points into buf
+ * (borrowed). After CHUNKED_BAD (*used then counts the bad byte) or
+ * CHUNKED_DONE, c is finished: start again with chunked_init().
  */
 enum chunked_result chunked_feed(struct chunked *c, const char *buf,
     size_t len, size_t *used, const char **data, size_t *data_len);
@@ -56,7 +64,7 @@ enum chunked_result chunked_feed(struct chunked *c, const char *buf,
 /*
  * Check buf[0..len), the start of a chunked body, without keeping any
  * state: CHUNKED_BAD if it is already invalid, CHUNKED_DONE if the body
- * ends inside it, else CHUNKED_MORE.
+ * ends inside it, else CHUNKED_MORE. Pure: any thread may call it.
  */
 enum chunked_result chunked_scan(const char *buf, size_t len);
 

@@ -1,6 +1,9 @@
 /*
  * config.c: INI file → struct ferry_config (see config.h).
  *
+ * Path: start-up and signals (main.c: load, and reload on SIGHUP); the live
+ * snapshot is taken at the queue step by pool_dispatch() (pool.c).
+ *
  * One table lists every key with its type, range and default text. Defaults
  * go through the same parser as file values, so a default can never be
  * something the file could not say. iniparser is only used to read the file:

@@ -2,14 +2,20 @@
  * config.h: the loaded configuration, an immutable typed struct, and the
  * live snapshot that new connections use.
  *
+ * Path: start-up and signals: main.c loads the file at start and again on
+ * SIGHUP. At the queue step pool_dispatch() (pool.c) takes a reference to
+ * the live snapshot for each connection, and every later step reads its
+ * limits and timeouts from it.
+ *
  * config_load() reads the INI file with iniparser, validates every key,
  * copies the values here and frees the dictionary. Workers read this struct
  * and never see iniparser. Every key is documented in etc/ferry.ini.
  *
  * Reload (SIGHUP) loads a whole new struct and makes it the live one; a
- * connection keeps the snapshot it started with. Snapshots are reference
- * counted: the last holder to let go frees one, so a config is never freed
- * while a worker still reads it.
+ * connection keeps its snapshot while a worker serves it (a parked
+ * keep-alive client gets the live one when it wakes). Snapshots are
+ * reference counted: the last holder to let go frees one, so a config is
+ * never freed while a worker still reads it.
  */
 #ifndef FERRY_CONFIG_H
 #define FERRY_CONFIG_H
@@ -85,7 +91,10 @@ struct ferry_config {
 	char			log_target[CONFIG_TEXT_MAX];
 	char			log_access[CONFIG_TEXT_MAX];
 
-	/* [whitelist]; without the section, loopback only */
+	/*
+	 * [whitelist]; without the section, loopback only. Its entries are
+	 * on the heap and owned here: config_free() frees them.
+	 */
 	struct acl		whitelist;
 	bool			whitelist_default;
 
@@ -94,48 +103,68 @@ struct ferry_config {
 };
 
 /*
- * Load and validate path into cfg. Every key has a default; an unknown
- * section or key, or a bad value, fails. Returns 0, or -1 with a message
- * naming the file, section, key and value in err. On failure cfg holds
- * nothing to free. On success free it with config_free().
+ * Load and validate path into cfg (overwritten whole: free what it held
+ * first). Every key has a default; an unknown section or key, or a bad
+ * value, fails. Returns 0, or -1 with a message naming the file, section,
+ * key and value in err. On failure cfg holds nothing to free. On success
+ * free it with config_free(). Not thread-safe (iniparser's error callback
+ * and a static buffer): one load at a time, as main.c does at start-up
+ * and on SIGHUP.
  */
 int config_load(const char *path, struct ferry_config *cfg, char *err,
     size_t errlen);
 
-/* Release what config_load() allocated. */
+/*
+ * Release what config_load() allocated (the whitelist); cfg itself stays
+ * the caller's. A snapshot from config_new() goes by config_release().
+ */
 void config_free(struct ferry_config *cfg);
 
 /*
  * config_load() into a new heap snapshot holding one reference (the
- * caller's). Returns NULL with a message in err.
+ * caller's; drop it with config_release(), never config_free()). Returns
+ * NULL with a message in err. Same thread rule as config_load().
  */
 struct ferry_config *config_new(const char *path, char *err, size_t errlen);
 
 /*
  * Make cfg (from config_new(), or NULL at exit) the live snapshot, taking
- * over the caller's reference, and drop the live reference to the old one.
+ * over the caller's reference, and drop the live reference to the old one:
+ * it is freed now only if no connection still holds it. Any thread; takes
+ * the live lock.
  */
 void config_set_live(struct ferry_config *cfg);
 
-/* A reference to the live snapshot; give it back with config_release(). */
+/*
+ * A reference to the live snapshot, or NULL if none is live (before
+ * start-up, after exit); give it back with config_release(). Any thread;
+ * takes the live lock briefly, so a reload cannot free it under the call.
+ */
 const struct ferry_config *config_acquire(void);
 
-/* Drop a reference; the last one frees the snapshot. NULL is a no-op. */
+/*
+ * Drop a reference; the last one frees the snapshot. NULL is a no-op. Any
+ * thread: the count is atomic.
+ */
 void config_release(const struct ferry_config *cfg);
 
 /*
  * Keys that only take effect at start (the listening socket, the user,
  * the pidfile, the pool's shape). Writes into out a comma list of those
- * that differ between a and b ("" if none) and returns how many.
+ * that differ between a and b ("" if none; cut short if outlen is small)
+ * and returns how many. Reads only.
  */
 size_t config_restart_keys_changed(const struct ferry_config *a,
     const struct ferry_config *b, char *out, size_t outlen);
 
-/* True if port is in the [connect] ports list. */
+/* True if port is in the [connect] ports list. Reads only: any thread. */
 bool config_connect_port_allowed(const struct ferry_config *cfg,
     uint16_t port);
 
-/* True if name (length len) is in the [headers] strip list, any case. */
+/*
+ * True if name (length len, not NUL-terminated) is in the [headers] strip
+ * list, any case. Reads only: any thread.
+ */
 bool config_strips_header(const struct ferry_config *cfg, const char *name,
     size_t len);
 

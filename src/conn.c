@@ -1,6 +1,10 @@
 /*
  * conn.c: the life of a client connection (see conn.h).
  *
+ * Path: the worker step on: read head, parse, then forward.c (rewrite,
+ * connect, forward body, relay response) or tunnel.c (CONNECT), the log
+ * line, and park or close.
+ *
  * conn_handle() reads like a table of contents: set up, then for each
  * request: read and parse its head, refuse or dispatch it, log one line;
  * then close, or go on with the next request while the connection

@@ -1,6 +1,10 @@
 /*
  * conn.h: one client connection, from the first byte to the close.
  *
+ * Path: the worker step and what follows it: read head, parse (http.c), the
+ * whitelist verdict (403) and the loop check, then forward.c or tunnel.c,
+ * one access log line, and finally park (park.c) or close.
+ *
  * A worker thread calls conn_handle() for each accepted socket, and again
  * each time a parked keep-alive connection has a new request (park.c). The
  * conn owns the client socket, the upstream socket and three buffers sized
@@ -23,6 +27,14 @@
 #include "relay.h"
 #include "trace.h"
 
+/*
+ * Ownership: cfg is borrowed (the job's reference; pool.c releases it
+ * after conn_handle()). The conn owns both sockets (-1 when closed, or
+ * when handed on: the client to park.c, the origin to upool.c), every
+ * buffer and field array below (malloc'd by conn_init(), freed by
+ * conn_finish() in conn.c) and the pipe. req and the parsed fields point
+ * into req_buf; a response's into resp_buf.
+ */
 struct conn {
 	const struct ferry_config *cfg;
 	int			 client_fd;
@@ -44,7 +56,10 @@ struct conn {
 	bool			 req_parsed;
 	size_t			 body_used;	/* body bytes that were in req_buf */
 
-	/* Read past a chunked request body: the next request's first bytes. */
+	/*
+	 * Read past a chunked request body: the next request's first bytes.
+	 * malloc'd on first use (req_cap bytes).
+	 */
 	char			*carry;
 	size_t			 carry_len;
 
@@ -75,31 +90,42 @@ struct conn {
  * Serve requests on the job's client socket (from job->peer; allowed: on
  * the whitelist) while the client keeps the connection, then close it, or
  * park it (park.c) when it goes quiet between requests. Either way the
- * socket is no longer the caller's. Runs on a worker thread; job->cfg must
- * outlive the call (the caller releases it after).
+ * socket is no longer the caller's. The socket must be non-blocking:
+ * every wait is a poll() with a timeout. Runs on a worker thread; job->cfg
+ * must outlive the call (the caller releases it after).
  */
 void conn_handle(const struct pool_job *job);
 
 /*
  * Answer the client with an error page for status unless a response head
- * already went out, and remember status for the log. detail is shown to
- * the client; c->why (if set) goes only to the log. The connection then
- * closes: after an error, unread bytes may be left behind.
+ * already went out, and remember status for the log unless one is set.
+ * detail is shown to the client, so it must be one of ferry's own fixed
+ * strings; c->why (if set) goes only to the log. The connection then
+ * closes (c->keep is cleared), lingering: after an error, unread bytes
+ * may be left behind. A failed send is not reported.
  */
 void conn_fail(struct conn *c, int status, const char *detail);
 
 /*
  * Connect to the origin named by c->req: an idle pooled connection if
  * reuse is true and there is one (c->upstream_reused says so), else a new
- * one (with retry). Returns 0 with c->upstream_fd open, or -1 after
- * answering 502, 504, or 508 (the origin is ferry itself).
+ * one (with retry). Returns 0 with c->upstream_fd open and
+ * c->upstream_name set, or -1 after answering 502, 504 or 508 (the origin
+ * is ferry itself) with the cause in c->why.
  */
 int conn_connect_upstream(struct conn *c, bool reuse);
 
-/* Send bytes to the client, counting them. Returns 0 or -1. */
+/*
+ * Send buf[0..len) whole to the client, waiting at most the client
+ * timeout each time it has no room, and add len to c->bytes_out. Returns
+ * 0, or -1 with errno set (nothing is counted then).
+ */
 int conn_send_client(struct conn *c, const char *buf, size_t len);
 
-/* Client-side and upstream-side timeouts in milliseconds. */
+/*
+ * The bound on each wait for the client ([client] idle_timeout) and for
+ * the origin ([upstream] io_timeout) of c's config, in milliseconds.
+ */
 int conn_client_timeout_ms(const struct conn *c);
 int conn_upstream_timeout_ms(const struct conn *c);
 

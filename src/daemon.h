@@ -2,6 +2,11 @@
  * daemon.h: the process-level chores of a system daemon: detaching from
  * the terminal, the pidfile, and dropping root privileges after the
  * listening socket is bound.
+ *
+ * Path: start-up, before the first request (and the pidfile's removal at
+ * exit). Only main.c calls these, from the main thread; they use
+ * process-wide state (getpwnam(), fork(), the uid), so never from two
+ * threads at once.
  */
 #ifndef FERRY_DAEMON_H
 #define FERRY_DAEMON_H
@@ -13,7 +18,8 @@
  * Raise the soft limit on open files to the hard limit. Every client,
  * parked or served, and every origin connection is a descriptor; the usual
  * soft limit of 1024 would stop ferry near a thousand idle keep-alive
- * clients. Returns the soft limit now in force.
+ * clients. Returns the soft limit now in force (ULONG_MAX for no limit,
+ * 0 if it cannot be read).
  */
 unsigned long daemon_raise_fd_limit(void);
 
@@ -21,7 +27,8 @@ unsigned long daemon_raise_fd_limit(void);
  * If running as root and user is not empty, become that user, with group
  * (or, if empty, the user's primary group) and the user's supplementary
  * groups. A no-op when not root. Returns 0, or -1 with a message in err
- * (a missing user, a group without a user, a drop that could be undone).
+ * (a group without a user, even when not root; a missing user or group;
+ * a drop that could be undone).
  */
 int daemon_drop_privileges(const char *user, const char *group, char *err,
     size_t errlen);
@@ -33,12 +40,16 @@ int daemon_drop_privileges(const char *user, const char *group, char *err,
 int daemon_pidfile_check(const char *path, char *err, size_t errlen);
 
 /*
- * Create path exclusively with our pid (no-op for ""). A stale file is
+ * Create path exclusively with our pid (no-op for ""). The file appears
+ * whole or not at all (a temporary file, then link()). A stale file is
  * replaced; a live ferry's is not. Returns 0, or -1 with err.
  */
 int daemon_write_pidfile(const char *path, char *err, size_t errlen);
 
-/* Remove the pidfile, if we still may (see daemon.c). */
+/*
+ * Remove the pidfile ("" is a no-op), if we still may: after the
+ * privilege drop this fails quietly in a root-owned directory.
+ */
 void daemon_remove_pidfile(const char *path);
 
 /*

@@ -1,6 +1,8 @@
 /*
  * errpage.c: error responses (see errpage.h).
  *
+ * Path: the failure exit of any step, through conn_fail() in conn.c.
+ *
  * Formatting is separate from sending so the page can be unit tested and
  * so conn.c decides how to send and close. PACKAGE_VERSION comes from
  * configure, on the compiler command line.

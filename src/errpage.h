@@ -1,6 +1,9 @@
 /*
  * errpage.h: the small HTML error responses ferry writes itself.
  *
+ * Path: any step that fails before a response head went out: conn_fail()
+ * (conn.c) formats the page here, sends it, and the connection closes.
+ *
  * Every page has a correct Content-Length and "Connection: close", and
  * says in plain words what went wrong. Pages never echo request bytes:
  * the detail text is always one of ferry's own fixed strings, and it is
@@ -12,13 +15,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The reason phrase for status ("Bad Gateway"), or "Error". */
+/*
+ * The reason phrase for status ("Bad Gateway"), or "Error": a static
+ * string, never to be freed. Any thread.
+ */
 const char *errpage_reason(int status);
 
 /*
- * Format the whole response for status with detail into out[0..cap).
- * head_only leaves the body out (the answer to a HEAD request) but keeps
- * its Content-Length. Returns the length, or 0 if it did not fit.
+ * Format the whole response for status with detail (NUL-terminated text)
+ * into out[0..cap). head_only leaves the body out (the answer to a HEAD
+ * request) but keeps its Content-Length. Returns the length, or 0 if it
+ * did not fit (the body alone may take at most 1 KiB). Pure: any thread.
  */
 size_t errpage_format(int status, const char *detail, bool head_only,
     char *out, size_t cap);

@@ -1,6 +1,9 @@
 /*
  * forward.c: a plain-HTTP exchange (see forward.h).
  *
+ * Path: rewrite, connect, forward body and relay response, for every request
+ * but CONNECT; conn.c calls forward_serve() after parse.
+ *
  *   take an idle origin connection (upool.c), or connect (upstream.c)
  *   send the rewritten head (rewrite.c)
  *   [Expect: 100-continue: wait for the origin's go-ahead or the client]

@@ -2,6 +2,8 @@
  * framing.c: body framing from Content-Length and Transfer-Encoding
  * (RFC 9112 §6, RFC 9110 §8.6).
  *
+ * Path: parse, called by http.c; body.c streams by its verdict.
+ *
  * Requests are held to the strict reading because ferry and the origin must
  * agree on where a body ends. Responses are framed as RFC 9112 §6.3 says a
  * recipient must, except that the ambiguous cases are refused (502).

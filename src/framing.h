@@ -1,6 +1,9 @@
 /*
  * framing.h: how a message body is delimited (RFC 9112 §6).
  *
+ * Path: parse (http.c calls it for every head); the framing it decides then
+ * drives forward body and relay response (body.c).
+ *
  * Decided from Content-Length and Transfer-Encoding alone, strictly: a
  * request with both, with differing lengths, or with a transfer coding that
  * does not end in chunked is rejected, because an origin could frame it
@@ -29,19 +32,21 @@ struct framing {
 };
 
 /*
- * Frame a request with minor version minor. Returns 0, or an HTTP status
- * (400, 411, 501) with *why set.
+ * Frame a request with minor version minor from its fields f[0..n).
+ * Returns 0 with *out set, or an HTTP status (400, 411, 501) with *why
+ * set to a fixed string. Pure: any thread.
  */
 int framing_request(const struct http_field *f, size_t n, int minor,
     struct framing *out, const char **why);
 
 /*
  * Frame a response with status code to a request that was HEAD or not.
- * A response with both Transfer-Encoding and Content-Length is framed by
- * the former, as RFC 9112 §6.3 says, with te_over_cl set: the caller
+ * A response to HEAD, a 1xx, 204 or 304 has no body whatever its fields
+ * say. A response with both Transfer-Encoding and Content-Length is framed
+ * by the former, as RFC 9112 §6.3 says, with te_over_cl set: the caller
  * drops the Content-Length and closes the origin connection after it.
  * Returns 0, or -1 with *why set for a response that cannot be relayed
- * safely (the caller answers 502).
+ * safely (the caller answers 502). Pure: any thread.
  */
 int framing_response(const struct http_field *f, size_t n, int minor,
     int code, bool head_request, struct framing *out, const char **why);

@@ -1,6 +1,9 @@
 /*
  * http.c: the message-head parser (see http.h).
  *
+ * Path: parse (the request head, for conn.c) and relay response (each
+ * response head, for forward.c).
+ *
  * Two layers. http_lex() is an explicit state machine over the bytes of a
  * head: it splits the start line into its three parts and the header
  * section into fields, and rejects every byte RFC 9112 does not allow there.
@@ -8,8 +11,10 @@
  * meaning: version, target, Host, and body framing (framing.c).
  *
  * The parser is re-run from the start on every call, which keeps it a pure
- * function; conn.c only calls it again when a new line has arrived, so the
- * cost stays bounded by the head limits.
+ * function. conn.c calls it again only when the request line or the blank
+ * line ending the head has arrived (or the buffer is full), so reading a
+ * client's head stays linear in its size; forward.c re-runs it after every
+ * read of an origin's head, a cost bounded by the head limits.
  */
 #include <string.h>
 #include <strings.h>
@@ -30,7 +35,10 @@ enum lex_state {
 	S_END_LF	/* CR of the blank line seen */
 };
 
-/* What the lexer hands to the two semantic layers. */
+/*
+ * What the lexer hands to the two semantic layers. tok[] points into the
+ * buffer being parsed; fields is the caller's array.
+ */
 struct lex {
 	bool			 response;
 	size_t			 max_tok2;	/* request-target cap, 0: none */

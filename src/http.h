@@ -1,6 +1,10 @@
 /*
  * http.h: the strict HTTP/1.1 message-head parser (RFC 9110, RFC 9112).
  *
+ * Path: parse. conn.c runs http_parse_request() on the client's head;
+ * forward.c runs http_parse_response() on each head from the origin, during
+ * relay response.
+ *
  * The parser is a pure function of (buf, len): it does no I/O and allocates
  * nothing. The caller owns the buffer and the field array; everything the
  * parser returns points into the buffer ("borrows" it), so the buffer must
@@ -33,6 +37,7 @@ enum http_result {
  */
 #define HTTP_CONNECTION_MAX	32
 
+/* One header field. Both pointers borrow the buffer that was parsed. */
 struct http_field {
 	const char	*name;
 	size_t		 name_len;
@@ -45,6 +50,10 @@ struct http_limits {
 	size_t	max_uri;	/* request-target bytes (414 beyond) */
 };
 
+/*
+ * A parsed request head. Every pointer borrows the parsed buffer (or, for
+ * fields, the caller's array); error is a fixed string, safe to show.
+ */
 struct http_request {
 	const char		*method;
 	size_t			 method_len;
@@ -64,9 +73,10 @@ struct http_request {
 	const char		*error;		/* on HTTP_BAD: why, for people */
 };
 
+/* A parsed response head; reason and fields borrow as in a request. */
 struct http_response {
 	int			 minor;
-	int			 code;		/* 100..999 */
+	int			 code;		/* 100..599 */
 	const char		*reason;
 	size_t			 reason_len;
 	struct http_field	*fields;
@@ -77,22 +87,26 @@ struct http_response {
 	const char		*error;		/* on HTTP_BAD */
 };
 
-/* RFC 9110 §5.6.2 token character. */
+/* RFC 9110 §5.6.2 token character. Pure, like everything here. */
 bool http_is_tchar(unsigned char c);
 
 /*
  * Parse a request head in buf[0..len). fields must have room for
  * lim->max_fields entries. Accepts absolute-form http:// targets and, for
  * CONNECT, authority-form; this is a forward proxy, so origin-form is 400.
+ * HTTP_DONE fills req (its pointers borrow buf and fields); HTTP_BAD sets
+ * req->status (400, 411, 414, 431, 501 or 505) and req->error. Any thread:
+ * the parser keeps no state and allocates nothing.
  */
 enum http_result http_parse_request(const char *buf, size_t len,
     const struct http_limits *lim, struct http_field *fields,
     struct http_request *req);
 
 /*
- * Parse a response head. head_request says the request was HEAD (no body
- * follows whatever the fields say). A bad response is the origin's fault:
- * the caller answers 502.
+ * Parse a response head in buf[0..len), like http_parse_request() (only
+ * lim->max_fields is used). head_request says the request was HEAD (no
+ * body follows whatever the fields say). HTTP_BAD sets resp->error: a bad
+ * response is the origin's fault, and the caller answers 502.
  */
 enum http_result http_parse_response(const char *buf, size_t len,
     const struct http_limits *lim, struct http_field *fields,
@@ -103,9 +117,10 @@ bool http_name_is(const struct http_field *f, const char *name);
 
 /*
  * The next element of the comma-separated list value[0..len) from *pos:
- * its leading token in *token and *token_len (0 if it starts with no
- * token), *pos moved past it. Empty elements are skipped; quoted commas
- * do not separate. Returns false at the end of the list.
+ * its leading token in *token (pointing into value) and *token_len (0 if
+ * it starts with no token), *pos moved past it. Empty elements are
+ * skipped; quoted commas do not separate. Returns false at the end of the
+ * list.
  */
 bool http_list_next(const char *value, size_t len, size_t *pos,
     const char **token, size_t *token_len);

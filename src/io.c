@@ -1,6 +1,9 @@
 /*
  * io.c: bounded socket I/O (see io.h).
  *
+ * Path: under every socket step (read head, forward body, relay response,
+ * tunnel).
+ *
  * Each call tries the read or write first with MSG_DONTWAIT and polls only
  * when the socket is not ready, so a call can only ever wait inside poll(),
  * where the timeout applies. (Client and origin sockets are non-blocking

@@ -1,6 +1,9 @@
 /*
  * log.c: the logger (see log.h).
  *
+ * Path: every step (log_msg()) and the end of each request (log_access());
+ * start-up and signals open and reopen the sinks.
+ *
  * Two sinks: the error log (stderr, syslog or a file) and the optional
  * access log (a file). Workers write to them while the signal loop may
  * reopen them (SIGUSR1, SIGHUP), so the sinks sit behind a read-write lock:

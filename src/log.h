@@ -1,6 +1,10 @@
 /*
  * log.h: leveled logging to stderr, syslog or a file, and the access log.
  *
+ * Path: every step may log with log_msg(); at the end of each request conn.c
+ * writes one access line. main.c opens the sinks at start-up and reopens
+ * them on SIGUSR1 and on SIGHUP (with the new [log] keys).
+ *
  * Any thread may log at any time, also while the signal loop reopens the
  * files (log rotation) or switches targets (reload). Each line is written
  * with a single write() so lines from different workers never interleave.
@@ -43,26 +47,43 @@ int log_open(enum log_level level, const char *target, const char *access,
 
 /*
  * Open the same files again (SIGUSR1, after logrotate moved them away).
- * Returns 0, or -1 with err and the old descriptors kept.
+ * Returns 0, or -1 with err and the old descriptors kept. Thread-safe,
+ * like log_open().
  */
 int log_reopen(char *err, size_t errlen);
 
-/* Close the files and syslog; logging falls back to stderr. */
+/*
+ * Close the files and syslog; logging falls back to stderr. Thread-safe,
+ * like log_open().
+ */
 void log_close(void);
 
-/* True if a message at level would be written (skip costly formatting). */
+/*
+ * True if a message at level would be written (skip costly formatting).
+ * Lock-free: one atomic load.
+ */
 bool log_enabled(enum log_level level);
 
-/* True if the error log is stderr. */
+/* True if the error log is stderr. Any thread (takes the read lock). */
 bool log_on_stderr(void);
 
-/* True if an access log is open. */
+/* True if an access log is open. Any thread (takes the read lock). */
 bool log_access_enabled(void);
 
-/* Append line[0..len) (a whole line, newline included) to the access log. */
+/*
+ * Append line[0..len) (a whole line, newline included) to the access log,
+ * in one write() under the read lock, so lines never mix; a no-op without
+ * an access log, and a failed write is ignored. Any thread.
+ */
 void log_access(const char *line, size_t len);
 
-/* Log one line (no trailing newline needed) at level. */
+/*
+ * Log one line (no trailing newline needed) at level, if the threshold
+ * lets it through. The line is formatted on the stack (cut at about
+ * 2 KiB), prefixed with the time, pid and level (syslog adds its own),
+ * and written with one write() or syslog() under the read lock. Any
+ * thread; a failed write is ignored.
+ */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

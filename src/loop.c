@@ -1,6 +1,9 @@
 /*
  * loop.c: forwarding-loop detection (see loop.h).
  *
+ * Path: after parse (the Via check in conn.c) and at connect (the address
+ * check in upstream.c).
+ *
  * Both checks are cheap in the common case: the Via check reads fields
  * already parsed, and the address check returns at once unless the port is
  * ferry's own, so the interface list is read only for such rare requests.

@@ -1,6 +1,9 @@
 /*
  * loop.h: forwarding-loop detection.
  *
+ * Path: after parse, conn.c checks Via before it dispatches the request; at
+ * connect, upstream.c checks every resolved address before connecting.
+ *
  * A proxy asked to fetch a URL that points back at itself would take a
  * worker per hop until it has none left. ferry refuses such a request with
  * 508 (Loop Detected) in two ways: before connecting, when the origin's
@@ -21,13 +24,17 @@
 /* The received-by name ferry writes into Via. */
 #define LOOP_VIA_NAME	"ferry"
 
-/* True if a Via field among f[0..n) names LOOP_VIA_NAME as a hop. */
+/*
+ * True if a Via field among f[0..n) names LOOP_VIA_NAME as a hop (any
+ * case). Pure: any thread.
+ */
 bool loop_via_seen(const struct http_field *f, size_t n);
 
 /*
  * True if connecting to sa would reach ferry's own listening socket as
  * cfg describes it: the same port, and the listening address itself, or,
- * for a wildcard listener, any address of this host. Thread-safe.
+ * for a wildcard listener, any address of this host (then it reads the
+ * interface list with getifaddrs()). Thread-safe.
  */
 bool loop_is_self(const struct sockaddr *sa, const struct ferry_config *cfg);
 

@@ -1,15 +1,21 @@
 /*
  * main.c: start-up order, then the signal loop, and nothing else.
  *
- *   options → config (-t stops here) → block signals → log → pidfile check
- *   → listen → detach (unless -f) → pidfile → drop privileges → pool →
- *   idle watcher → acceptor → "ready" → signal loop → stop accepting →
- *   close parked clients → drain → close idle origin connections → exit
+ * Path: start-up and signals. No request passes through here: main.c
+ * starts the threads that carry them (pool, idle watcher, acceptor) and
+ * stops them in order.
+ *
+ *   options → config (-t stops here) → block signals → fd limit → log
+ *   (stderr or syslog) → pidfile check → listen → detach (unless -f) →
+ *   pidfile → drop privileges → log files → pool → idle watcher →
+ *   acceptor → "ready" → signal loop → stop accepting → close parked
+ *   clients → drain → close idle origin connections → exit
  *
  * Every signal ferry handles is blocked before the first thread starts, so
  * all threads inherit the mask and the main thread alone takes them, one
  * at a time, with sigwait(): no work is ever done in a signal handler.
- *   SIGHUP           reload the config file (new connections use it)
+ *   SIGHUP           reload the config file (connections dispatched
+ *                    from then on use it)
  *   SIGUSR1          reopen the log files (after logrotate moved them)
  *   SIGTERM, SIGINT  stop accepting, let running connections finish for up
  *                    to [server] drain_timeout seconds, exit 0
@@ -35,7 +41,11 @@
 #define FERRY_CONFIG_FILE "/etc/ferry/ferry.ini"
 #endif
 
-/* What main_start() leaves running for main_run(). */
+/*
+ * What main_start() leaves running for main_run(). boot is a config
+ * reference of main's own, released at exit; main_run() stops the pool
+ * and the acceptor.
+ */
 struct main_state {
 	char			 path[PATH_MAX];	/* absolute: we chdir / */
 	const struct ferry_config *boot;	/* the config we started with */

@@ -1,14 +1,18 @@
 /*
  * park.c: the idle watcher (see park.h).
  *
+ * Path: park or close, after a keep-alive exchange; woken clients go back
+ * to pool_dispatch() (pool.c).
+ *
  * Parked sockets sit in a list, oldest first, each registered with one
  * epoll instance whose event carries the entry. Only the watcher removes
  * entries, so an entry an event points at is still alive when the watcher
  * reads it. Registrations are one-shot: an event disarms its socket, which
  * stays registered while a worker serves it, so parking it again is one
- * EPOLL_CTL_MOD, and closing it (by whoever) removes it from the set. Every PARK_SWEEP_MS the watcher walks the list and closes the
- * expired ones; idle_timeout is whole seconds, so that is precise enough
- * and costs a few microseconds even with ten thousand clients.
+ * EPOLL_CTL_MOD, and closing it (by whoever) removes it from the set.
+ * Every PARK_SWEEP_MS the watcher walks the list and closes the expired
+ * ones; idle_timeout is whole seconds, so that is precise enough and costs
+ * a few microseconds even with ten thousand clients.
  *
  * Registration happens under the lock, so a socket is never in the epoll
  * set without being in the list, or the other way round.

@@ -1,6 +1,10 @@
 /*
  * park.h: the idle watcher, where keep-alive clients wait between requests.
  *
+ * Path: park or close, the last step of a keep-alive exchange; a parked
+ * client that sends again re-enters at the whitelist and queue steps
+ * through pool_dispatch() (pool.c).
+ *
  * DESIGN. A worker that has answered a request on a persistent connection
  * and finds nothing more to read does not block on that client: it parks
  * the socket here and goes back to the pool. One watcher thread waits on
@@ -25,29 +29,33 @@
 #include "pool.h"
 
 /*
- * Start the watcher, which feeds woken clients to pool. Returns 0, or -1
- * with a message in err.
+ * Start the watcher, which feeds woken clients to pool (which must outlive
+ * it, until park_stop()). Call once, from the main thread. Returns 0, or
+ * -1 with a message in err.
  */
 int park_start(struct pool *pool, char *err, size_t errlen);
 
 /*
  * Park the idle client socket fd from peer for at most idle_s seconds,
  * with its trace t (copied). The watcher owns fd from here; if it is not
- * running (or stopping, or out of memory), fd is closed at once, which an
- * idle client takes as the end of a persistent connection (RFC 9112 §9.6).
+ * running (or stopping, or out of memory, or epoll refuses fd), fd is
+ * closed at once, which an idle client takes as the end of a persistent
+ * connection (RFC 9112 §9.6). Any thread: takes the park lock.
  */
 void park_client(int fd, const struct sockaddr_storage *peer,
     unsigned idle_s, const struct trace *t);
 
 /*
- * False once ferry is stopping: connections then end after the request
- * they are serving (the response says Connection: close).
+ * False once ferry is stopping (or before park_start()): connections then
+ * end after the request they are serving (the response says Connection:
+ * close). Lock-free: any thread.
  */
 bool park_open(void);
 
 /*
  * Stop the watcher and close every parked socket. Returns how many were
- * closed. Clients parked after this are closed at once.
+ * closed (0 if the watcher was not running). Clients parked after this
+ * are closed at once. Call from the main thread, after acceptor_stop().
  */
 size_t park_stop(void);
 

@@ -1,7 +1,11 @@
 /*
  * pool.c: the bounded worker pool and thread-per-connection mode (see
- * pool.h). All state shared between threads lives in struct pool, under
- * its one mutex.
+ * pool.h).
+ *
+ * Path: whitelist, queue and worker; conn.c takes it from there.
+ *
+ * All state shared between threads lives in struct pool, under its one
+ * mutex.
  */
 #include <errno.h>
 #include <pthread.h>

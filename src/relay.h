@@ -2,6 +2,9 @@
  * relay.h: moving bytes from one socket to another, with as few copies as
  * the kernel allows.
  *
+ * Path: forward body and relay response, for bodies framed by length or by
+ * close (through body.c), and the CONNECT tunnel (tunnel.c, which copies).
+ *
  * A plain relay reads into a buffer and writes it out: every byte crosses
  * into user space and back. On Linux, splice(2) moves pages from a socket
  * into a pipe and from the pipe into the other socket without ferry ever
@@ -23,7 +26,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The pipe splice moves through; {-1, -1} until first used. */
+/*
+ * The pipe splice moves through; {-1, -1} until first used. Its fds are
+ * owned by whoever holds the struct (a conn): relay_pipe_close() closes
+ * them. One thread at a time.
+ */
 struct relay_pipe {
 	int	rd;
 	int	wr;
@@ -43,7 +50,7 @@ enum relay_result {
 /* A pipe not made yet. */
 void relay_pipe_init(struct relay_pipe *p);
 
-/* Close the pipe if one was made. */
+/* Close the pipe if one was made; its fds become -1. */
 void relay_pipe_close(struct relay_pipe *p);
 
 /*
@@ -51,7 +58,8 @@ void relay_pipe_close(struct relay_pipe *p);
  * the first one (0: do not wait) and at most write_ms each time 'to' has
  * no room. Whatever is read is written whole before this returns. p may
  * be NULL (copy through buf[0..cap) only); copying is used also when max
- * is below RELAY_SPLICE_MIN.
+ * is below RELAY_SPLICE_MIN. *moved is 0 unless RELAY_OK. After a failed
+ * splice write p is closed and marked unusable: later moves copy.
  */
 enum relay_result relay_move(struct relay_pipe *p, int from, int to,
     size_t max, char *buf, size_t cap, int read_ms, int write_ms,

@@ -1,6 +1,8 @@
 /*
  * rewrite.c: building forwarded heads (see rewrite.h).
  *
+ * Path: rewrite and relay response, called by forward.c.
+ *
  * The output is assembled in a caller's buffer through a tiny append-only
  * writer that remembers overflow, so each step stays one line and the size
  * check happens once at the end.
@@ -13,6 +15,7 @@
 #include "loop.h"
 #include "rewrite.h"
 
+/* An append-only writer over the caller's buffer p[0..cap). */
 struct out {
 	char	*p;
 	size_t	 len;
@@ -73,7 +76,8 @@ rewrite_name_in(const struct http_field *f, const char *const *names,
 /*
  * The options of a head's Connection fields, gathered once so that
  * checking every field against them stays linear: the parser caps them at
- * HTTP_CONNECTION_MAX (options past that would be ignored here).
+ * HTTP_CONNECTION_MAX (options past that would be ignored here). The
+ * names point into the fields' values.
  */
 struct hops {
 	const char	*name[HTTP_CONNECTION_MAX];

@@ -1,6 +1,9 @@
 /*
  * rewrite.h: the heads ferry sends on, built from the heads it received.
  *
+ * Path: rewrite (the request head, sent just after connect) and relay
+ * response (each response head, 1xx included); forward.c calls both.
+ *
  * Requests go upstream in origin-form with Host taken from the URL, without
  * hop-by-hop fields (RFC 9110 §7.6.1), with the configured Via,
  * X-Forwarded-For and stripped fields applied. Responses go back to the
@@ -19,15 +22,18 @@
 /*
  * True if field f must not be forwarded: a hop-by-hop field, or a field
  * named in a Connection field of fields[0..n). Host and the framing fields
- * are never dropped this way.
+ * are never dropped this way. Pure, like the other two: any thread.
  */
 bool rewrite_is_hop_by_hop(const struct http_field *f,
     const struct http_field *fields, size_t n);
 
 /*
  * Write the upstream request head for req into out[0..cap), client_ip being
- * the client's address text. Returns 0 with *len set, or -1 if it does not
- * fit in cap.
+ * the client's address text: the request line in origin-form as HTTP/1.1,
+ * Host from the URL, the fields minus hop-by-hop ones, Host, Content-Length
+ * and the [headers] strip list, one Content-Length from req's framing, then
+ * Via and X-Forwarded-For as configured. Returns 0 with *len set, or -1 if
+ * it does not fit in cap.
  */
 int rewrite_request(const struct http_request *req,
     const struct ferry_config *cfg, const char *client_ip, char *out,

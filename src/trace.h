@@ -1,6 +1,9 @@
 /*
  * trace.h: trace mode, a log line for each stage of a connection's life.
  *
+ * Path: alongside every step, from accept to park or close; it changes
+ * nothing on the way, it only tells.
+ *
  * With [log] level = trace (or ferry -v -v) every connection gets a
  * number when it is accepted, and each step of the request path logs one
  * line with that number and the milliseconds since the accept and since
@@ -33,12 +36,14 @@ struct trace {
  */
 void trace_begin(struct trace *t);
 
-/* True if t's connection is being traced. */
+/* True if t's connection is being traced; false for a NULL t. */
 bool trace_on(const struct trace *t);
 
 /*
  * Log one stage of t's connection: "conn N +T ms (+D ms): text", T since
  * the accept and D since the stage before. t may be NULL (not traced).
+ * Updates t, so only the thread holding the connection may call it; the
+ * line (text cut at 511 bytes) goes out through log_msg() at LOGL_TRACE.
  */
 void trace_stage(struct trace *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

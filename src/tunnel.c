@@ -1,6 +1,9 @@
 /*
  * tunnel.c: CONNECT tunnels (see tunnel.h).
  *
+ * Path: the CONNECT tunnel, after parse; conn.c closes the connection after
+ * it.
+ *
  * The pump polls both sockets. Whatever one side sends is written whole to
  * the other before reading on, so one buffer is enough and a slow reader
  * slows its sender down (back-pressure) instead of filling memory.

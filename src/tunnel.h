@@ -1,6 +1,10 @@
 /*
  * tunnel.h: CONNECT, the "docked" connection.
  *
+ * Path: the CONNECT branch. After parse, conn.c hands a CONNECT request here
+ * instead of to forward.c: connect, answer 200, then relay both ways; the
+ * connection then closes, never parked.
+ *
  * After "200 Connection established" ferry stops reading HTTP and copies
  * bytes both ways between client and origin until both sides have closed,
  * an error occurs, or nothing moves for idle_timeout.
@@ -10,7 +14,15 @@
 
 #include "conn.h"
 
-/* Serve c->req, a parsed CONNECT request from a whitelisted client. */
+/*
+ * Serve c->req, a parsed CONNECT request from a whitelisted client: 403
+ * for a port not in [connect] ports, else connect (always a new
+ * connection, never a pooled one), answer 200, pass on any bytes that
+ * came behind the head, and relay until both sides closed, an error, or
+ * [client] idle_timeout of silence. c->status, c->why and the byte counts
+ * are set for the log; both sockets stay c's, for conn.c to close. Runs on
+ * the connection's worker thread.
+ */
 void tunnel_serve(struct conn *c);
 
 #endif

@@ -1,6 +1,9 @@
 /*
  * upool.c: idle upstream connections (see upool.h).
  *
+ * Path: connect and the end of relay response (forward.c, conn.c); swept by
+ * park.c.
+ *
  * One list, newest first, under one mutex. Lists are short (keepalive_max
  * defaults to 256), so every operation simply walks it: expired entries
  * are dropped on the way, a take returns the newest match (the warmest
@@ -28,6 +31,11 @@
 /* Longest host kept as a key; a longer name is simply not pooled. */
 #define UPOOL_HOST_MAX	255
 
+/*
+ * One kept connection, malloc'd by upool_put(). The entry owns fd and
+ * copies of the key and name; whoever unlinks it closes fd and frees it,
+ * or (upool_take()) hands fd on and frees only the entry.
+ */
 struct upool_entry {
 	struct upool_entry	*next;
 	struct upool_entry	*prev;

@@ -1,6 +1,10 @@
 /*
  * upool.h: idle upstream connections kept for the next request.
  *
+ * Path: connect (forward.c takes an idle connection through
+ * conn_connect_upstream() in conn.c) and the end of relay response
+ * (forward.c puts a clean one back); the idle watcher (park.c) sweeps it.
+ *
  * Opening a TCP connection to the origin costs a round trip (and a socket
  * in TIME_WAIT after); a client that asks the same host again, or another
  * client that does, can use the connection the last response came on.
@@ -29,7 +33,8 @@
  * still open and has sent nothing unasked. Returns the fd, now the
  * caller's, or -1 if there is none; name (if not NULL, cap bytes) receives
  * the address text given to upool_put(). Closed or expired ones met on
- * the way are closed.
+ * the way are closed. Like every function here, any thread may call it:
+ * it takes the pool's mutex, and closes sockets only after letting go.
  */
 int upool_take(const char *host, size_t host_len, uint16_t port, char *name,
     size_t cap);
@@ -37,8 +42,10 @@ int upool_take(const char *host, size_t host_len, uint16_t port, char *name,
 /*
  * Keep fd, idle after a complete exchange, for host:port; name (or NULL)
  * is its address text, kept so the next user need not ask the kernel.
- * The pool owns fd from here: it closes it at once when reuse is off or
- * the bounds are reached, or later when it expires.
+ * host and name are copied. The pool owns fd from here: it closes it at
+ * once when reuse is off (or out of memory, or host is longer than 255
+ * bytes); when a bound is reached, an older entry goes instead; later, fd
+ * is closed when it expires.
  */
 void upool_put(int fd, const char *host, size_t host_len, uint16_t port,
     const char *name, const struct ferry_config *cfg);
@@ -53,7 +60,7 @@ void upool_sweep(void);
 /* How many idle connections are kept now (for the tests and the log). */
 size_t upool_count(void);
 
-/* Close every kept connection (at exit). */
+/* Close every kept connection (at exit, after the workers stopped). */
 void upool_clear(void);
 
 #endif

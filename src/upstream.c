@@ -2,10 +2,13 @@
  * upstream.c: getaddrinfo() and connect with timeout and retry (see
  * upstream.h).
  *
+ * Path: connect, for forward.c and tunnel.c through conn_connect_upstream()
+ * (conn.c).
+ *
  * A connect runs on a non-blocking socket and waits in poll() for at most
- * connect_timeout, then the socket goes back to blocking mode for io.c.
- * getaddrinfo() itself has no timeout knob; it is bounded by the resolver's
- * own settings in /etc/resolv.conf.
+ * connect_timeout; the socket stays non-blocking, since io.c and relay.c
+ * poll before every wait. getaddrinfo() itself has no timeout knob; it is
+ * bounded by the resolver's own settings in /etc/resolv.conf.
  */
 #include <errno.h>
 #include <fcntl.h>

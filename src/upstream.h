@@ -1,6 +1,9 @@
 /*
  * upstream.h: resolving the origin and connecting to it, with retry.
  *
+ * Path: connect, when no idle pooled connection is taken:
+ * conn_connect_upstream() (conn.c) calls it for forward.c and tunnel.c.
+ *
  * A connect is tried on each resolved address in turn (one round); after a
  * round where every address failed, up to [upstream] retries more rounds
  * follow with a short growing pause. Nothing has been sent when this runs,
@@ -29,15 +32,21 @@ enum upstream_result {
  * Connect to u's host and port; a name that resolves to ferry's own
  * listening address is refused before any connect. Each address tried is
  * a stage of the trace t (NULL: none). Returns UPSTREAM_OK with the
- * connected socket in *fd (the caller closes it), or the failure. why
- * receives the cause for the log, naming the address that failed and the
- * number of attempts.
+ * connected socket in *fd (non-blocking, close-on-exec, with TCP_NODELAY;
+ * the caller closes it), or the failure with *fd = -1. why receives the
+ * cause for the log, naming the address that failed and the number of
+ * rounds tried. Blocks the calling worker for the lookup, each connect
+ * (up to [upstream] connect_timeout) and the pauses between rounds. Any
+ * thread: u and t are the caller's, nothing is shared.
  */
 enum upstream_result upstream_connect(const struct uri *u,
     const struct ferry_config *cfg, struct trace *t, int *fd, char *why,
     size_t whylen);
 
-/* Turn on TCP_NODELAY: ferry writes whole heads, never tiny pieces. */
+/*
+ * Turn on TCP_NODELAY: ferry writes whole heads, never tiny pieces. A
+ * failure is ignored (it is only a latency hint). Any thread.
+ */
 void upstream_nodelay(int fd);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * uri.c: absolute-form and authority-form targets (see uri.h).
  *
+ * Path: parse, called by http.c.
+ *
  * Hosts are checked character by character: a reg-name may hold letters,
  * digits, '-', '.', '_' and '~'; an IP literal must be a valid IPv6 address
  * in brackets. Userinfo ("user:pass@host") is refused: RFC 9110 §4.2.4
