@@ -50,15 +50,6 @@ acceptor_listen(const struct ferry_config *cfg, char *err, size_t errlen)
 	return fd;
 }
 
-/* Pause the accept loop for ms milliseconds. */
-static void
-acceptor_pause(int ms)
-{
-	struct timespec ts = { 0, (long)ms * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static void *
 acceptor_loop(void *arg)
 {
@@ -81,7 +72,7 @@ acceptor_loop(void *arg)
 				continue;
 			/* Out of fds or memory, or worse: never spin. */
 			log_msg(LOGL_WARN, "accept: %s", strerror(errno));
-			acceptor_pause(ACCEPTOR_EMFILE_PAUSE_MS);
+			io_pause_ms(ACCEPTOR_EMFILE_PAUSE_MS);
 			continue;
 		}
 		upstream_nodelay(fd);	/* whole heads, never tiny pieces */

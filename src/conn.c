@@ -373,39 +373,6 @@ conn_parse_head(struct conn *c)
 }
 
 /*
- * Whether the n bytes just appended make a parse worthwhile: the first
- * line ended (so a bad request line is refused at once), the head ended
- * (an empty line), or the buffer is full. Parsing only then keeps reading
- * a head linear in its size, however the client slices it into packets.
- */
-static bool
-conn_head_worth_parsing(const struct conn *c, size_t n, bool *line_seen)
-{
-	size_t from = c->req_len - n;
-	const char *nl;
-
-	if (c->req_len == c->req_cap)
-		return true;
-	if (!*line_seen && memchr(c->req_buf + from, '\n', n) != NULL) {
-		*line_seen = true;
-		return true;
-	}
-	/* An empty line is LF LF or LF CR LF; it may straddle packets. */
-	from = from >= 2 ? from - 2 : 0;
-	while ((nl = memchr(c->req_buf + from, '\n',
-	    c->req_len - from)) != NULL) {
-		size_t i = (size_t)(nl - c->req_buf) + 1;
-
-		if (i < c->req_len && (c->req_buf[i] == '\n' ||
-		    (c->req_buf[i] == '\r' && i + 1 < c->req_len &&
-		    c->req_buf[i + 1] == '\n')))
-			return true;
-		from = i;
-	}
-	return false;
-}
-
-/*
  * Read the request head within header_timeout. req_buf may already hold
  * its first bytes (pipelined behind the last request). Returns 0 with
  * c->req parsed, or -1 (answered, or the client went away).
@@ -436,7 +403,8 @@ conn_read_head(struct conn *c)
 			return -1;
 		c->bytes_in += (size_t)n;
 		c->req_len += (size_t)n;
-		if (!conn_head_worth_parsing(c, (size_t)n, &line_seen))
+		if (!http_head_worth_parsing(c->req_buf, c->req_len,
+		    (size_t)n, c->req_cap, &line_seen))
 			continue;
 		r = conn_parse_head(c);
 		if (r != 0)

@@ -73,10 +73,29 @@ forward_send_head(struct conn *c)
 	return FORWARD_OK;
 }
 
+/* Read more of a response head by deadline; io_recv()'s result. */
+static ssize_t
+forward_recv_head(struct conn *c, uint64_t deadline)
+{
+	int left = io_ms_left(deadline);
+
+	if (left == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (c->resp_len == 0)	/* it cannot be there yet: wait */
+		return io_recv_reply(c->upstream_fd, c->resp_buf, c->resp_cap,
+		    left);
+	return io_recv(c->upstream_fd, c->resp_buf + c->resp_len,
+	    c->resp_cap - c->resp_len, left);
+}
+
 /*
  * Read one response head into resp_buf (which may already hold bytes).
  * The whole head must arrive within io_timeout, not each piece of it: an
- * origin dribbling a byte at a time cannot hold the worker for longer.
+ * origin dribbling a byte at a time cannot hold the worker for longer;
+ * and it is parsed only when a line or the head may have ended, so such
+ * an origin cannot make the parsing quadratic either.
  * Returns FORWARD_OK with *resp parsed, FORWARD_STALE, or FORWARD_DONE
  * after answering 502/504.
  */
@@ -85,13 +104,14 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 {
 	struct http_limits lim = { c->cfg->max_headers, 0 };
 	uint64_t deadline = io_now_ms() + (uint64_t)conn_upstream_timeout_ms(c);
+	bool line_seen = memchr(c->resp_buf, '\n', c->resp_len) != NULL;
+	bool parse = true;
 	enum http_result r;
 	ssize_t n;
-	int left;
 
 	for (;;) {
-		r = http_parse_response(c->resp_buf, c->resp_len, &lim,
-		    c->resp_fields, c->req.is_head, resp);
+		r = parse ? http_parse_response(c->resp_buf, c->resp_len, &lim,
+		    c->resp_fields, c->req.is_head, resp) : HTTP_PARTIAL;
 		if (r == HTTP_DONE)
 			return FORWARD_OK;
 		if (r == HTTP_BAD || c->resp_len == c->resp_cap) {
@@ -101,18 +121,11 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 			    "response.");
 			return FORWARD_DONE;
 		}
-		left = io_ms_left(deadline);
-		errno = ETIMEDOUT;
-		if (left == 0)
-			n = -1;
-		else if (c->resp_len == 0)	/* it cannot be there yet */
-			n = io_recv_reply(c->upstream_fd, c->resp_buf,
-			    c->resp_cap, left);
-		else
-			n = io_recv(c->upstream_fd, c->resp_buf + c->resp_len,
-			    c->resp_cap - c->resp_len, left);
+		n = forward_recv_head(c, deadline);
 		if (n > 0) {
 			c->resp_len += (size_t)n;
+			parse = http_head_worth_parsing(c->resp_buf,
+			    c->resp_len, (size_t)n, c->resp_cap, &line_seen);
 			continue;
 		}
 		if (n < 0 && errno == ETIMEDOUT) {

@@ -353,6 +353,32 @@ http_list_next(const char *value, size_t len, size_t *pos,
 }
 
 bool
+http_head_worth_parsing(const char *buf, size_t len, size_t n, size_t cap,
+    bool *line_seen)
+{
+	size_t from = len - n;
+	const char *nl;
+
+	if (len == cap)
+		return true;
+	if (!*line_seen && memchr(buf + from, '\n', n) != NULL) {
+		*line_seen = true;
+		return true;
+	}
+	/* An empty line is LF LF or LF CR LF; it may straddle packets. */
+	from = from >= 2 ? from - 2 : 0;
+	while ((nl = memchr(buf + from, '\n', len - from)) != NULL) {
+		size_t i = (size_t)(nl - buf) + 1;
+
+		if (i < len && (buf[i] == '\n' || (buf[i] == '\r' &&
+		    i + 1 < len && buf[i + 1] == '\n')))
+			return true;
+		from = i;
+	}
+	return false;
+}
+
+bool
 http_list_has(const char *value, size_t len, const char *token,
     size_t token_len)
 {

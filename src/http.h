@@ -112,6 +112,16 @@ enum http_result http_parse_response(const char *buf, size_t len,
     const struct http_limits *lim, struct http_field *fields,
     bool head_request, struct http_response *resp);
 
+/*
+ * Whether the n bytes just appended to a head being read, buf[0..len) of
+ * a buffer of cap bytes, make a parse worthwhile: the first line ended
+ * (*line_seen tracks that, so a bad start line is refused at once), the
+ * head ended (an empty line), or the buffer is full. Parsing only then
+ * keeps reading a head linear in its size, however the peer slices it.
+ */
+bool http_head_worth_parsing(const char *buf, size_t len, size_t n,
+    size_t cap, bool *line_seen);
+
 /* Case-insensitive compare of a field name with a NUL-terminated name. */
 bool http_name_is(const struct http_field *f, const char *name);
 

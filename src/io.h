@@ -22,6 +22,9 @@ uint64_t io_now_ms(void);
 /* Milliseconds from now until deadline (io_now_ms() time), 0 once past. */
 int io_ms_left(uint64_t deadline);
 
+/* Sleep ms milliseconds, signals or not (a pause, never a busy loop). */
+void io_pause_ms(unsigned ms);
+
 /*
  * Receive up to len bytes, waiting at most timeout_ms for the first one.
  * Returns the count (> 0), 0 on orderly EOF, or -1 with errno set

@@ -195,8 +195,13 @@ park_loop(void *arg)
 			park_wake(ev[i].data.ptr, ev[i].events);
 		}
 		if (n == -1 && errno != EINTR) {
+			/*
+			 * Cannot happen with a valid epfd. Never leave the
+			 * parked clients unwatched: keep sweeping, so each
+			 * still closes at its idle_timeout, and never spin.
+			 */
 			log_msg(LOGL_ERROR, "epoll_wait: %s", strerror(errno));
-			break;
+			io_pause_ms(PARK_SWEEP_MS);
 		}
 		if (io_now_ms() >= next_sweep) {
 			park_sweep();

@@ -112,16 +112,6 @@ upstream_addr_text(const struct addrinfo *ai, char *buf, size_t len)
 	    host, serv);
 }
 
-/* Sleep ms milliseconds (a worker's pause between retry rounds). */
-static void
-upstream_pause(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /*
  * One round over the addresses. Returns the socket or -1; on failure
  * *timed_out says whether the last failure was a timeout.
@@ -210,7 +200,7 @@ upstream_connect(const struct uri *u, const struct ferry_config *cfg,
 		if (round > 0) {
 			unsigned ms = UPSTREAM_BACKOFF_MS << (round - 1);
 
-			upstream_pause(ms < UPSTREAM_BACKOFF_MAX_MS ? ms :
+			io_pause_ms(ms < UPSTREAM_BACKOFF_MAX_MS ? ms :
 			    UPSTREAM_BACKOFF_MAX_MS);
 		}
 		*fd = upstream_round(res, cfg, t, &timed_out, why, whylen);
