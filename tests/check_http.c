@@ -931,6 +931,41 @@ connection_options(size_t n, bool split, bool response, int *status)
 	return r;
 }
 
+/*
+ * When a head being read is worth parsing: (bytes so far, how many just
+ * arrived, buffer size, line seen before) -> (worth it, line seen after).
+ * A parse on every packet would make a dribbled head quadratic.
+ */
+static const struct {
+	const char	*buf;
+	size_t		 n;
+	size_t		 cap;
+	bool		 seen, worth, seen_after;
+} worth_cases[] = {
+	{ "GET http://a/ HT", 16, 64, false, false, false },
+	{ "GET http://a/ HTTP/1.1\r\n", 2, 64, false, true, true },
+	{ "GET / HTTP/1.1\r\nA: b\r\n", 1, 64, true, false, true },
+	{ "GET / HTTP/1.1\r\nA: b\r\n\r\n", 2, 64, true, true, true },
+	{ "GET / HTTP/1.1\r\nA: b\r\n\r", 1, 64, true, false, true },
+	/* The empty line straddles two packets: "\r\n" | "\r\n". */
+	{ "GET / HTTP/1.1\r\nA: b\r\n\r\n", 1, 64, true, true, true },
+	{ "GET / HTTP/1.1\n\n", 1, 64, true, true, true },
+	{ "HTTP/1.1 200 OK\r\nX: y", 4, 21, true, true, true },	/* full */
+	{ "HTTP/1.1 200 OK\r\nX: y", 4, 64, true, false, true },
+};
+
+START_TEST(test_head_worth_parsing)
+{
+	const char *buf = worth_cases[_i].buf;
+	size_t len = strlen(buf);
+	bool seen = worth_cases[_i].seen;
+
+	ck_assert_int_eq(http_head_worth_parsing(buf, len, worth_cases[_i].n,
+	    worth_cases[_i].cap, &seen), worth_cases[_i].worth);
+	ck_assert_int_eq(seen, worth_cases[_i].seen_after);
+}
+END_TEST
+
 START_TEST(test_connection_options_cap)
 {
 	int side, split, status;
@@ -1117,6 +1152,7 @@ http_suite(void)
 	tcase_add_loop_test(tp, test_response_partial, 0, NELEM(resp_cases));
 	tcase_add_test(tp, test_response_field_limit);
 	tcase_add_test(tp, test_connection_options_cap);
+	tcase_add_loop_test(tp, test_head_worth_parsing, 0, NELEM(worth_cases));
 	suite_add_tcase(s, tp);
 	tcase_add_loop_test(tu, test_list_has, 0, NELEM(list_cases));
 	tcase_add_test(tu, test_tchar);
