@@ -11,10 +11,10 @@
  * meaning: version, target, Host, and body framing (framing.c).
  *
  * The parser is re-run from the start on every call, which keeps it a pure
- * function. conn.c calls it again only when the request line or the blank
- * line ending the head has arrived (or the buffer is full), so reading a
- * client's head stays linear in its size; forward.c re-runs it after every
- * read of an origin's head, a cost bounded by the head limits.
+ * function. conn.c (request heads) and forward.c (response heads) call it
+ * again only when http_head_worth_parsing() says the first line or the
+ * head may have ended (or the buffer is full), so reading a head stays
+ * linear in its size however the peer slices it.
  */
 #include <string.h>
 #include <strings.h>

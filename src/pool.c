@@ -277,6 +277,7 @@ pool_dispatch(struct pool *p, int fd, const struct sockaddr_storage *peer,
 	trace_stage(&job.trace, "whitelist %s the client; queued for a "
 	    "worker", job.allowed ? "allows" : "refuses");
 	if (pool_submit(p, &job, stop) == -1) {
+		trace_stage(&job.trace, "closed: ferry is stopping");
 		close(fd);
 		config_release(job.cfg);
 		return -1;
