@@ -83,6 +83,9 @@ io_wait_readable(int fd, int timeout_ms)
 ssize_t
 io_recv(int fd, void *buf, size_t len, int timeout_ms)
 {
+	/* A wake-up with nothing to read waits on for the time left only. */
+	uint64_t deadline = io_now_ms() + (uint64_t)timeout_ms;
+
 	for (;;) {
 		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
 
@@ -92,7 +95,7 @@ io_recv(int fd, void *buf, size_t len, int timeout_ms)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (io_wait(fd, POLLIN, timeout_ms) == -1)
+		if (io_wait(fd, POLLIN, io_ms_left(deadline)) == -1)
 			return -1;
 	}
 }
@@ -100,9 +103,11 @@ io_recv(int fd, void *buf, size_t len, int timeout_ms)
 ssize_t
 io_recv_reply(int fd, void *buf, size_t len, int timeout_ms)
 {
+	uint64_t deadline = io_now_ms() + (uint64_t)timeout_ms;
+
 	if (io_wait(fd, POLLIN, timeout_ms) == -1)
 		return -1;
-	return io_recv(fd, buf, len, timeout_ms);
+	return io_recv(fd, buf, len, io_ms_left(deadline));
 }
 
 int
