@@ -392,23 +392,31 @@ http_list_has(const char *value, size_t len, const char *token,
 }
 
 /*
- * Count the options of every Connection field among f[0..n). ferry caps
- * them (HTTP_CONNECTION_MAX) so that dropping the fields they name stays
- * linear in the head's size (rewrite.c).
+ * ferry caps the options (HTTP_CONNECTION_MAX) so that dropping the fields
+ * they name stays linear in the head's size (rewrite.c).
  */
-static size_t
-http_connection_options(const struct http_field *f, size_t n)
+size_t
+http_connection_options(const struct http_field *f, size_t n,
+    struct http_options *out)
 {
 	const char *t;
 	size_t i, pos, len, count = 0;
 
+	if (out != NULL)
+		out->n = 0;
 	for (i = 0; i < n; i++) {
 		if (!http_name_is(&f[i], "Connection"))
 			continue;
 		pos = 0;
 		while (http_list_next(f[i].value, f[i].value_len, &pos, &t,
-		    &len))
+		    &len)) {
+			if (out != NULL && count < HTTP_CONNECTION_MAX) {
+				out->name[count] = t;
+				out->len[count] = len;
+				out->n = count + 1;
+			}
 			count++;
+		}
 	}
 	return count;
 }
@@ -521,7 +529,7 @@ req_interpret(struct http_request *req, const struct lex *lx)
 	    memcmp(req->method, "HEAD", 4) == 0;
 	if (req_target(req) != HTTP_DONE || req_check_host(req) != HTTP_DONE)
 		return HTTP_BAD;
-	if (http_connection_options(req->fields, req->nfields) >
+	if (http_connection_options(req->fields, req->nfields, NULL) >
 	    HTTP_CONNECTION_MAX)
 		return req_fail(req, 400, "too many Connection options");
 	status = framing_request(req->fields, req->nfields, req->minor,
@@ -596,7 +604,7 @@ http_parse_response(const char *buf, size_t len, const struct http_limits *lim,
 		resp->error = "malformed status line";
 		return HTTP_BAD;
 	}
-	if (http_connection_options(fields, lx.nfields) >
+	if (http_connection_options(fields, lx.nfields, NULL) >
 	    HTTP_CONNECTION_MAX) {
 		resp->error = "too many Connection options";
 		return HTTP_BAD;

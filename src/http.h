@@ -37,6 +37,17 @@ enum http_result {
  */
 #define HTTP_CONNECTION_MAX	32
 
+/*
+ * The options named by a head's Connection fields, gathered once so that
+ * checking every field against them stays linear (rewrite.c). The names
+ * borrow the fields' values.
+ */
+struct http_options {
+	const char	*name[HTTP_CONNECTION_MAX];
+	size_t		 len[HTTP_CONNECTION_MAX];
+	size_t		 n;		/* stored: HTTP_CONNECTION_MAX at most */
+};
+
 /* One header field. Both pointers borrow the buffer that was parsed. */
 struct http_field {
 	const char	*name;
@@ -134,6 +145,14 @@ bool http_name_is(const struct http_field *f, const char *name);
  */
 bool http_list_next(const char *value, size_t len, size_t *pos,
     const char **token, size_t *token_len);
+
+/*
+ * Walk the options of every Connection field among f[0..n), storing the
+ * first HTTP_CONNECTION_MAX of them in *out unless out is NULL. Returns
+ * how many there are in all (the parsers refuse more than the cap).
+ */
+size_t http_connection_options(const struct http_field *f, size_t n,
+    struct http_options *out);
 
 /*
  * True if the comma-separated list value[0..len) contains token (any case),

@@ -74,39 +74,11 @@ rewrite_name_in(const struct http_field *f, const char *const *names,
 }
 
 /*
- * The options of a head's Connection fields, gathered once so that
- * checking every field against them stays linear: the parser caps them at
- * HTTP_CONNECTION_MAX (options past that would be ignored here). The
- * names point into the fields' values.
+ * Is f hop-by-hop, given the head's Connection options h (gathered once by
+ * http_connection_options(); the parser caps them, so none is missing)?
  */
-struct hops {
-	const char	*name[HTTP_CONNECTION_MAX];
-	size_t		 len[HTTP_CONNECTION_MAX];
-	size_t		 n;
-};
-
-static void
-rewrite_hops_init(struct hops *h, const struct http_field *fields, size_t n)
-{
-	const char *t;
-	size_t i, pos, len;
-
-	h->n = 0;
-	for (i = 0; i < n; i++) {
-		if (!http_name_is(&fields[i], "Connection"))
-			continue;
-		pos = 0;
-		while (h->n < HTTP_CONNECTION_MAX &&
-		    http_list_next(fields[i].value, fields[i].value_len, &pos,
-		    &t, &len)) {
-			h->name[h->n] = t;
-			h->len[h->n++] = len;
-		}
-	}
-}
-
 static bool
-rewrite_hop(const struct hops *h, const struct http_field *f)
+rewrite_hop(const struct http_options *h, const struct http_field *f)
 {
 	size_t i;
 
@@ -125,9 +97,9 @@ bool
 rewrite_is_hop_by_hop(const struct http_field *f,
     const struct http_field *fields, size_t n)
 {
-	struct hops h;
+	struct http_options h;
 
-	rewrite_hops_init(&h, fields, n);
+	(void)http_connection_options(fields, n, &h);
 	return rewrite_hop(&h, f);
 }
 
@@ -157,11 +129,11 @@ rewrite_request(const struct http_request *req,
     size_t cap, size_t *len)
 {
 	struct out o = { buf, 0, cap, false };
-	struct hops h;
+	struct http_options h;
 	char line[64];
 	size_t i;
 
-	rewrite_hops_init(&h, req->fields, req->nfields);
+	(void)http_connection_options(req->fields, req->nfields, &h);
 	rewrite_request_line(&o, req);
 	for (i = 0; i < req->nfields; i++) {
 		const struct http_field *f = &req->fields[i];
@@ -199,11 +171,11 @@ rewrite_response(const struct http_response *resp,
     char *buf, size_t cap, size_t *len)
 {
 	struct out o = { buf, 0, cap, false };
-	struct hops h;
+	struct http_options h;
 	char line[32];
 	size_t i;
 
-	rewrite_hops_init(&h, resp->fields, resp->nfields);
+	(void)http_connection_options(resp->fields, resp->nfields, &h);
 	/* A proxy sends its own version (RFC 9110 §6.2). */
 	snprintf(line, sizeof(line), "HTTP/1.1 %03d ", resp->code);
 	out_str(&o, line);

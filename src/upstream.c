@@ -133,7 +133,8 @@ upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
 		fd = upstream_try(ai, (int)cfg->connect_timeout * 1000, &err);
 		if (fd >= 0)
 			return fd;
-		upstream_addr_text(ai, addr, sizeof(addr));
+		if (!trace_on(t))	/* else it is written already */
+			upstream_addr_text(ai, addr, sizeof(addr));
 		*timed_out = err == ETIMEDOUT;
 		if (*timed_out)
 			snprintf(why, whylen, "connect to %s timed out after "
