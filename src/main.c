@@ -152,11 +152,13 @@ main_start(struct main_state *st, bool foreground)
 	    log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
 	    sizeof(err)) == -1 ||
 	    (st->pool = pool_start(cfg, err, sizeof(err))) == NULL ||
-	    park_start(st->pool, err, sizeof(err)) == -1 ||
-	    acceptor_start(&st->acceptor, lfd, st->pool, err,
+	    park_start(st->pool, err, sizeof(err)) == -1)
+		goto fail_pidfile;
+	/* Before the acceptor runs, so no request line precedes these. */
+	main_log_listening(cfg, fds);
+	if (acceptor_start(&st->acceptor, lfd, st->pool, err,
 	    sizeof(err)) == -1)
 		goto fail_pidfile;
-	main_log_listening(cfg, fds);
 	daemon_ready(ready, NULL);
 	return 0;
 fail_pidfile:
