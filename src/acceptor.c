@@ -62,7 +62,7 @@ acceptor_loop(void *arg)
 		if (io_wait_readable(a->lfd, ACCEPTOR_POLL_MS) != 1)
 			continue;
 		len = sizeof(peer);
-		/* Non-blocking: every wait is a poll() (io.c, relay.c). */
+		/* Non-blocking: every wait is a poll() (io.c, splice.c). */
 		fd = accept4(a->lfd, (struct sockaddr *)&peer, &len,
 		    SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd == -1) {

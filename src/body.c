@@ -20,7 +20,7 @@ body_write(struct body_relay *r, const char *buf, size_t len)
 {
 	if (len == 0)
 		return BODY_OK;
-	if (io_send_all(r->to, buf, len, r->write_timeout_ms) == -1)
+	if (io_send_all(r->path.to, buf, len, r->path.write_ms) == -1)
 		return BODY_WRITE_ERR;
 	r->nwritten += len;
 	return BODY_OK;
@@ -32,8 +32,8 @@ body_read(struct body_relay *r, size_t want, size_t *got)
 {
 	ssize_t n;
 
-	n = io_recv(r->from, r->buf, want < r->cap ? want : r->cap,
-	    r->read_timeout_ms);
+	n = io_recv(r->path.from, r->path.buf, want < r->path.cap ? want :
+	    r->path.cap, r->path.read_ms);
 	if (n == 0)
 		return BODY_EOF;
 	if (n < 0)
@@ -44,7 +44,7 @@ body_read(struct body_relay *r, size_t want, size_t *got)
 }
 
 /*
- * Move up to max bytes straight from 'from' to 'to' (relay.c: spliced
+ * Move up to max bytes straight from 'from' to 'to' (splice.c: spliced
  * when it is worth it), counting them both ways.
  */
 static enum body_result
@@ -52,15 +52,14 @@ body_move(struct body_relay *r, uint64_t max, size_t *n)
 {
 	size_t want = max < SIZE_MAX ? (size_t)max : SIZE_MAX;
 
-	switch (relay_move(r->pipe, r->from, r->to, want, r->buf, r->cap,
-	    r->read_timeout_ms, r->write_timeout_ms, n)) {
-	case RELAY_OK:
+	switch (splice_move(&r->path, want, n)) {
+	case SPLICE_OK:
 		r->nread += *n;
 		r->nwritten += *n;
 		return BODY_OK;
-	case RELAY_EOF:
+	case SPLICE_EOF:
 		return BODY_EOF;
-	case RELAY_READ_ERR:
+	case SPLICE_READ_ERR:
 		return BODY_READ_ERR;
 	default:
 		return BODY_WRITE_ERR;
@@ -151,12 +150,12 @@ body_chunked(struct body_relay *r, const char *pre, size_t prelen,
 	res = body_chunked_piece(r, &ch, pre, prelen, pre_used, &done);
 	r->nread += *pre_used;
 	while (res == BODY_OK && !done) {
-		res = body_read(r, r->cap, &n);
+		res = body_read(r, r->path.cap, &n);
 		if (res == BODY_OK)
-			res = body_chunked_piece(r, &ch, r->buf, n, &used,
+			res = body_chunked_piece(r, &ch, r->path.buf, n, &used,
 			    &done);
 		if (res == BODY_OK && done) {
-			r->rest = r->buf + used;
+			r->rest = r->path.buf + used;
 			r->rest_len = n - used;
 			r->nread -= r->rest_len;
 		}

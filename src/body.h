@@ -7,7 +7,7 @@
  *
  * The body is never held whole: it moves through one buffer of the
  * connection's (or, framed by length or close, through a pipe with
- * splice: relay.c), a buffer at a time, exactly as framed (RFC 9112 §6):
+ * splice: splice.c), a buffer at a time, exactly as framed (RFC 9112 §6):
  * Content-Length bytes, the chunked coding up to its end, or everything up
  * to EOF. A length-framed body is read exactly; the chunked loop reads a
  * buffer at a time and may take bytes past the end (a pipelined request,
@@ -21,25 +21,19 @@
 #include <stdint.h>
 
 #include "framing.h"
-#include "relay.h"
+#include "splice.h"
 
 /*
  * One relay. The sockets, buf and pipe are borrowed from the connection;
  * nread and nwritten are added to, so start them at 0.
  */
 struct body_relay {
-	int		 from;		/* read side */
-	int		 to;		/* write side */
-	int		 read_timeout_ms;
-	int		 write_timeout_ms;
-	char		*buf;		/* the connection's relay buffer */
-	size_t		 cap;
-	bool		 dechunk;	/* send chunk data only, for HTTP/1.0 */
-	struct relay_pipe *pipe;	/* for splice (relay.c), or NULL */
-	uint64_t	 nread;		/* body bytes used, pre's included */
-	uint64_t	 nwritten;	/* bytes written to 'to' */
-	const char	*rest;		/* read past the body's end: in buf */
-	size_t		 rest_len;	/* at most cap */
+	struct splice_path	 path;		/* from, to, waits, buf, pipe */
+	bool			 dechunk;	/* send chunk data only (1.0) */
+	uint64_t		 nread;		/* body bytes used, pre's included */
+	uint64_t		 nwritten;	/* bytes written to 'to' */
+	const char		*rest;		/* read past the body's end */
+	size_t			 rest_len;	/* at most path.cap */
 };
 
 enum body_result {

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 
 #include "chunked.h"
-#include "http.h"
+#include "field.h"
 #include "num.h"
 
 #define CHUNKED_LINE_MAX	4096
@@ -116,7 +116,7 @@ chunked_byte(struct chunked *c, unsigned char ch)
 			c->state = CH_END_LF;
 			return CHUNKED_MORE;
 		}
-		if (!http_is_tchar(ch) || ++c->trailers > CHUNKED_TRAILERS_MAX)
+		if (!field_is_tchar(ch) || ++c->trailers > CHUNKED_TRAILERS_MAX)
 			return CHUNKED_BAD;
 		c->line_len = 1;
 		c->state = CH_TRAILER;

@@ -216,7 +216,7 @@ config_add_strip(void *ctx, const char *s, size_t len)
 	if (cfg->nstrip == CONFIG_MAX_STRIP || len >= CONFIG_NAME_MAX)
 		return -1;
 	for (i = 0; i < len; i++)
-		if (!http_is_tchar((unsigned char)s[i]))
+		if (!field_is_tchar((unsigned char)s[i]))
 			return -1;
 	memcpy(cfg->strip[cfg->nstrip], s, len);
 	cfg->strip[cfg->nstrip][len] = '\0';

@@ -34,10 +34,10 @@
 #include "forward.h"
 #include "io.h"
 #include "log.h"
-#include "loop.h"
+#include "loopguard.h"
 #include "park.h"
 #include "tunnel.h"
-#include "upool.h"
+#include "reuse.h"
 #include "upstream.h"
 
 /* The relay buffer: big enough for throughput, and for a rewritten head. */
@@ -127,7 +127,7 @@ conn_connect_upstream(struct conn *c, bool reuse)
 	const struct uri *u = &c->req.uri;
 
 	c->upstream_reused = false;
-	if (reuse && (c->upstream_fd = upool_take(u->host, u->host_len,
+	if (reuse && (c->upstream_fd = reuse_take(u->host, u->host_len,
 	    u->port, c->upstream_name, sizeof(c->upstream_name))) != -1) {
 		c->upstream_reused = true;
 		trace_stage(&c->trace, "origin: reusing an idle connection to "
@@ -217,7 +217,7 @@ conn_init(struct conn *c, const struct pool_job *job)
 	c->allowed = job->allowed;
 	c->peer = job->peer;
 	c->trace = job->trace;
-	relay_pipe_init(&c->pipe);
+	splice_pipe_init(&c->pipe);
 	conn_start_request(c);
 	conn_peer_text(&c->peer, c->client_ip, sizeof(c->client_ip));
 	c->req_cap = cfg->max_header_bytes;
@@ -327,7 +327,7 @@ conn_finish(struct conn *c)
 	io_close(&c->upstream_fd);
 	if (c->client_fd >= 0)
 		conn_linger_close(c);
-	relay_pipe_close(&c->pipe);
+	splice_pipe_close(&c->pipe);
 	free(c->carry);
 	free(c->req_buf);
 	free(c->resp_buf);
@@ -449,7 +449,7 @@ conn_exchange(struct conn *c)
 		conn_fail(c, 403, "Your address may not use this proxy.");
 		return false;
 	}
-	if (loop_via_seen(c->req.fields, c->req.nfields)) {
+	if (loopguard_via_seen(c->req.fields, c->req.nfields)) {
 		conn_fail(c, 508, "The request has already passed through "
 		    "this proxy (its Via header says so): it is looping.");
 		return false;

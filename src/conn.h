@@ -24,13 +24,13 @@
 #include "config.h"
 #include "http.h"
 #include "pool.h"
-#include "relay.h"
+#include "splice.h"
 #include "trace.h"
 
 /*
  * Ownership: cfg is borrowed (the job's reference; pool.c releases it
  * after conn_handle()). The conn owns both sockets (-1 when closed, or
- * when handed on: the client to park.c, the origin to upool.c), every
+ * when handed on: the client to park.c, the origin to reuse.c), every
  * buffer and field array below (malloc'd by conn_init(), freed by
  * conn_finish() in conn.c) and the pipe. req and the parsed fields point
  * into req_buf; a response's into resp_buf.
@@ -44,7 +44,7 @@ struct conn {
 	struct sockaddr_storage	 peer;
 	char			 client_ip[INET6_ADDRSTRLEN];
 	bool			 keep;		/* serve another request after */
-	bool			 upstream_reused; /* upstream_fd from upool.c */
+	bool			 upstream_reused; /* upstream_fd from reuse.c */
 	bool			 upstream_clean;  /* whole request sent on it */
 
 	/* The request head as received, and what followed it. */
@@ -72,7 +72,7 @@ struct conn {
 	/* Rewritten heads, then the relay buffer for bodies and tunnels. */
 	char			*work;
 	size_t			 work_cap;
-	struct relay_pipe	 pipe;		/* for splice, made on first use */
+	struct splice_pipe	 pipe;		/* for splice, made on first use */
 
 	/* For the access log line. */
 	uint64_t		 start_ms;

@@ -4,12 +4,12 @@
  * Path: rewrite, connect, forward body and relay response, for every request
  * but CONNECT; conn.c calls forward_serve() after parse.
  *
- *   take an idle origin connection (upool.c), or connect (upstream.c)
+ *   take an idle origin connection (reuse.c), or connect (upstream.c)
  *   send the rewritten head (rewrite.c)
  *   [Expect: 100-continue: wait for the origin's go-ahead or the client]
  *   stream the request body (body.c)
  *   read response heads: relay 1xx, then the final head and its body
- *   give the origin connection back to upool.c if it is clean
+ *   give the origin connection back to reuse.c if it is clean
  *
  * Every failure before a response head reached the client becomes an
  * error page through conn_fail(); after that, the connection is closed,
@@ -39,7 +39,7 @@
 #include "io.h"
 #include "log.h"
 #include "rewrite.h"
-#include "upool.h"
+#include "reuse.h"
 
 /* How a step of the exchange ended. */
 enum forward_result {
@@ -184,7 +184,7 @@ forward_release_upstream(struct conn *c, const struct http_response *resp,
 	const struct uri *u = &c->req.uri;
 
 	if (clean && resp->keep_alive && resp->framing.kind != BODY_CLOSE)
-		upool_put(c->upstream_fd, u->host, u->host_len, u->port,
+		reuse_put(c->upstream_fd, u->host, u->host_len, u->port,
 		    c->upstream_name, c->cfg);
 	else
 		close(c->upstream_fd);
@@ -259,10 +259,10 @@ forward_final(struct conn *c, const struct http_response *resp)
 	}
 	if (rest.kind == BODY_LENGTH)
 		rest.length -= inl;
-	r = (struct body_relay){ .from = c->upstream_fd, .to = c->client_fd,
-	    .read_timeout_ms = conn_upstream_timeout_ms(c),
-	    .write_timeout_ms = conn_client_timeout_ms(c), .buf = c->work,
-	    .cap = c->work_cap, .dechunk = dechunk, .pipe = &c->pipe };
+	r = (struct body_relay){ .path = { .from = c->upstream_fd,
+	    .to = c->client_fd, .read_ms = conn_upstream_timeout_ms(c),
+	    .write_ms = conn_client_timeout_ms(c), .buf = c->work,
+	    .cap = c->work_cap, .pipe = &c->pipe }, .dechunk = dechunk };
 	res = body_relay(&r, &rest, c->resp_buf + resp->head_len + inl,
 	    c->resp_len - resp->head_len - inl, &used);
 	used += inl;
@@ -333,10 +333,10 @@ forward_body(struct conn *c)
 	size_t head = c->req.head_len, used;
 	size_t cap = c->work_cap < c->req_cap ? c->work_cap : c->req_cap;
 
-	r = (struct body_relay){ .from = c->client_fd, .to = c->upstream_fd,
-	    .read_timeout_ms = conn_client_timeout_ms(c),
-	    .write_timeout_ms = conn_upstream_timeout_ms(c), .buf = c->work,
-	    .cap = cap, .pipe = &c->pipe };
+	r = (struct body_relay){ .path = { .from = c->client_fd,
+	    .to = c->upstream_fd, .read_ms = conn_client_timeout_ms(c),
+	    .write_ms = conn_upstream_timeout_ms(c), .buf = c->work,
+	    .cap = cap, .pipe = &c->pipe } };
 	res = body_relay(&r, &c->req.framing, c->req_buf + head,
 	    c->req_len - head, &used);
 	c->bytes_in += r.nread - used;

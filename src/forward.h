@@ -2,7 +2,7 @@
  * forward.h: one plain-HTTP exchange through the proxy.
  *
  * Path: after conn.c has parsed a request that is not CONNECT: rewrite,
- * connect (an idle connection from upool.c, or upstream.c), forward body,
+ * connect (an idle connection from reuse.c, or upstream.c), forward body,
  * relay response; conn.c then logs and parks or closes.
  *
  * Connect to the origin, send the rewritten head and the body, then relay
@@ -20,7 +20,7 @@
  * On return c->keep says whether the client connection may serve another
  * request (c->body_used and c->carry tell conn.c where the next one
  * starts), c->status, c->why and the byte counts are set for the log, and
- * c->upstream_fd is -1 (given to upool.c or closed) or left open for
+ * c->upstream_fd is -1 (given to reuse.c or closed) or left open for
  * conn.c to close. Runs on the connection's worker thread.
  */
 void forward_serve(struct conn *c);

@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "framing.h"
-#include "http.h"
+#include "field.h"
 #include "num.h"
 
 /* Largest body ferry will frame; keeps all byte counts in int64 range. */
@@ -58,7 +58,7 @@ framing_te(const struct http_field *f, size_t n)
 		const char *p = f[i].value;
 		size_t len = f[i].value_len;
 
-		if (!http_name_is(&f[i], "Transfer-Encoding"))
+		if (!field_name_is(&f[i], "Transfer-Encoding"))
 			continue;
 		seen = true;
 		for (j = 0; j < len;) {
@@ -70,7 +70,7 @@ framing_te(const struct http_field *f, size_t n)
 			if (j == len)
 				break;
 			start = j;
-			while (j < len && http_is_tchar((unsigned char)p[j]))
+			while (j < len && field_is_tchar((unsigned char)p[j]))
 				j++;
 			if (j == start)
 				return TE_MALFORMED;
@@ -113,7 +113,7 @@ framing_cl(const struct http_field *f, size_t n, bool *present,
 		const char *p = f[i].value;
 		size_t vlen = f[i].value_len;
 
-		if (!http_name_is(&f[i], "Content-Length"))
+		if (!field_name_is(&f[i], "Content-Length"))
 			continue;
 		for (j = 0; j <= vlen;) {
 			size_t start, end;

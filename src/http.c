@@ -55,15 +55,6 @@ struct lex {
 /* Leading empty lines before a request line (RFC 9112 §2.2 "SHOULD"). */
 #define LEX_MAX_EMPTY_LINES 4
 
-bool
-http_is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Visible ASCII or obs-text: what a field value may hold besides SP/HTAB. */
 static bool
 http_is_vchar_or_obs(unsigned char c)
@@ -132,7 +123,7 @@ lex_start_line(struct lex *lx, enum lex_state *s, const char *buf, size_t i,
 			lex_token(lx, 0, buf, *mark, i);
 			*mark = i + 1;
 			*s = S_TOK2;
-		} else if (!lx->response && !http_is_tchar(c))
+		} else if (!lx->response && !field_is_tchar(c))
 			return lex_bad_byte(lx, c, "method is not a token");
 		else if (lx->response && !http_is_vchar_or_obs(c))
 			return lex_bad_byte(lx, c, "malformed status line");
@@ -188,7 +179,7 @@ lex_field(struct lex *lx, enum lex_state *s, const char *buf, size_t i,
 		} else if (c == ' ' || c == '\t')
 			return lex_fail(lx, 400,
 			    "whitespace between field name and colon");
-		else if (!http_is_tchar(c))
+		else if (!field_is_tchar(c))
 			return lex_bad_byte(lx, c, "field name is not a token");
 		return HTTP_PARTIAL;
 	case S_VALUE:
@@ -236,7 +227,7 @@ http_lex(const char *buf, size_t len, struct lex *lx)
 			if (c == '\r' && !lx->response &&
 			    empty_lines++ < LEX_MAX_EMPTY_LINES)
 				s = S_START_LF;
-			else if (http_is_tchar(c)) {
+			else if (field_is_tchar(c)) {
 				mark = i;
 				s = S_TOK1;
 			} else
@@ -258,7 +249,7 @@ http_lex(const char *buf, size_t len, struct lex *lx)
 				s = S_END_LF;
 			else if (c == ' ' || c == '\t')
 				r = lex_fail(lx, 400, "obsolete line folding");
-			else if (!http_is_tchar(c))
+			else if (!field_is_tchar(c))
 				r = lex_bad_byte(lx, c,
 				    "field name is not a token");
 			else {
@@ -303,56 +294,6 @@ http_version(const char *v, size_t len, int *minor)
 }
 
 bool
-http_name_is(const struct http_field *f, const char *name)
-{
-	return strlen(name) == f->name_len &&
-	    strncasecmp(f->name, name, f->name_len) == 0;
-}
-
-/*
- * Skip from i to the comma ending a list element, stepping over
- * quoted-strings (RFC 9110 §5.6.4): a comma inside quotes is not a
- * separator. Returns the index of that comma, or len.
- */
-static size_t
-http_list_skip_element(const char *value, size_t len, size_t i)
-{
-	bool quoted = false;
-
-	for (; i < len; i++) {
-		if (quoted && value[i] == '\\' && i + 1 < len)
-			i++;
-		else if (value[i] == '"')
-			quoted = !quoted;
-		else if (!quoted && value[i] == ',')
-			break;
-	}
-	return i;
-}
-
-bool
-http_list_next(const char *value, size_t len, size_t *pos,
-    const char **token, size_t *token_len)
-{
-	size_t i = *pos, start;
-
-	while (i < len && (value[i] == ' ' || value[i] == '\t' ||
-	    value[i] == ','))
-		i++;
-	if (i >= len) {
-		*pos = len;
-		return false;
-	}
-	start = i;
-	while (i < len && http_is_tchar((unsigned char)value[i]))
-		i++;
-	*token = value + start;
-	*token_len = i - start;
-	*pos = http_list_skip_element(value, len, i);
-	return true;
-}
-
-bool
 http_head_worth_parsing(const char *buf, size_t len, size_t n, size_t cap,
     bool *line_seen)
 {
@@ -378,19 +319,6 @@ http_head_worth_parsing(const char *buf, size_t len, size_t n, size_t cap,
 	return false;
 }
 
-bool
-http_list_has(const char *value, size_t len, const char *token,
-    size_t token_len)
-{
-	const char *t;
-	size_t pos = 0, n;
-
-	while (http_list_next(value, len, &pos, &t, &n))
-		if (n == token_len && strncasecmp(t, token, token_len) == 0)
-			return true;
-	return false;
-}
-
 /*
  * ferry caps the options (HTTP_CONNECTION_MAX) so that dropping the fields
  * they name stays linear in the head's size (rewrite.c).
@@ -405,10 +333,10 @@ http_connection_options(const struct http_field *f, size_t n,
 	if (out != NULL)
 		out->n = 0;
 	for (i = 0; i < n; i++) {
-		if (!http_name_is(&f[i], "Connection"))
+		if (!field_name_is(&f[i], "Connection"))
 			continue;
 		pos = 0;
-		while (http_list_next(f[i].value, f[i].value_len, &pos, &t,
+		while (field_list_next(f[i].value, f[i].value_len, &pos, &t,
 		    &len)) {
 			if (out != NULL && count < HTTP_CONNECTION_MAX) {
 				out->name[count] = t;
@@ -438,7 +366,7 @@ req_check_host(struct http_request *req)
 	size_t i;
 
 	for (i = 0; i < req->nfields; i++) {
-		if (!http_name_is(&req->fields[i], "Host"))
+		if (!field_name_is(&req->fields[i], "Host"))
 			continue;
 		if (host != NULL)
 			return req_fail(req, 400, "more than one Host field");
@@ -477,8 +405,8 @@ req_expects_continue(const struct http_request *req)
 	if (req->minor < 1)
 		return false;
 	for (i = 0; i < req->nfields; i++)
-		if (http_name_is(&req->fields[i], "Expect") &&
-		    http_list_has(req->fields[i].value,
+		if (field_name_is(&req->fields[i], "Expect") &&
+		    field_list_has(req->fields[i].value,
 		    req->fields[i].value_len, "100-continue", 12))
 			return true;
 	return false;
@@ -496,10 +424,10 @@ http_persistent(int minor, const struct http_field *f, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (!http_name_is(&f[i], "Connection"))
+		if (!field_name_is(&f[i], "Connection"))
 			continue;
-		close |= http_list_has(f[i].value, f[i].value_len, "close", 5);
-		keep |= http_list_has(f[i].value, f[i].value_len,
+		close |= field_list_has(f[i].value, f[i].value_len, "close", 5);
+		keep |= field_list_has(f[i].value, f[i].value_len,
 		    "keep-alive", 10);
 	}
 	return !close && (minor >= 1 || keep);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "field.h"
 #include "framing.h"
 #include "uri.h"
 
@@ -46,14 +47,6 @@ struct http_options {
 	const char	*name[HTTP_CONNECTION_MAX];
 	size_t		 len[HTTP_CONNECTION_MAX];
 	size_t		 n;		/* stored: HTTP_CONNECTION_MAX at most */
-};
-
-/* One header field. Both pointers borrow the buffer that was parsed. */
-struct http_field {
-	const char	*name;
-	size_t		 name_len;
-	const char	*value;		/* without surrounding whitespace */
-	size_t		 value_len;
 };
 
 struct http_limits {
@@ -98,9 +91,6 @@ struct http_response {
 	const char		*error;		/* on HTTP_BAD */
 };
 
-/* RFC 9110 §5.6.2 token character. Pure, like everything here. */
-bool http_is_tchar(unsigned char c);
-
 /*
  * Parse a request head in buf[0..len). fields must have room for
  * lim->max_fields entries. Accepts absolute-form http:// targets and, for
@@ -133,19 +123,6 @@ enum http_result http_parse_response(const char *buf, size_t len,
 bool http_head_worth_parsing(const char *buf, size_t len, size_t n,
     size_t cap, bool *line_seen);
 
-/* Case-insensitive compare of a field name with a NUL-terminated name. */
-bool http_name_is(const struct http_field *f, const char *name);
-
-/*
- * The next element of the comma-separated list value[0..len) from *pos:
- * its leading token in *token (pointing into value) and *token_len (0 if
- * it starts with no token), *pos moved past it. Empty elements are
- * skipped; quoted commas do not separate. Returns false at the end of the
- * list.
- */
-bool http_list_next(const char *value, size_t len, size_t *pos,
-    const char **token, size_t *token_len);
-
 /*
  * Walk the options of every Connection field among f[0..n), storing the
  * first HTTP_CONNECTION_MAX of them in *out unless out is NULL. Returns
@@ -153,12 +130,5 @@ bool http_list_next(const char *value, size_t len, size_t *pos,
  */
 size_t http_connection_options(const struct http_field *f, size_t n,
     struct http_options *out);
-
-/*
- * True if the comma-separated list value[0..len) contains token (any case),
- * e.g. "close" in "keep-alive, Close". Elements may carry ";params".
- */
-bool http_list_has(const char *value, size_t len, const char *token,
-    size_t token_len);
 
 #endif

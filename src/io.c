@@ -7,7 +7,7 @@
  * Each call tries the read or write first with MSG_DONTWAIT and polls only
  * when the socket is not ready, so a call can only ever wait inside poll(),
  * where the timeout applies. (Client and origin sockets are non-blocking
- * anyway, for splice in relay.c.)
+ * anyway, for splice in splice.c.)
  */
 #include <errno.h>
 #include <limits.h>

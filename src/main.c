@@ -35,7 +35,7 @@
 #include "log.h"
 #include "park.h"
 #include "pool.h"
-#include "upool.h"
+#include "reuse.h"
 
 #ifndef FERRY_CONFIG_FILE
 #define FERRY_CONFIG_FILE "/etc/ferry/ferry.ini"
@@ -236,7 +236,7 @@ main_run(struct main_state *st)
 	    "keep-alive connection(s) closed, draining for up to %u s",
 	    parked, drain);
 	left = pool_stop(st->pool, drain * 1000);
-	upool_clear();
+	reuse_clear();
 	if (left > 0)
 		log_msg(LOGL_WARN, "drain_timeout reached: %u connection(s) "
 		    "cut", left);

@@ -17,7 +17,7 @@
  * Registration happens under the lock, so a socket is never in the epoll
  * set without being in the list, or the other way round.
  *
- * The same sweep also asks upool.c to drop idle origin connections that
+ * The same sweep also asks reuse.c to drop idle origin connections that
  * expired or that the origin closed: the watcher is the one thread that
  * wakes up regularly, and it keeps both kinds of idle socket tidy.
  */
@@ -34,7 +34,7 @@
 #include "io.h"
 #include "log.h"
 #include "park.h"
-#include "upool.h"
+#include "reuse.h"
 
 #define PARK_SWEEP_MS	250
 #define PARK_EVENTS	64
@@ -205,7 +205,7 @@ park_loop(void *arg)
 		}
 		if (io_now_ms() >= next_sweep) {
 			park_sweep();
-			upool_sweep();
+			reuse_sweep();
 			next_sweep = io_now_ms() + PARK_SWEEP_MS;
 		}
 	}

@@ -17,7 +17,7 @@
  *
  * The parked set is shared between the workers (which add) and the
  * watcher (which removes), under one mutex. The watcher also sweeps the
- * idle origin connections of upool.c.
+ * idle origin connections of reuse.c.
  */
 #ifndef FERRY_PARK_H
 #define FERRY_PARK_H

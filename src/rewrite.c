@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "loop.h"
+#include "loopguard.h"
 #include "rewrite.h"
 
 /* An append-only writer over the caller's buffer p[0..cap). */
@@ -68,7 +68,7 @@ rewrite_name_in(const struct http_field *f, const char *const *names,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (http_name_is(f, names[i]))
+		if (field_name_is(f, names[i]))
 			return true;
 	return false;
 }
@@ -139,8 +139,8 @@ rewrite_request(const struct http_request *req,
 		const struct http_field *f = &req->fields[i];
 
 		/* Host comes from the URL; the length is written once below. */
-		if (http_name_is(f, "Host") ||
-		    http_name_is(f, "Content-Length") ||
+		if (field_name_is(f, "Host") ||
+		    field_name_is(f, "Content-Length") ||
 		    rewrite_hop(&h, f) ||
 		    config_strips_header(cfg, f->name, f->name_len))
 			continue;
@@ -152,14 +152,14 @@ rewrite_request(const struct http_request *req,
 		out_str(&o, line);
 	}
 	if (cfg->via)
-		out_str(&o, req->minor ? "Via: 1.1 " LOOP_VIA_NAME "\r\n" :
-		    "Via: 1.0 " LOOP_VIA_NAME "\r\n");
+		out_str(&o, req->minor ? "Via: 1.1 " LOOPGUARD_VIA_NAME "\r\n" :
+		    "Via: 1.0 " LOOPGUARD_VIA_NAME "\r\n");
 	if (cfg->forwarded_for) {
 		out_str(&o, "X-Forwarded-For: ");
 		out_str(&o, client_ip);
 		out_add(&o, "\r\n", 2);
 	}
-	/* HTTP/1.1 upstream connections persist by default (upool.c). */
+	/* HTTP/1.1 upstream connections persist by default (reuse.c). */
 	out_add(&o, "\r\n", 2);
 	*len = o.len;
 	return o.overflow ? -1 : 0;
@@ -185,15 +185,15 @@ rewrite_response(const struct http_response *resp,
 		const struct http_field *f = &resp->fields[i];
 
 		if (rewrite_hop(&h, f) ||
-		    (dechunk && http_name_is(f, "Transfer-Encoding")) ||
+		    (dechunk && field_name_is(f, "Transfer-Encoding")) ||
 		    (resp->framing.te_over_cl &&
-		    http_name_is(f, "Content-Length")))
+		    field_name_is(f, "Content-Length")))
 			continue;
 		out_field(&o, f);
 	}
 	if (cfg->via)
-		out_str(&o, resp->minor ? "Via: 1.1 " LOOP_VIA_NAME "\r\n" :
-		    "Via: 1.0 " LOOP_VIA_NAME "\r\n");
+		out_str(&o, resp->minor ? "Via: 1.1 " LOOPGUARD_VIA_NAME "\r\n" :
+		    "Via: 1.0 " LOOPGUARD_VIA_NAME "\r\n");
 	if (connection != NULL) {
 		out_str(&o, "Connection: ");
 		out_str(&o, connection);

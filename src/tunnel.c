@@ -8,7 +8,7 @@
  * the other before reading on, so one buffer is enough and a slow reader
  * slows its sender down (back-pressure) instead of filling memory.
  *
- * Tunnels copy through the buffer rather than splice (relay.c): measured
+ * Tunnels copy through the buffer rather than splice (splice.c): measured
  * on loopback, a 256 MiB https download ran at 0.80-0.88x direct speed
  * copied and 0.64-0.67x spliced. TLS arrives in records of at most 16 KiB,
  * and the spliced path hands the receiver many small page fragments. When a
@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 
 #include "io.h"
-#include "relay.h"
+#include "splice.h"
 #include "tunnel.h"
 
 static const char tunnel_established[] =
@@ -31,10 +31,9 @@ static const char tunnel_established[] =
 
 /* One direction of the tunnel. */
 struct tunnel_side {
-	int		 from;
-	int		 to;
-	bool		 open;		/* still reading from 'from' */
-	uint64_t	*count;		/* bytes moved this way */
+	struct splice_path	 path;		/* copies: no pipe */
+	bool			 open;		/* still reading from 'from' */
+	uint64_t		*count;		/* bytes moved this way */
 };
 
 /*
@@ -46,16 +45,15 @@ tunnel_move(struct conn *c, struct tunnel_side *s)
 {
 	size_t n;
 
-	switch (relay_move(NULL, s->from, s->to, SIZE_MAX, c->work,
-	    c->work_cap, 0, conn_client_timeout_ms(c), &n)) {
-	case RELAY_OK:
+	switch (splice_move(&s->path, SIZE_MAX, &n)) {
+	case SPLICE_OK:
 		*s->count += n;
 		return 0;
-	case RELAY_EOF:
+	case SPLICE_EOF:
 		s->open = false;
-		(void)shutdown(s->to, SHUT_WR);
+		(void)shutdown(s->path.to, SHUT_WR);
 		return 0;
-	case RELAY_READ_ERR:
+	case SPLICE_READ_ERR:
 		if (errno == ETIMEDOUT)
 			return 0;	/* woken by poll, nothing to read yet */
 		snprintf(c->why, sizeof(c->why), "tunnel read: %s",
@@ -72,16 +70,19 @@ tunnel_move(struct conn *c, struct tunnel_side *s)
 static void
 tunnel_pump(struct conn *c)
 {
+	/* read_ms 0: poll() below said there is something to read. */
 	struct tunnel_side side[2] = {
-		{ c->client_fd, c->upstream_fd, true, &c->bytes_in },
-		{ c->upstream_fd, c->client_fd, true, &c->bytes_out },
+		{ { c->client_fd, c->upstream_fd, 0, conn_client_timeout_ms(c),
+		    c->work, c->work_cap, NULL }, true, &c->bytes_in },
+		{ { c->upstream_fd, c->client_fd, 0, conn_client_timeout_ms(c),
+		    c->work, c->work_cap, NULL }, true, &c->bytes_out },
 	};
 	struct pollfd p[2];
 	int i, n;
 
 	while (side[0].open || side[1].open) {
 		for (i = 0; i < 2; i++) {
-			p[i].fd = side[i].open ? side[i].from : -1;
+			p[i].fd = side[i].open ? side[i].path.from : -1;
 			p[i].events = POLLIN;
 			p[i].revents = 0;
 		}

@@ -6,7 +6,7 @@
  * (conn.c).
  *
  * A connect runs on a non-blocking socket and waits in poll() for at most
- * connect_timeout; the socket stays non-blocking, since io.c and relay.c
+ * connect_timeout; the socket stays non-blocking, since io.c and splice.c
  * poll before every wait. getaddrinfo() itself has no timeout knob; it is
  * bounded by the resolver's own settings in /etc/resolv.conf.
  */
@@ -24,7 +24,7 @@
 
 #include "io.h"
 #include "log.h"
-#include "loop.h"
+#include "loopguard.h"
 #include "upstream.h"
 #include "uri.h"
 
@@ -88,7 +88,7 @@ upstream_try(const struct addrinfo *ai, int timeout_ms, int *err)
 		*err = upstream_wait_connect(fd, timeout_ms);
 	else
 		*err = errno;
-	/* The socket stays non-blocking: io.c and relay.c poll first. */
+	/* The socket stays non-blocking: io.c and splice.c poll first. */
 	if (*err != 0) {
 		close(fd);
 		return -1;
@@ -157,7 +157,7 @@ upstream_is_self(const struct addrinfo *res, const struct ferry_config *cfg)
 
 	for (ai = res; ai != NULL && n < UPSTREAM_MAX_ADDRS; ai = ai->ai_next,
 	    n++)
-		if (loop_is_self(ai->ai_addr, cfg))
+		if (loopguard_is_self(ai->ai_addr, cfg))
 			return true;
 	return false;
 }

@@ -25,7 +25,7 @@ enum upstream_result {
 	UPSTREAM_UNRESOLVED,	/* the name did not resolve (or was too long) */
 	UPSTREAM_FAILED,	/* refused or unreachable on every attempt */
 	UPSTREAM_TIMEDOUT,	/* the last attempt timed out */
-	UPSTREAM_LOOP		/* an address is ferry's own (loop.h) */
+	UPSTREAM_LOOP		/* an address is ferry's own (loopguard.h) */
 };
 
 /*

@@ -1056,7 +1056,7 @@ START_TEST(test_response_field_limit)
 }
 END_TEST
 
-/* http_list_has: comma lists, any case, parameters and OWS skipped. */
+/* field_list_has: comma lists, any case, parameters and OWS skipped. */
 static const struct {
 	const char	*value;
 	const char	*token;
@@ -1086,7 +1086,7 @@ START_TEST(test_list_has)
 {
 	const char *v = list_cases[_i].value, *t = list_cases[_i].token;
 
-	ck_assert_msg(http_list_has(v, strlen(v), t, strlen(t)) ==
+	ck_assert_msg(field_list_has(v, strlen(v), t, strlen(t)) ==
 	    list_cases[_i].has, "\"%s\" has \"%s\": want %d", v, t,
 	    list_cases[_i].has);
 }
@@ -1103,7 +1103,7 @@ START_TEST(test_tchar)
 		    (c >= '0' && c <= '9') ||
 		    (c != 0 && memchr(extra, c, sizeof(extra) - 1) != NULL);
 
-		ck_assert_msg(http_is_tchar((unsigned char)c) == want,
+		ck_assert_msg(field_is_tchar((unsigned char)c) == want,
 		    "byte 0x%02x: want %d", c, want);
 	}
 }
@@ -1114,12 +1114,12 @@ START_TEST(test_name_is)
 	struct http_field f = { "Content-Length", 14, "5", 1 };
 	struct http_field g = { "Content-LengthX", 14, "5", 1 };
 
-	ck_assert(http_name_is(&f, "content-length"));
-	ck_assert(http_name_is(&f, "CONTENT-LENGTH"));
-	ck_assert(!http_name_is(&f, "Content-Lengt"));
-	ck_assert(!http_name_is(&f, "Content-Length2"));
+	ck_assert(field_name_is(&f, "content-length"));
+	ck_assert(field_name_is(&f, "CONTENT-LENGTH"));
+	ck_assert(!field_name_is(&f, "Content-Lengt"));
+	ck_assert(!field_name_is(&f, "Content-Length2"));
 	/* Only name_len bytes count. */
-	ck_assert(http_name_is(&g, "Content-Length"));
+	ck_assert(field_name_is(&g, "Content-Length"));
 }
 END_TEST
 

@@ -19,9 +19,9 @@ main(void)
 	srunner_add_suite(sr, rewrite_suite());
 	srunner_add_suite(sr, errpage_suite());
 	srunner_add_suite(sr, access_suite());
-	srunner_add_suite(sr, relay_suite());
-	srunner_add_suite(sr, upool_suite());
-	srunner_add_suite(sr, loop_suite());
+	srunner_add_suite(sr, splice_suite());
+	srunner_add_suite(sr, reuse_suite());
+	srunner_add_suite(sr, loopguard_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,6 +1,6 @@
 /*
  * loopback.h: real TCP connections on 127.0.0.1 for the suites that move
- * bytes (relay, upool). Ports are the kernel's choice, never fixed.
+ * bytes (relay, reuse). Ports are the kernel's choice, never fixed.
  */
 #ifndef FERRY_TEST_LOOPBACK_H
 #define FERRY_TEST_LOOPBACK_H

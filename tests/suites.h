@@ -27,10 +27,10 @@ Suite *chunked_suite(void);
 Suite *config_suite(void);
 Suite *errpage_suite(void);
 Suite *http_suite(void);
-Suite *loop_suite(void);
-Suite *relay_suite(void);
+Suite *loopguard_suite(void);
+Suite *splice_suite(void);
 Suite *rewrite_suite(void);
-Suite *upool_suite(void);
+Suite *reuse_suite(void);
 Suite *uri_suite(void);
 
 #endif

@@ -121,14 +121,14 @@ check_rewrite(const struct http_request *req, size_t cap)
 	FUZZ_CHECK(http_parse_response(resp, sizeof(fake) - 1 + rest, &wide,
 	    fields, false, &up) == HTTP_DONE);
 	for (i = 0; i < up.nfields; i++) {
-		if (http_name_is(&fields[i], "Host")) {
+		if (field_name_is(&fields[i], "Host")) {
 			hosts++;
 			FUZZ_CHECK(fuzz_same(fields[i].value,
 			    fields[i].value_len, req->uri.authority,
 			    req->uri.authority_len));
 		}
 		for (j = 0; j < sizeof(hop) / sizeof(hop[0]); j++)
-			FUZZ_CHECK(!http_name_is(&fields[i], hop[j]));
+			FUZZ_CHECK(!field_name_is(&fields[i], hop[j]));
 	}
 	FUZZ_CHECK(hosts == 1);
 	FUZZ_CHECK(framing_request(fields, up.nfields, 1, &fr, &why) == 0);

@@ -81,7 +81,7 @@ check_rewrite(const struct http_response *resp, bool head, bool dechunk,
 	FUZZ_CHECK(!down.keep_alive);
 	for (i = 0; i < down.nfields; i++)
 		for (j = 0; j < sizeof(hop) / sizeof(hop[0]); j++)
-			FUZZ_CHECK(!http_name_is(&fields[i], hop[j]));
+			FUZZ_CHECK(!field_name_is(&fields[i], hop[j]));
 	if (dechunk) {
 		FUZZ_CHECK(down.framing.kind == BODY_CLOSE);
 	} else {

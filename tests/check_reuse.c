@@ -1,10 +1,10 @@
 /*
- * check_upool.c: the pool of idle upstream connections (upool.c).
+ * check_reuse.c: the pool of idle upstream connections (reuse.c).
  *
  * Each pooled socket is one end of a real loopback connection; the test
  * keeps the other end, the origin's. That end tells what the pool did
  * without trusting fd numbers, which the kernel reuses: a connection
- * handed back by upool_take() is the one whose origin end the test holds
+ * handed back by reuse_take() is the one whose origin end the test holds
  * (loopback_joined), and one the pool closed shows as EOF at the origin.
  * The address text kept with each connection is checked once, on its own.
  * The pool is global: every test empties it before it ends.
@@ -23,7 +23,7 @@
 
 #include "loopback.h"
 #include "suites.h"
-#include "upool.h"
+#include "reuse.h"
 
 /* How long an origin end waits to see a close that should have come. */
 #define CLOSED_MS	1000
@@ -62,7 +62,7 @@ put(struct conn *c, const char *host, size_t len, uint16_t port,
     const struct ferry_config *cfg)
 {
 	loopback_pair(&c->near, &c->far);
-	upool_put(c->near, host, len, port, NULL, cfg);
+	reuse_put(c->near, host, len, port, NULL, cfg);
 }
 
 /* Take for host:port and check the fd is c's connection; keeps it. */
@@ -71,7 +71,7 @@ take_is(const struct conn *c, const char *host, size_t len, uint16_t port)
 {
 	int fd;
 
-	fd = upool_take(host, len, port, NULL, 0);
+	fd = reuse_take(host, len, port, NULL, 0);
 	ck_assert_msg(fd >= 0, "take %.*s:%u: none", (int)len, host,
 	    (unsigned)port);
 	ck_assert_msg(loopback_joined(fd, c->far), "take %.*s:%u: another "
@@ -106,8 +106,8 @@ wait_near(const struct conn *c)
 static void
 done(struct conn *c, size_t n)
 {
-	upool_clear();
-	ck_assert_uint_eq(upool_count(), 0);
+	reuse_clear();
+	ck_assert_uint_eq(reuse_count(), 0);
 	while (n > 0)
 		close(c[--n].far);
 }
@@ -117,10 +117,10 @@ START_TEST(test_put_take)
 	struct conn c;
 
 	put(&c, HOST("example.com"), 80, defaults());
-	ck_assert_uint_eq(upool_count(), 1);
+	ck_assert_uint_eq(reuse_count(), 1);
 	take_is(&c, HOST("example.com"), 80);
-	ck_assert_uint_eq(upool_count(), 0);
-	ck_assert_int_eq(upool_take(HOST("example.com"), 80, NULL, 0), -1);
+	ck_assert_uint_eq(reuse_count(), 0);
+	ck_assert_int_eq(reuse_take(HOST("example.com"), 80, NULL, 0), -1);
 	done(&c, 1);
 }
 END_TEST
@@ -147,7 +147,7 @@ static const struct {
 	{ "192.0.2.7:80", 0, NULL },
 	{ NAME55, 64, NAME55 },
 	{ NAME60, 64, NAME55 },
-	{ NAME60, UPOOL_NAME_MAX, NAME55 },
+	{ NAME60, REUSE_NAME_MAX, NAME55 },
 };
 
 START_TEST(test_name)
@@ -158,14 +158,14 @@ START_TEST(test_name)
 	int fd;
 
 	loopback_pair(&c.near, &c.far);
-	upool_put(c.near, HOST("a.test"), 80, names[_i].name, defaults());
+	reuse_put(c.near, HOST("a.test"), 80, names[_i].name, defaults());
 	/* Newer, same key, another name: the names must not mix. */
 	loopback_pair(&other.near, &other.far);
-	upool_put(other.near, HOST("a.test"), 80, "198.51.100.1:80",
+	reuse_put(other.near, HOST("a.test"), 80, "198.51.100.1:80",
 	    defaults());
 	take_is(&other, HOST("a.test"), 80);
 	memset(buf, '#', sizeof(buf));
-	fd = upool_take(HOST("a.test"), 80, buf, cap);
+	fd = reuse_take(HOST("a.test"), 80, buf, cap);
 	ck_assert_msg(fd >= 0 && loopback_joined(fd, c.far), "row %d: not "
 	    "found", _i);
 	close(fd);
@@ -215,17 +215,17 @@ START_TEST(test_keys)
 	if (len == 0)
 		len = strlen(keys[_i].host);
 	put(&c, HOST("Example.COM"), 8080, defaults());
-	fd = upool_take(keys[_i].host, len, keys[_i].port, NULL, 0);
+	fd = reuse_take(keys[_i].host, len, keys[_i].port, NULL, 0);
 	if (keys[_i].hit) {
 		ck_assert_msg(fd >= 0 && loopback_joined(fd, c.far),
 		    "%s:%u: not found", keys[_i].host, keys[_i].port);
-		ck_assert_uint_eq(upool_count(), 0);
+		ck_assert_uint_eq(reuse_count(), 0);
 		close(fd);
 	} else {
 		ck_assert_msg(fd == -1, "%s:%u: found", keys[_i].host,
 		    keys[_i].port);
 		/* A miss leaves the entry where it was, open. */
-		ck_assert_uint_eq(upool_count(), 1);
+		ck_assert_uint_eq(reuse_count(), 1);
 		assert_open(&c, keys[_i].host);
 	}
 	done(&c, 1);
@@ -245,7 +245,7 @@ START_TEST(test_lifo)
 	}
 	for (i = 2; i >= 0; i--)
 		take_is(&c[i], HOST("a.test"), 80);
-	ck_assert_int_eq(upool_take(HOST("a.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0), -1);
 	take_is(&other, HOST("b.test"), 80);
 	done(c, 3);
 	done(&other, 1);
@@ -263,9 +263,9 @@ START_TEST(test_per_host)
 	for (i = 0; i < 8; i++)
 		put(&c[i], HOST("a.test"), 80, cfg);
 	put(&other[1], HOST("a.test"), 81, cfg);
-	ck_assert_uint_eq(upool_count(), 10);
+	ck_assert_uint_eq(reuse_count(), 10);
 	put(&c[8], HOST("A.TEST"), 80, cfg);
-	ck_assert_uint_eq(upool_count(), 10);
+	ck_assert_uint_eq(reuse_count(), 10);
 	assert_closed(&c[0], "oldest of the host");
 	for (i = 1; i < 9; i++)
 		assert_open(&c[i], "newer of the host");
@@ -273,7 +273,7 @@ START_TEST(test_per_host)
 	assert_open(&other[1], "another port");
 	for (i = 8; i >= 1; i--)
 		take_is(&c[i], HOST("a.test"), 80);
-	ck_assert_int_eq(upool_take(HOST("a.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0), -1);
 	done(c, 9);
 	done(other, 2);
 }
@@ -290,15 +290,15 @@ START_TEST(test_max)
 	put(&a[1], HOST("a.test"), 80, cfg);
 	put(&b[0], HOST("b.test"), 80, cfg);
 	put(&b[1], HOST("b.test"), 80, cfg);
-	ck_assert_uint_eq(upool_count(), 4);
+	ck_assert_uint_eq(reuse_count(), 4);
 	put(&b[2], HOST("b.test"), 80, cfg);
-	ck_assert_uint_eq(upool_count(), 4);
+	ck_assert_uint_eq(reuse_count(), 4);
 	assert_closed(&a[0], "oldest of all");
 	assert_open(&a[1], "second oldest");
 	for (i = 0; i < 3; i++)
 		assert_open(&b[i], "newest host");
 	take_is(&a[1], HOST("a.test"), 80);
-	ck_assert_int_eq(upool_take(HOST("a.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0), -1);
 	done(a, 2);
 	done(b, 3);
 }
@@ -315,9 +315,9 @@ START_TEST(test_lowered_bounds)
 
 	for (i = 0; i < 6; i++)
 		put(&c[i], HOST("a.test"), 80, defaults());
-	ck_assert_uint_eq(upool_count(), 6);
+	ck_assert_uint_eq(reuse_count(), 6);
 	put(&c[6], HOST("a.test"), 80, config(2, 256, 30));
-	ck_assert_uint_eq(upool_count(), 2);
+	ck_assert_uint_eq(reuse_count(), 2);
 	for (i = 0; i < 5; i++)
 		assert_closed(&c[i], "over the lowered per-host bound");
 	assert_open(&c[5], "newest but one");
@@ -326,7 +326,7 @@ START_TEST(test_lowered_bounds)
 	for (i = 0; i < 3; i++)
 		put(&c[i], HOST("h.test"), (uint16_t)(80 + i), defaults());
 	put(&c[3], HOST("h.test"), 90, config(8, 1, 30));
-	ck_assert_uint_eq(upool_count(), 1);
+	ck_assert_uint_eq(reuse_count(), 1);
 	for (i = 0; i < 3; i++)
 		assert_closed(&c[i], "over the lowered total bound");
 	take_is(&c[3], HOST("h.test"), 90);
@@ -350,9 +350,9 @@ START_TEST(test_off)
 
 	put(&c, HOST("a.test"), 80, config(off[_i].per_host, off[_i].max,
 	    30));
-	ck_assert_uint_eq(upool_count(), 0);
+	ck_assert_uint_eq(reuse_count(), 0);
 	assert_closed(&c, "reuse off");
-	ck_assert_int_eq(upool_take(HOST("a.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0), -1);
 	done(&c, 1);
 }
 END_TEST
@@ -379,15 +379,15 @@ START_TEST(test_long_host)
 	memset(host, 'h', sizeof(host));
 	put(&c, host, len, 80, defaults());
 	if (lengths[_i].pooled) {
-		ck_assert_uint_eq(upool_count(), 1);
+		ck_assert_uint_eq(reuse_count(), 1);
 		/* One byte off either way is another host. */
-		ck_assert_int_eq(upool_take(host, len - 1, 80, NULL, 0), -1);
-		ck_assert_int_eq(upool_take(host, len + 1, 80, NULL, 0), -1);
+		ck_assert_int_eq(reuse_take(host, len - 1, 80, NULL, 0), -1);
+		ck_assert_int_eq(reuse_take(host, len + 1, 80, NULL, 0), -1);
 		take_is(&c, host, len, 80);
 	} else {
-		ck_assert_uint_eq(upool_count(), 0);
+		ck_assert_uint_eq(reuse_count(), 0);
 		assert_closed(&c, "host too long");
-		ck_assert_int_eq(upool_take(host, len, 80, NULL, 0), -1);
+		ck_assert_int_eq(reuse_take(host, len, 80, NULL, 0), -1);
 	}
 	done(&c, 1);
 }
@@ -445,16 +445,16 @@ START_TEST(test_take_dead)
 	take_is(&live, HOST("a.test"), 80);
 	ck_assert_msg(fcntl(dead.near, F_GETFD) == -1 && errno == EBADF,
 	    "%s: dead connection left open", acts[_i]);
-	ck_assert_uint_eq(upool_count(), 0);
+	ck_assert_uint_eq(reuse_count(), 0);
 	if (dead.far != -1) {
 		assert_closed(&dead, acts[_i]);
 		close(dead.far);
 	}
 	put(&dead, HOST("a.test"), 80, defaults());
 	origin_do(&dead, (enum origin_act)_i);
-	fd = upool_take(HOST("a.test"), 80, NULL, 0);
+	fd = reuse_take(HOST("a.test"), 80, NULL, 0);
 	ck_assert_msg(fd == -1, "%s: dead connection taken", acts[_i]);
-	ck_assert_uint_eq(upool_count(), 0);
+	ck_assert_uint_eq(reuse_count(), 0);
 	done(&live, 1);
 	if (dead.far != -1)
 		close(dead.far);
@@ -473,14 +473,14 @@ START_TEST(test_sweep)
 	put(&live[1], HOST("b.test"), 80, defaults());
 	for (i = 0; i < NELEM(acts); i++)
 		origin_do(&dead[i], (enum origin_act)i);
-	ck_assert_uint_eq(upool_count(), 2 + NELEM(acts));
-	upool_sweep();
-	ck_assert_uint_eq(upool_count(), 2);
+	ck_assert_uint_eq(reuse_count(), 2 + NELEM(acts));
+	reuse_sweep();
+	ck_assert_uint_eq(reuse_count(), 2);
 	for (i = 0; i < NELEM(acts); i++)
 		if (dead[i].far != -1)
 			assert_closed(&dead[i], acts[i]);
-	upool_sweep();
-	ck_assert_uint_eq(upool_count(), 2);
+	reuse_sweep();
+	ck_assert_uint_eq(reuse_count(), 2);
 	assert_open(&live[0], "live");
 	assert_open(&live[1], "live");
 	take_is(&live[0], HOST("a.test"), 80);
@@ -506,14 +506,14 @@ START_TEST(test_expiry)
 	put(&stale, HOST("s.test"), 80, config(8, 256, 1));
 	put(&live, HOST("a.test"), 80, config(8, 256, 30));
 	put(&newest, HOST("a.test"), 80, config(8, 256, 1));
-	ck_assert_uint_eq(upool_count(), 3);
+	ck_assert_uint_eq(reuse_count(), 3);
 	ck_assert_int_eq(nanosleep(&nap, NULL), 0);
 	take_is(&live, HOST("a.test"), 80);
 	assert_closed(&newest, "expired, met by take");
-	upool_sweep();
-	ck_assert_uint_eq(upool_count(), 0);
+	reuse_sweep();
+	ck_assert_uint_eq(reuse_count(), 0);
 	assert_closed(&stale, "expired, swept");
-	ck_assert_int_eq(upool_take(HOST("s.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("s.test"), 80, NULL, 0), -1);
 	done(&stale, 1);
 	done(&live, 1);
 	done(&newest, 1);
@@ -544,16 +544,16 @@ race_run(void *arg)
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
 		for (i = 0; i < RACE_CONNS; i++)
-			upool_put(r->fd[i], HOST(r->host), 80, NULL,
+			reuse_put(r->fd[i], HOST(r->host), 80, NULL,
 			    r->cfg);
 		for (i = 0; i < RACE_CONNS; i++) {
-			fd = upool_take(HOST(r->host), 80, NULL, 0);
+			fd = reuse_take(HOST(r->host), 80, NULL, 0);
 			for (mine = false, j = 0; j < RACE_CONNS; j++)
 				mine = mine || fd == r->fd[j];
 			if (!mine)
 				r->bad++;
 		}
-		upool_sweep();
+		reuse_sweep();
 	}
 	return NULL;
 }
@@ -579,7 +579,7 @@ START_TEST(test_threads)
 		    0);
 	for (i = 0; i < RACE_THREADS; i++)
 		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
-	ck_assert_uint_eq(upool_count(), 0);
+	ck_assert_uint_eq(reuse_count(), 0);
 	for (i = 0; i < RACE_THREADS; i++) {
 		ck_assert_msg(r[i].bad == 0, "%s: %d bad takes", r[i].host,
 		    r[i].bad);
@@ -593,9 +593,9 @@ START_TEST(test_threads)
 END_TEST
 
 Suite *
-upool_suite(void)
+reuse_suite(void)
 {
-	Suite *s = suite_create("upool");
+	Suite *s = suite_create("reuse");
 	TCase *tc = tcase_create("core");
 
 	/* Real sockets, threads and one sleep: room for a loaded run. */

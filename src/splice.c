@@ -1,5 +1,5 @@
 /*
- * relay.c: socket-to-socket moves (see relay.h).
+ * splice.c: socket-to-socket moves (see splice.h).
  *
  * Path: forward body, relay response (body.c) and the CONNECT tunnel
  * (tunnel.c).
@@ -18,13 +18,13 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "relay.h"
+#include "splice.h"
 
 /* Pipe size asked for: fewer, larger moves. The kernel may refuse it. */
-#define RELAY_PIPE_SIZE	((size_t)256 * 1024)
+#define SPLICE_PIPE_SIZE	((size_t)256 * 1024)
 
 void
-relay_pipe_init(struct relay_pipe *p)
+splice_pipe_init(struct splice_pipe *p)
 {
 	p->rd = -1;
 	p->wr = -1;
@@ -32,7 +32,7 @@ relay_pipe_init(struct relay_pipe *p)
 }
 
 void
-relay_pipe_close(struct relay_pipe *p)
+splice_pipe_close(struct splice_pipe *p)
 {
 	io_close(&p->rd);
 	io_close(&p->wr);
@@ -40,7 +40,7 @@ relay_pipe_close(struct relay_pipe *p)
 
 /* Make the pipe on first use; false if there can be none. */
 static bool
-relay_pipe_ready(struct relay_pipe *p)
+splice_pipe_ready(struct splice_pipe *p)
 {
 	int fd[2];
 
@@ -54,37 +54,37 @@ relay_pipe_ready(struct relay_pipe *p)
 	}
 	p->rd = fd[0];
 	p->wr = fd[1];
-	(void)fcntl(p->wr, F_SETPIPE_SZ, (int)RELAY_PIPE_SIZE);
+	(void)fcntl(p->wr, F_SETPIPE_SZ, (int)SPLICE_PIPE_SIZE);
 	return true;
 }
 
-/* Copy through buf: one read, then write it all. */
-static enum relay_result
-relay_copy(int from, int to, size_t max, char *buf, size_t cap, int read_ms,
-    int write_ms, size_t *moved)
+/* Copy through the path's buffer: one read, then write it all. */
+static enum splice_result
+splice_copy(const struct splice_path *sp, size_t max, size_t *moved)
 {
 	ssize_t n;
 
-	n = io_recv(from, buf, max < cap ? max : cap, read_ms);
+	n = io_recv(sp->from, sp->buf, max < sp->cap ? max : sp->cap,
+	    sp->read_ms);
 	if (n == 0)
-		return RELAY_EOF;
+		return SPLICE_EOF;
 	if (n < 0)
-		return RELAY_READ_ERR;
-	if (io_send_all(to, buf, (size_t)n, write_ms) == -1)
-		return RELAY_WRITE_ERR;
+		return SPLICE_READ_ERR;
+	if (io_send_all(sp->to, sp->buf, (size_t)n, sp->write_ms) == -1)
+		return SPLICE_WRITE_ERR;
 	*moved = (size_t)n;
-	return RELAY_OK;
+	return SPLICE_OK;
 }
 
 /* Step 1: socket → pipe. Returns bytes taken, 0 at EOF, -1 (errno). */
 static ssize_t
-relay_fill(struct relay_pipe *p, int from, size_t max, int read_ms)
+splice_fill(struct splice_pipe *p, int from, size_t max, int read_ms)
 {
 	ssize_t n;
 
 	/* The pipe takes no more anyway; splice refuses > SSIZE_MAX. */
-	if (max > RELAY_PIPE_SIZE)
-		max = RELAY_PIPE_SIZE;
+	if (max > SPLICE_PIPE_SIZE)
+		max = SPLICE_PIPE_SIZE;
 	for (;;) {
 		n = splice(from, NULL, p->wr, NULL, max,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -99,7 +99,7 @@ relay_fill(struct relay_pipe *p, int from, size_t max, int read_ms)
 
 /* Step 2: pipe → socket, all len bytes. 0, or -1 (errno). */
 static int
-relay_drain(struct relay_pipe *p, int to, size_t len, int write_ms)
+splice_drain(struct splice_pipe *p, int to, size_t len, int write_ms)
 {
 	ssize_t n;
 
@@ -122,32 +122,30 @@ relay_drain(struct relay_pipe *p, int to, size_t len, int write_ms)
 	return 0;
 }
 
-enum relay_result
-relay_move(struct relay_pipe *p, int from, int to, size_t max, char *buf,
-    size_t cap, int read_ms, int write_ms, size_t *moved)
+enum splice_result
+splice_move(const struct splice_path *sp, size_t max, size_t *moved)
 {
+	struct splice_pipe *p = sp->pipe;
 	ssize_t n;
 
 	*moved = 0;
-	if (p == NULL || max < RELAY_SPLICE_MIN || !relay_pipe_ready(p))
-		return relay_copy(from, to, max, buf, cap, read_ms, write_ms,
-		    moved);
-	n = relay_fill(p, from, max, read_ms);
+	if (p == NULL || max < SPLICE_MIN || !splice_pipe_ready(p))
+		return splice_copy(sp, max, moved);
+	n = splice_fill(p, sp->from, max, sp->read_ms);
 	if (n < 0 && errno == EINVAL) {
 		p->unusable = true;
-		return relay_copy(from, to, max, buf, cap, read_ms, write_ms,
-		    moved);
+		return splice_copy(sp, max, moved);
 	}
 	if (n == 0)
-		return RELAY_EOF;
+		return SPLICE_EOF;
 	if (n < 0)
-		return RELAY_READ_ERR;
-	if (relay_drain(p, to, (size_t)n, write_ms) == -1) {
+		return SPLICE_READ_ERR;
+	if (splice_drain(p, sp->to, (size_t)n, sp->write_ms) == -1) {
 		/* What is left in the pipe is lost; so is the pipe. */
-		relay_pipe_close(p);
+		splice_pipe_close(p);
 		p->unusable = true;
-		return RELAY_WRITE_ERR;
+		return SPLICE_WRITE_ERR;
 	}
 	*moved = (size_t)n;
-	return RELAY_OK;
+	return SPLICE_OK;
 }

@@ -1,5 +1,5 @@
 /*
- * loop.c: forwarding-loop detection (see loop.h).
+ * loopguard.c: forwarding-loop detection (see loopguard.h).
  *
  * Path: after parse (the Via check in conn.c) and at connect (the address
  * check in upstream.c).
@@ -14,17 +14,17 @@
 #include <string.h>
 #include <strings.h>
 
-#include "loop.h"
+#include "loopguard.h"
 
 /*
  * Does the Via element value[0..len) ("1.1 ferry", "HTTP/1.1 name:port
- * (comment)") have LOOP_VIA_NAME as its received-by part?
+ * (comment)") have LOOPGUARD_VIA_NAME as its received-by part?
  */
 static bool
-loop_via_element(const char *v, size_t len)
+loopguard_via_element(const char *v, size_t len)
 {
 	size_t i = 0, start;
-	const size_t name_len = sizeof(LOOP_VIA_NAME) - 1;
+	const size_t name_len = sizeof(LOOPGUARD_VIA_NAME) - 1;
 
 	while (i < len && (v[i] == ' ' || v[i] == '\t'))
 		i++;
@@ -36,12 +36,12 @@ loop_via_element(const char *v, size_t len)
 	while (i < len && v[i] != ' ' && v[i] != '\t')	/* received-by */
 		i++;
 	return i - start == name_len &&
-	    strncasecmp(v + start, LOOP_VIA_NAME, name_len) == 0;
+	    strncasecmp(v + start, LOOPGUARD_VIA_NAME, name_len) == 0;
 }
 
 /* Split a Via value at commas outside comments and check each element. */
 static bool
-loop_via_value(const char *v, size_t len)
+loopguard_via_value(const char *v, size_t len)
 {
 	size_t i, start = 0;
 	int depth = 0;
@@ -52,7 +52,7 @@ loop_via_value(const char *v, size_t len)
 		else if (i < len && v[i] == ')' && depth > 0)
 			depth--;
 		else if (i == len || (v[i] == ',' && depth == 0)) {
-			if (loop_via_element(v + start, i - start))
+			if (loopguard_via_element(v + start, i - start))
 				return true;
 			start = i + 1;
 		}
@@ -61,13 +61,13 @@ loop_via_value(const char *v, size_t len)
 }
 
 bool
-loop_via_seen(const struct http_field *f, size_t n)
+loopguard_via_seen(const struct http_field *f, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (http_name_is(&f[i], "Via") &&
-		    loop_via_value(f[i].value, f[i].value_len))
+		if (field_name_is(&f[i], "Via") &&
+		    loopguard_via_value(f[i].value, f[i].value_len))
 			return true;
 	return false;
 }
@@ -77,7 +77,7 @@ loop_via_seen(const struct http_field *f, size_t n)
  * v4-mapped IPv6 address taken as IPv4. Returns the family, or AF_UNSPEC.
  */
 static int
-loop_addr(const struct sockaddr *sa, unsigned char out[16], uint16_t *port)
+loopguard_addr(const struct sockaddr *sa, unsigned char out[16], uint16_t *port)
 {
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)sa;
@@ -102,7 +102,7 @@ loop_addr(const struct sockaddr *sa, unsigned char out[16], uint16_t *port)
 
 /* All zeros: "0.0.0.0" or "::", which connect() takes as this host. */
 static bool
-loop_unspecified(int family, const unsigned char *a)
+loopguard_unspecified(int family, const unsigned char *a)
 {
 	static const unsigned char zero[16];
 
@@ -111,7 +111,7 @@ loop_unspecified(int family, const unsigned char *a)
 
 /* 127.0.0.0/8 or ::1: always this host. */
 static bool
-loop_loopback(int family, const unsigned char *a)
+loopguard_loopback(int family, const unsigned char *a)
 {
 	static const unsigned char one[16] = { [15] = 1 };
 
@@ -120,47 +120,47 @@ loop_loopback(int family, const unsigned char *a)
 
 /* Is family/a one of this host's interface addresses? */
 static bool
-loop_local_address(int family, const unsigned char *a)
+loopguard_local_address(int family, const unsigned char *a)
 {
 	struct ifaddrs *list = NULL, *i;
 	unsigned char b[16];
 	uint16_t port;
 	bool found = false;
 
-	if (loop_unspecified(family, a) || loop_loopback(family, a))
+	if (loopguard_unspecified(family, a) || loopguard_loopback(family, a))
 		return true;
 	if (getifaddrs(&list) == -1)
 		return false;
 	for (i = list; i != NULL && !found; i = i->ifa_next)
 		if (i->ifa_addr != NULL &&
-		    loop_addr(i->ifa_addr, b, &port) == family)
+		    loopguard_addr(i->ifa_addr, b, &port) == family)
 			found = memcmp(a, b, family == AF_INET ? 4 : 16) == 0;
 	freeifaddrs(list);
 	return found;
 }
 
 bool
-loop_is_self(const struct sockaddr *sa, const struct ferry_config *cfg)
+loopguard_is_self(const struct sockaddr *sa, const struct ferry_config *cfg)
 {
 	unsigned char to[16], me[16];
 	uint16_t to_port = 0, my_port = 0;
 	int to_family, my_family;
 
-	to_family = loop_addr(sa, to, &to_port);
-	my_family = loop_addr((const struct sockaddr *)&cfg->listen_addr, me,
+	to_family = loopguard_addr(sa, to, &to_port);
+	my_family = loopguard_addr((const struct sockaddr *)&cfg->listen_addr, me,
 	    &my_port);
 	if (to_family == AF_UNSPEC || my_family == AF_UNSPEC ||
 	    to_port != my_port)
 		return false;
-	if (loop_unspecified(my_family, me)) {
+	if (loopguard_unspecified(my_family, me)) {
 		/* "0.0.0.0" takes IPv4 only; "[::]" both (acceptor.c). */
 		if (my_family == AF_INET && to_family != AF_INET)
 			return false;
-		return loop_local_address(to_family, to);
+		return loopguard_local_address(to_family, to);
 	}
 	if (to_family != my_family)
 		return false;
-	if (loop_unspecified(to_family, to)) {
+	if (loopguard_unspecified(to_family, to)) {
 		/* connect() to "0.0.0.0" or "::" reaches 127.0.0.1 or ::1. */
 		memset(to, 0, sizeof(to));
 		if (to_family == AF_INET) {

@@ -1,5 +1,5 @@
 /*
- * upool.h: idle upstream connections kept for the next request.
+ * reuse.h: idle upstream connections kept for the next request.
  *
  * Path: connect (forward.c takes an idle connection through
  * conn_connect_upstream() in conn.c) and the end of relay response
@@ -17,8 +17,8 @@
  * most keepalive_timeout seconds. The pool is shared by every worker and
  * guarded by one mutex; it holds only fds and keys, never a buffer.
  */
-#ifndef FERRY_UPOOL_H
-#define FERRY_UPOOL_H
+#ifndef FERRY_REUSE_H
+#define FERRY_REUSE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,17 +26,17 @@
 #include "config.h"
 
 /* Room for an origin address as text, "[ip6]:port" at most. */
-#define UPOOL_NAME_MAX	56
+#define REUSE_NAME_MAX	56
 
 /*
  * Take an idle connection to host[0..host_len):port (any case) that is
  * still open and has sent nothing unasked. Returns the fd, now the
  * caller's, or -1 if there is none; name (if not NULL, cap bytes) receives
- * the address text given to upool_put(). Closed or expired ones met on
+ * the address text given to reuse_put(). Closed or expired ones met on
  * the way are closed. Like every function here, any thread may call it:
  * it takes the pool's mutex, and closes sockets only after letting go.
  */
-int upool_take(const char *host, size_t host_len, uint16_t port, char *name,
+int reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
     size_t cap);
 
 /*
@@ -47,7 +47,7 @@ int upool_take(const char *host, size_t host_len, uint16_t port, char *name,
  * bytes); when a bound is reached, an older entry goes instead; later, fd
  * is closed when it expires.
  */
-void upool_put(int fd, const char *host, size_t host_len, uint16_t port,
+void reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
     const char *name, const struct ferry_config *cfg);
 
 /*
@@ -55,12 +55,12 @@ void upool_put(int fd, const char *host, size_t host_len, uint16_t port,
  * wrote to) while they sat idle, so that no dead socket is held until its
  * timeout. The idle watcher (park.c) calls this a few times a second.
  */
-void upool_sweep(void);
+void reuse_sweep(void);
 
 /* How many idle connections are kept now (for the tests and the log). */
-size_t upool_count(void);
+size_t reuse_count(void);
 
 /* Close every kept connection (at exit, after the workers stopped). */
-void upool_clear(void);
+void reuse_clear(void);
 
 #endif

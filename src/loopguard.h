@@ -1,5 +1,5 @@
 /*
- * loop.h: forwarding-loop detection.
+ * loopguard.h: forwarding-loop detection.
  *
  * Path: after parse, conn.c checks Via before it dispatches the request; at
  * connect, upstream.c checks every resolved address before connecting.
@@ -11,24 +11,24 @@
  * request's Via field shows it has already passed through ferry (ferry
  * adds "Via: 1.1 ferry" to what it forwards, RFC 9110 §7.6.3).
  */
-#ifndef FERRY_LOOP_H
-#define FERRY_LOOP_H
+#ifndef FERRY_LOOPGUARD_H
+#define FERRY_LOOPGUARD_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
 #include "config.h"
-#include "http.h"
+#include "field.h"
 
 /* The received-by name ferry writes into Via. */
-#define LOOP_VIA_NAME	"ferry"
+#define LOOPGUARD_VIA_NAME	"ferry"
 
 /*
- * True if a Via field among f[0..n) names LOOP_VIA_NAME as a hop (any
+ * True if a Via field among f[0..n) names LOOPGUARD_VIA_NAME as a hop (any
  * case). Pure: any thread.
  */
-bool loop_via_seen(const struct http_field *f, size_t n);
+bool loopguard_via_seen(const struct http_field *f, size_t n);
 
 /*
  * True if connecting to sa would reach ferry's own listening socket as
@@ -36,6 +36,6 @@ bool loop_via_seen(const struct http_field *f, size_t n);
  * for a wildcard listener, any address of this host (then it reads the
  * interface list with getifaddrs()). Thread-safe.
  */
-bool loop_is_self(const struct sockaddr *sa, const struct ferry_config *cfg);
+bool loopguard_is_self(const struct sockaddr *sa, const struct ferry_config *cfg);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * check_loop.c: unit tests for forwarding-loop detection (loop.c): which
+ * check_loopguard.c: unit tests for forwarding-loop detection (loopguard.c): which
  * Via fields name ferry as a hop, and which origin addresses are ferry's
  * own listening socket for specific and wildcard listeners.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "loop.h"
+#include "loopguard.h"
 #include "suites.h"
 
 static const struct {
@@ -39,9 +39,9 @@ START_TEST(test_via)
 		{ "Via", 3, via_cases[_i].value, strlen(via_cases[_i].value) },
 	};
 
-	ck_assert_msg(loop_via_seen(f, 2) == via_cases[_i].seen,
+	ck_assert_msg(loopguard_via_seen(f, 2) == via_cases[_i].seen,
 	    "Via: %s", via_cases[_i].value);
-	ck_assert(!loop_via_seen(f, 1));
+	ck_assert(!loopguard_via_seen(f, 1));
 }
 END_TEST
 
@@ -50,7 +50,7 @@ START_TEST(test_via_other_field)
 {
 	struct http_field f = { "X-Via", 5, "1.1 ferry", 9 };
 
-	ck_assert(!loop_via_seen(&f, 1));
+	ck_assert(!loopguard_via_seen(&f, 1));
 }
 END_TEST
 
@@ -112,14 +112,14 @@ START_TEST(test_self)
 	memset(&cfg, 0, sizeof(cfg));
 	addr(&cfg.listen_addr, self_cases[_i].listen, 3128);
 	addr(&to, self_cases[_i].to, self_cases[_i].port);
-	ck_assert_msg(loop_is_self((struct sockaddr *)&to, &cfg) ==
+	ck_assert_msg(loopguard_is_self((struct sockaddr *)&to, &cfg) ==
 	    self_cases[_i].self, "listen %s:3128, to %s:%u",
 	    self_cases[_i].listen, self_cases[_i].to, self_cases[_i].port);
 }
 END_TEST
 
 Suite *
-loop_suite(void)
+loopguard_suite(void)
 {
 	Suite *s = suite_create("loop");
 	TCase *tc = tcase_create("loop");

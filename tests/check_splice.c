@@ -1,5 +1,5 @@
 /*
- * check_relay.c: socket-to-socket moves (relay.c).
+ * check_splice.c: socket-to-socket moves (splice.c).
  *
  * Real loopback TCP connections, non-blocking on ferry's side as in the
  * daemon. A megabyte of a pattern that never repeats in step with a
@@ -25,12 +25,22 @@
 
 #include "io.h"
 #include "loopback.h"
-#include "relay.h"
+#include "splice.h"
 #include "suites.h"
 
 #define MOVE_TOTAL	(1024 * 1024)
 /* A stall fails the test, never hangs it. */
 #define WAIT_MS		5000
+
+/* splice_move() along a path made of these, as the tables below list. */
+static enum splice_result
+move_via(struct splice_pipe *p, int from, int to, size_t max, char *buf,
+    size_t cap, int read_ms, int write_ms, size_t *moved)
+{
+	struct splice_path sp = { from, to, read_ms, write_ms, buf, cap, p };
+
+	return splice_move(&sp, max, moved);
+}
 
 /* Byte i of the stream: a hash of i, so a lost or moved block shows. */
 static unsigned char
@@ -74,7 +84,7 @@ feed_run(void *arg)
 		}
 		off += (size_t)n;
 	}
-	/* The end of the stream is part of what relay_move must see. */
+	/* The end of the stream is part of what splice_move must see. */
 	(void)shutdown(f->fd, SHUT_WR);
 	return NULL;
 }
@@ -108,10 +118,10 @@ drain_run(void *arg)
 	return NULL;
 }
 
-/* How relay_move gets its pipe in a move_cases row. */
+/* How splice_move gets its pipe in a move_cases row. */
 enum pipe_kind {
 	PIPE_NONE,	/* p == NULL: the buffer only */
-	PIPE_FRESH,	/* relay_pipe_init(): made on first use */
+	PIPE_FRESH,	/* splice_pipe_init(): made on first use */
 	PIPE_NOT_PIPE,	/* fds splice refuses (EINVAL) */
 	PIPE_NO_FDS	/* no fd left to make one */
 };
@@ -127,13 +137,13 @@ static const struct {
 	{ "splice, 64 KiB moves", PIPE_FRESH, 65536, 16384, 0, true },
 	{ "splice, no limit (tunnel)", PIPE_FRESH, SIZE_MAX, 16384, 0,
 	    true },
-	{ "splice, at the minimum", PIPE_FRESH, RELAY_SPLICE_MIN, 4096, 0,
+	{ "splice, at the minimum", PIPE_FRESH, SPLICE_MIN, 4096, 0,
 	    true },
 	/* A full 'to' takes part of a move: the rest must follow it. */
 	{ "splice, slow receiver", PIPE_FRESH, 256 * 1024, 16384, 4096,
 	    true },
 	{ "copy, no pipe", PIPE_NONE, 65536, 16384, 0, false },
-	{ "copy, below the minimum", PIPE_FRESH, RELAY_SPLICE_MIN - 1, 65536,
+	{ "copy, below the minimum", PIPE_FRESH, SPLICE_MIN - 1, 65536,
 	    0, false },
 	{ "copy, small buffer", PIPE_NONE, SIZE_MAX, 1000, 0, false },
 	{ "copy, max below buffer", PIPE_NONE, 700, 16384, 0, false },
@@ -145,7 +155,7 @@ static const struct {
 };
 
 /*
- * Use up every fd under a low limit, so that relay_move cannot make its
+ * Use up every fd under a low limit, so that splice_move cannot make its
  * pipe. Returns how many were taken into held[]; the test gives them
  * back with fds_release(). Check runs each test in its own process, but
  * the limit is restored all the same, for CK_FORK=no.
@@ -178,7 +188,7 @@ fds_release(int *held, int n, const struct rlimit *old)
 
 START_TEST(test_move)
 {
-	struct relay_pipe pipe_, *p = &pipe_;
+	struct splice_pipe pipe_, *p = &pipe_;
 	struct feed f = { -1, NULL, MOVE_TOTAL, 0 };
 	struct drain d = { -1, NULL, MOVE_TOTAL, 0, 0, false };
 	struct rlimit old;
@@ -186,7 +196,7 @@ START_TEST(test_move)
 	char *src, *buf;
 	int from, to, sv[2], held[64], nheld = 0;
 	size_t i, total = 0, moved, bound;
-	enum relay_result r;
+	enum splice_result r;
 
 	src = malloc(MOVE_TOTAL);
 	d.buf = malloc(MOVE_TOTAL);
@@ -201,7 +211,7 @@ START_TEST(test_move)
 		ck_assert_int_eq(setsockopt(to, SOL_SOCKET, SO_SNDBUF,
 		    &move_cases[_i].sndbuf, sizeof(int)), 0);
 
-	relay_pipe_init(p);
+	splice_pipe_init(p);
 	switch (move_cases[_i].kind) {
 	case PIPE_NONE:
 		p = NULL;
@@ -231,9 +241,9 @@ START_TEST(test_move)
 	ck_assert_int_eq(pthread_create(&dt, NULL, drain_run, &d), 0);
 	while (total < MOVE_TOTAL) {
 		moved = 12345;
-		r = relay_move(p, from, to, move_cases[_i].max, buf,
+		r = move_via(p, from, to, move_cases[_i].max, buf,
 		    move_cases[_i].cap, WAIT_MS, WAIT_MS, &moved);
-		ck_assert_msg(r == RELAY_OK, "%s: result %d (%s) after %zu",
+		ck_assert_msg(r == SPLICE_OK, "%s: result %d (%s) after %zu",
 		    move_cases[_i].name, r, strerror(errno), total);
 		ck_assert_msg(moved > 0 && moved <= bound,
 		    "%s: moved %zu, bound %zu", move_cases[_i].name, moved,
@@ -243,9 +253,9 @@ START_TEST(test_move)
 	ck_assert_uint_eq(total, MOVE_TOTAL);
 	/* The writer's shutdown follows the last byte: nothing more. */
 	moved = 12345;
-	r = relay_move(p, from, to, move_cases[_i].max, buf,
+	r = move_via(p, from, to, move_cases[_i].max, buf,
 	    move_cases[_i].cap, WAIT_MS, WAIT_MS, &moved);
-	ck_assert_msg(r == RELAY_EOF && moved == 0, "%s: at the end %d, %zu",
+	ck_assert_msg(r == SPLICE_EOF && moved == 0, "%s: at the end %d, %zu",
 	    move_cases[_i].name, r, moved);
 	if (move_cases[_i].kind == PIPE_NO_FDS)
 		fds_release(held, nheld, &old);
@@ -271,7 +281,7 @@ START_TEST(test_move)
 		    "copied, not spliced" : "spliced", p->rd, p->unusable);
 		if (move_cases[_i].kind == PIPE_NOT_PIPE)
 			ck_assert(p->unusable);
-		relay_pipe_close(p);
+		splice_pipe_close(p);
 	}
 	close(from);
 	close(to);
@@ -292,37 +302,37 @@ static const struct {
 	{ "copy", false },
 };
 
-/* Bytes, then the sender's EOF: the bytes come first, then RELAY_EOF. */
+/* Bytes, then the sender's EOF: the bytes come first, then SPLICE_EOF. */
 START_TEST(test_eof)
 {
-	struct relay_pipe pipe_, *p = paths[_i].pipe ? &pipe_ : NULL;
-	char buf[RELAY_SPLICE_MIN], got[16];
+	struct splice_pipe pipe_, *p = paths[_i].pipe ? &pipe_ : NULL;
+	char buf[SPLICE_MIN], got[16];
 	int from, src, to, dst, k;
 	size_t moved;
-	enum relay_result r;
+	enum splice_result r;
 
-	relay_pipe_init(&pipe_);
+	splice_pipe_init(&pipe_);
 	loopback_pair(&from, &src);
 	loopback_pair(&to, &dst);
 	ck_assert_int_eq(send(src, "hello", 5, 0), 5);
 	ck_assert_int_eq(shutdown(src, SHUT_WR), 0);
 	moved = 12345;
-	r = relay_move(p, from, to, 65536, buf, sizeof(buf), WAIT_MS,
+	r = move_via(p, from, to, 65536, buf, sizeof(buf), WAIT_MS,
 	    WAIT_MS, &moved);
-	ck_assert_int_eq(r, RELAY_OK);
+	ck_assert_int_eq(r, SPLICE_OK);
 	ck_assert_uint_eq(moved, 5);
 	ck_assert_int_eq(recv(dst, got, sizeof(got), 0), 5);
 	ck_assert(memcmp(got, "hello", 5) == 0);
 	/* EOF stays EOF, however often it is asked. */
 	for (k = 0; k < 2; k++) {
 		moved = 12345;
-		r = relay_move(p, from, to, 65536, buf, sizeof(buf), WAIT_MS,
+		r = move_via(p, from, to, 65536, buf, sizeof(buf), WAIT_MS,
 		    WAIT_MS, &moved);
-		ck_assert_msg(r == RELAY_EOF, "%s: result %d", paths[_i].name,
+		ck_assert_msg(r == SPLICE_EOF, "%s: result %d", paths[_i].name,
 		    r);
 		ck_assert_uint_eq(moved, 0);
 	}
-	relay_pipe_close(&pipe_);
+	splice_pipe_close(&pipe_);
 	close(from);
 	close(src);
 	close(to);
@@ -335,40 +345,40 @@ static const int silent_ms[] = { 50, 0 };
 
 START_TEST(test_silent)
 {
-	struct relay_pipe pipe_, *p;
-	char buf[RELAY_SPLICE_MIN];
+	struct splice_pipe pipe_, *p;
+	char buf[SPLICE_MIN];
 	int from, src, to, dst, j;
 	uint64_t t0, ms;
 	size_t moved;
-	enum relay_result r;
+	enum splice_result r;
 
 	loopback_pair(&from, &src);
 	loopback_pair(&to, &dst);
 	for (j = 0; j < NELEM(silent_ms); j++) {
-		relay_pipe_init(&pipe_);
+		splice_pipe_init(&pipe_);
 		p = paths[_i].pipe ? &pipe_ : NULL;
 		moved = 12345;
 		errno = 0;
 		t0 = io_now_ms();
-		r = relay_move(p, from, to, 65536, buf, sizeof(buf),
+		r = move_via(p, from, to, 65536, buf, sizeof(buf),
 		    silent_ms[j], WAIT_MS, &moved);
 		ms = io_now_ms() - t0;
-		ck_assert_msg(r == RELAY_READ_ERR && errno == ETIMEDOUT,
+		ck_assert_msg(r == SPLICE_READ_ERR && errno == ETIMEDOUT,
 		    "%s, %d ms: result %d, %s", paths[_i].name, silent_ms[j],
 		    r, strerror(errno));
 		ck_assert_uint_eq(moved, 0);
 		/* Bounded, and far from WAIT_MS: read_ms was the wait. */
 		ck_assert_uint_lt(ms, 2000);
-		relay_pipe_close(&pipe_);
+		splice_pipe_close(&pipe_);
 	}
 	/* Nothing was sent on, nor lost: the stream still works. */
 	ck_assert_int_eq(send(src, "x", 1, 0), 1);
-	relay_pipe_init(&pipe_);
+	splice_pipe_init(&pipe_);
 	p = paths[_i].pipe ? &pipe_ : NULL;
-	ck_assert_int_eq(relay_move(p, from, to, 65536, buf, sizeof(buf),
-	    WAIT_MS, WAIT_MS, &moved), RELAY_OK);
+	ck_assert_int_eq(move_via(p, from, to, 65536, buf, sizeof(buf),
+	    WAIT_MS, WAIT_MS, &moved), SPLICE_OK);
 	ck_assert_uint_eq(moved, 1);
-	relay_pipe_close(&pipe_);
+	splice_pipe_close(&pipe_);
 	close(from);
 	close(src);
 	close(to);
@@ -384,13 +394,13 @@ END_TEST
  * signal is blocked so that a raise is seen here instead of ending the
  * test process, then taken back so it cannot fire later.
  */
-static enum relay_result
-move_to_closed(struct relay_pipe *p, int *err, bool *sigpipe)
+static enum splice_result
+move_to_closed(struct splice_pipe *p, int *err, bool *sigpipe)
 {
 	static const struct timespec now = { 0, 0 };
-	char chunk[4096], buf[RELAY_SPLICE_MIN];
+	char chunk[4096], buf[SPLICE_MIN];
 	sigset_t block, old, pending;
-	enum relay_result r = RELAY_OK;
+	enum splice_result r = SPLICE_OK;
 	int from, src, to, dst, k;
 	size_t moved;
 
@@ -401,10 +411,10 @@ move_to_closed(struct relay_pipe *p, int *err, bool *sigpipe)
 	sigemptyset(&block);
 	sigaddset(&block, SIGPIPE);
 	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
-	for (k = 0; k < 50 && r == RELAY_OK; k++) {
+	for (k = 0; k < 50 && r == SPLICE_OK; k++) {
 		ck_assert_int_eq(send(src, chunk, sizeof(chunk), 0),
 		    (ssize_t)sizeof(chunk));
-		r = relay_move(p, from, to, 65536, buf, sizeof(buf), WAIT_MS,
+		r = move_via(p, from, to, 65536, buf, sizeof(buf), WAIT_MS,
 		    WAIT_MS, &moved);
 		*err = errno;
 	}
@@ -421,27 +431,27 @@ move_to_closed(struct relay_pipe *p, int *err, bool *sigpipe)
 
 START_TEST(test_write_closed)
 {
-	struct relay_pipe pipe_, *p = paths[_i].pipe ? &pipe_ : NULL;
-	enum relay_result r;
+	struct splice_pipe pipe_, *p = paths[_i].pipe ? &pipe_ : NULL;
+	enum splice_result r;
 	bool sigpipe;
 	int err = 0;
 
-	relay_pipe_init(&pipe_);
+	splice_pipe_init(&pipe_);
 	r = move_to_closed(p, &err, &sigpipe);
-	ck_assert_msg(r == RELAY_WRITE_ERR, "%s: result %d", paths[_i].name,
+	ck_assert_msg(r == SPLICE_WRITE_ERR, "%s: result %d", paths[_i].name,
 	    r);
 	ck_assert_msg(err == EPIPE || err == ECONNRESET, "%s: %s",
 	    paths[_i].name, strerror(err));
 	/* A pipe that may hold lost bytes is not used again. */
 	if (p != NULL)
 		ck_assert(p->unusable && p->rd == -1 && p->wr == -1);
-	relay_pipe_close(&pipe_);
+	splice_pipe_close(&pipe_);
 }
 END_TEST
 
 /*
  * The copy path sends with MSG_NOSIGNAL: a closed peer is EPIPE, never a
- * signal. (splice() has no such flag; relay.h says the process must
+ * signal. (splice() has no such flag; splice.h says the process must
  * ignore SIGPIPE, as main.c does, and test_write_closed covers its
  * result.)
  */
@@ -462,8 +472,8 @@ END_TEST
  */
 START_TEST(test_pipe_close)
 {
-	struct relay_pipe p;
-	char buf[RELAY_SPLICE_MIN];
+	struct splice_pipe p;
+	char buf[SPLICE_MIN];
 	int from, src, to, dst, rd, wr;
 	bool fd0;
 	size_t moved;
@@ -471,26 +481,26 @@ START_TEST(test_pipe_close)
 	/* fd 0 is what a pipe that init forgot to mark would close. */
 	fd0 = fcntl(0, F_GETFD) != -1;
 	memset(&p, 0, sizeof(p));
-	relay_pipe_init(&p);
-	relay_pipe_close(&p);
-	relay_pipe_close(&p);
+	splice_pipe_init(&p);
+	splice_pipe_close(&p);
+	splice_pipe_close(&p);
 	ck_assert(p.rd == -1 && p.wr == -1 && !p.unusable);
 	ck_assert((fcntl(0, F_GETFD) != -1) == fd0);
 
 	loopback_pair(&from, &src);
 	loopback_pair(&to, &dst);
 	ck_assert_int_eq(send(src, "abc", 3, 0), 3);
-	ck_assert_int_eq(relay_move(&p, from, to, 65536, buf, sizeof(buf),
-	    WAIT_MS, WAIT_MS, &moved), RELAY_OK);
+	ck_assert_int_eq(move_via(&p, from, to, 65536, buf, sizeof(buf),
+	    WAIT_MS, WAIT_MS, &moved), SPLICE_OK);
 	rd = p.rd;
 	wr = p.wr;
 	ck_assert(rd >= 0 && wr >= 0);
-	relay_pipe_close(&p);
+	splice_pipe_close(&p);
 	ck_assert(p.rd == -1 && p.wr == -1);
 	/* Nothing has opened an fd since, so the numbers are not reused. */
 	ck_assert(fcntl(rd, F_GETFD) == -1 && errno == EBADF);
 	ck_assert(fcntl(wr, F_GETFD) == -1 && errno == EBADF);
-	relay_pipe_close(&p);
+	splice_pipe_close(&p);
 	close(from);
 	close(src);
 	close(to);
@@ -499,7 +509,7 @@ START_TEST(test_pipe_close)
 END_TEST
 
 Suite *
-relay_suite(void)
+splice_suite(void)
 {
 	Suite *s = suite_create("relay");
 	TCase *tc = tcase_create("core");
