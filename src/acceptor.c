@@ -1,8 +1,6 @@
 /*
  * acceptor.c: listen and accept (see acceptor.h).
  *
- * Path: accept, the first step; pool_dispatch() (pool.c) takes it on.
- *
  * The loop runs on its own thread and waits in poll() with a short timeout
  * so that a stop is seen promptly. When the process runs out of
  * descriptors (EMFILE), accept() would fail at once forever; the loop then
@@ -11,6 +9,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,9 +17,9 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "admit.h"
 #include "io.h"
 #include "log.h"
-#include "upstream.h"
 
 #define ACCEPTOR_POLL_MS	250
 #define ACCEPTOR_EMFILE_PAUSE_MS 100
@@ -59,7 +58,7 @@ acceptor_loop(void *arg)
 	int fd;
 
 	while (!atomic_load(&a->stop)) {
-		if (io_wait_readable(a->lfd, ACCEPTOR_POLL_MS) != 1)
+		if (io_wait(a->lfd, POLLIN, ACCEPTOR_POLL_MS) == -1)
 			continue;
 		len = sizeof(peer);
 		/* Non-blocking: every wait is a poll() (io.c, splice.c). */
@@ -75,8 +74,8 @@ acceptor_loop(void *arg)
 			io_pause_ms(ACCEPTOR_EMFILE_PAUSE_MS);
 			continue;
 		}
-		upstream_nodelay(fd);	/* whole heads, never tiny pieces */
-		(void)pool_dispatch(a->pool, fd, &peer, NULL, &a->stop);
+		io_nodelay(fd);	/* whole heads, never tiny pieces */
+		(void)admit_new(a->pool, fd, &peer, &a->stop);
 	}
 	return NULL;
 }

@@ -1,15 +1,11 @@
 /*
  * acceptor.h: the listening socket and the accept loop.
  *
- * Path: accept, the first step; pool_dispatch() (pool.c) takes each
- * socket on to the whitelist and queue steps.
+ * Path: accept, the first step; each accepted socket goes on to admission.
  *
- * One thread accepts connections and hands each to pool_dispatch(), which
- * takes a reference to the live config, checks the client against that
- * config's whitelist and queues socket and config for a worker. Denied
- * clients are handed on too, marked as such: a worker reads their request
- * and answers 403, since closing unread would reset the connection and
- * tell them nothing.
+ * One thread accepts connections and hands each to admit_new() (admit.c),
+ * which judges it and queues it for a worker, waiting while the pool is
+ * full: overload stays in the kernel's listen queue.
  */
 #ifndef FERRY_ACCEPTOR_H
 #define FERRY_ACCEPTOR_H
@@ -44,7 +40,7 @@ int acceptor_listen(const struct ferry_config *cfg, char *err,
 
 /*
  * Start the accept thread on lfd, feeding pool: every accepted socket is
- * made non-blocking, gets TCP_NODELAY and goes to pool_dispatch(). a must
+ * made non-blocking, gets TCP_NODELAY and goes to admit_new(). a must
  * stay in place until acceptor_stop(). Returns 0 (the acceptor now owns
  * lfd), or -1 with a message in err (lfd is still the caller's).
  */

@@ -1,9 +1,6 @@
 /*
  * access.c: formatting the access log line (see access.h).
  *
- * Path: the end of each request; conn.c calls it before the connection is
- * parked or closed.
- *
  * Request bytes reach this line, so they are escaped: a client must not be
  * able to forge a second log line or a terminal escape. The parser already
  * refuses control bytes, but the escaping does not rely on that.

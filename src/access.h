@@ -1,9 +1,8 @@
 /*
  * access.h: the access log line, one per request.
  *
- * Path: the end of each request, after the response or the error page
- * and before the connection is parked or closed: conn.c fills an
- * access_entry, access_format() formats it, log_access() (log.c) writes it.
+ * Path: log, at the end of each request, after the response or the error
+ * page and before the connection is parked or closed.
  *
  * The format is combined-like, so that log tools read it, with ferry's
  * own fields at the end:

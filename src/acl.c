@@ -1,9 +1,6 @@
 /*
  * acl.c: whitelist parsing and matching (see acl.h).
  *
- * Path: the whitelist step, right after accept; pool_dispatch() (pool.c)
- * calls acl_allows().
- *
  * Each entry stores its network bytes with the host bits cleared, so a match
  * is a masked compare of the client's bytes against the entry. A bare address
  * is a /32 or /128 prefix.
@@ -15,6 +12,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "addr.h"
 #include "num.h"
 
 #define ACL_ITEM_MAX 64
@@ -125,24 +123,11 @@ acl_entry_matches(const struct acl_entry *e, int family, const uint8_t *addr)
 bool
 acl_allows(const struct acl *acl, const struct sockaddr *sa)
 {
-	const uint8_t *addr;
-	int family = sa->sa_family;
+	uint8_t addr[16];
+	int family = addr_bytes(sa, addr, NULL);
 	size_t i;
 
-	if (family == AF_INET)
-		addr = (const uint8_t *)
-		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (family == AF_INET6) {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-
-		addr = a6->s6_addr;
-		/* A v4 client on a dual-stack socket: match it as v4. */
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			family = AF_INET;
-			addr += 12;
-		}
-	} else
+	if (family == AF_UNSPEC)
 		return false;
 	for (i = 0; i < acl->count; i++)
 		if (acl_entry_matches(&acl->entries[i], family, addr))

@@ -1,9 +1,8 @@
 /*
  * acl.h: the client whitelist, a list of IPv4/IPv6 addresses and prefixes.
  *
- * Path: the whitelist step, right after accept: pool_dispatch() (pool.c)
- * asks acl_allows() about each client; a worker answers 403 to one that
- * is not listed.
+ * Path: admit: the whitelist verdict on each client, new or woken; a
+ * worker answers 403 to one that is not listed.
  *
  * Matching is numeric on the address bits, never on the text, so 127.0.0.12
  * does not match an entry for 127.0.0.1. IPv4-mapped IPv6 clients

@@ -1,8 +1,6 @@
 /*
  * body.c: body relaying by framing (see body.h).
  *
- * Path: forward body and relay response, called by forward.c.
- *
  * Each framing has its own small loop. The chunked loop runs the decoder
  * over every buffer before it is written, so a bad chunk size is caught
  * before its bytes reach the other side.
@@ -20,8 +18,10 @@ body_write(struct body_relay *r, const char *buf, size_t len)
 {
 	if (len == 0)
 		return BODY_OK;
-	if (io_send_all(r->path.to, buf, len, r->path.write_ms) == -1)
+	if (io_send_all(r->path.to, buf, len, r->path.write_ms) == -1) {
+		r->err = errno;
 		return BODY_WRITE_ERR;
+	}
 	r->nwritten += len;
 	return BODY_OK;
 }
@@ -36,8 +36,10 @@ body_read(struct body_relay *r, size_t want, size_t *got)
 	    r->path.cap, r->path.read_ms);
 	if (n == 0)
 		return BODY_EOF;
-	if (n < 0)
+	if (n < 0) {
+		r->err = errno;
 		return BODY_READ_ERR;
+	}
 	r->nread += (uint64_t)n;
 	*got = (size_t)n;
 	return BODY_OK;
@@ -60,8 +62,10 @@ body_move(struct body_relay *r, uint64_t max, size_t *n)
 	case SPLICE_EOF:
 		return BODY_EOF;
 	case SPLICE_READ_ERR:
+		r->err = errno;
 		return BODY_READ_ERR;
 	default:
+		r->err = errno;
 		return BODY_WRITE_ERR;
 	}
 }

@@ -1,9 +1,8 @@
 /*
  * body.h: streaming a message body from one socket to another.
  *
- * Path: forward body (the request body, client to origin) and relay response
- * (the response body, origin to client); forward.c calls body_relay() for
- * both.
+ * Path: forward body (the request body, client to origin) and relay
+ * response (the response body, origin to client).
  *
  * The body is never held whole: it moves through one buffer of the
  * connection's (or, framed by length or close, through a pipe with
@@ -30,8 +29,9 @@
 struct body_relay {
 	struct splice_path	 path;		/* from, to, waits, buf, pipe */
 	bool			 dechunk;	/* send chunk data only (1.0) */
-	uint64_t		 nread;		/* body bytes used, pre's included */
+	uint64_t		 nread;		/* body bytes used, pre's too */
 	uint64_t		 nwritten;	/* bytes written to 'to' */
+	int			 err;		/* errno of a READ/WRITE_ERR */
 	const char		*rest;		/* read past the body's end */
 	size_t			 rest_len;	/* at most path.cap */
 };
@@ -39,8 +39,8 @@ struct body_relay {
 enum body_result {
 	BODY_OK,
 	BODY_EOF,	/* 'from' closed before the body ended */
-	BODY_READ_ERR,	/* errno set; ETIMEDOUT if 'from' went quiet */
-	BODY_WRITE_ERR,	/* errno set */
+	BODY_READ_ERR,	/* r->err set; ETIMEDOUT if 'from' went quiet */
+	BODY_WRITE_ERR,	/* r->err set */
 	BODY_BAD_CHUNK	/* invalid chunked coding; bad bytes never sent */
 };
 

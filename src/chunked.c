@@ -1,9 +1,6 @@
 /*
  * chunked.c: the chunked coding state machine (see chunked.h).
  *
- * Path: forward body and relay response (body.c), and the early check in
- * forward.c before connect.
- *
  * chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF, ending with a
  * zero-size chunk, optional trailer fields and a blank line. A size is at
  * most 15 hex digits of value (leading zeros are free), so it can never

@@ -2,9 +2,8 @@
  * chunked.h: a streaming validator and decoder for the chunked transfer
  * coding (RFC 9112 §7.1).
  *
- * Path: forward body and relay response, for chunked bodies (body.c); and
- * just before connect, forward.c runs chunked_scan() over the body bytes
- * that came with the request head.
+ * Path: forward body and relay response, for chunked bodies; and just
+ * before connect, over the body bytes that came with the request head.
  *
  * ferry relays chunked bodies byte for byte; this state machine watches the
  * bytes go by to find where the body ends and to reject bad chunk sizes

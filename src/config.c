@@ -1,9 +1,6 @@
 /*
  * config.c: INI file → struct ferry_config (see config.h).
  *
- * Path: start-up and signals (main.c: load, and reload on SIGHUP); the live
- * snapshot is taken at the queue step by pool_dispatch() (pool.c).
- *
  * One table lists every key with its type, range and default text. Defaults
  * go through the same parser as file values, so a default can never be
  * something the file could not say. iniparser is only used to read the file:
@@ -25,7 +22,7 @@
 #include <pthread.h>
 
 #include "config.h"
-#include "http.h"
+#include "field.h"
 #include "num.h"
 
 enum config_type {
@@ -89,7 +86,7 @@ static const struct config_key config_keys[] = {
 	{ "log:access", CFG_TEXT, OFF(log_access), 0, 0, "" },
 };
 
-#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+#define NKEYS nitems(config_keys)
 
 static const char *const config_sections[] = {
 	"server", "pool", "upstream", "client", "limits", "connect",
@@ -325,8 +322,7 @@ config_known_section(const char *name, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(config_sections) / sizeof(config_sections[0]);
-	    i++)
+	for (i = 0; i < nitems(config_sections); i++)
 		if (strlen(config_sections[i]) == len &&
 		    strncmp(config_sections[i], name, len) == 0)
 			return true;

@@ -2,10 +2,9 @@
  * config.h: the loaded configuration, an immutable typed struct, and the
  * live snapshot that new connections use.
  *
- * Path: start-up and signals: main.c loads the file at start and again on
- * SIGHUP. At the queue step pool_dispatch() (pool.c) takes a reference to
- * the live snapshot for each connection, and every later step reads its
- * limits and timeouts from it.
+ * Path: start-up and signals load the file, at start and on SIGHUP. At
+ * admit each connection takes a reference to the live snapshot, and every
+ * later step reads its limits and timeouts from it.
  *
  * config_load() reads the INI file with iniparser, validates every key,
  * copies the values here and frees the dictionary. Workers read this struct

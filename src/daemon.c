@@ -1,8 +1,6 @@
 /*
  * daemon.c: the process-level chores of a system daemon (see daemon.h).
  *
- * Path: start-up (and the pidfile's removal at exit), called by main.c.
- *
  * The order matters and is main()'s: bind the port (may need root), detach
  * from the terminal, write the pidfile (in a root-owned directory, so it is
  * written while still root), then drop to the configured user.

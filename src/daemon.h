@@ -4,9 +4,8 @@
  * listening socket is bound.
  *
  * Path: start-up, before the first request (and the pidfile's removal at
- * exit). Only main.c calls these, from the main thread; they use
- * process-wide state (getpwnam(), fork(), the uid), so never from two
- * threads at once.
+ * exit). Only the main thread calls these; they use process-wide state
+ * (getpwnam(), fork(), the uid), so never from two threads at once.
  */
 #ifndef FERRY_DAEMON_H
 #define FERRY_DAEMON_H

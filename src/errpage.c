@@ -1,16 +1,15 @@
 /*
  * errpage.c: error responses (see errpage.h).
  *
- * Path: the failure exit of any step, through conn_fail() in conn.c.
- *
  * Formatting is separate from sending so the page can be unit tested and
- * so conn.c decides how to send and close. PACKAGE_VERSION comes from
+ * so the caller decides how to send and close. PACKAGE_VERSION comes from
  * configure, on the compiler command line.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "errpage.h"
+#include "num.h"
 
 struct errpage_status {
 	int		 code;
@@ -38,7 +37,7 @@ errpage_reason(int status)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(errpage_table) / sizeof(errpage_table[0]); i++)
+	for (i = 0; i < nitems(errpage_table); i++)
 		if (errpage_table[i].code == status)
 			return errpage_table[i].reason;
 	return "Error";

@@ -1,8 +1,8 @@
 /*
  * errpage.h: the small HTML error responses ferry writes itself.
  *
- * Path: any step that fails before a response head went out: conn_fail()
- * (conn.c) formats the page here, sends it, and the connection closes.
+ * Path: fail, the exit of any step that fails before a response head went
+ * out: the page is formatted here, sent, and the connection closes.
  *
  * Every page has a correct Content-Length and "Connection: close", and
  * says in plain words what went wrong. Pages never echo request bytes:

@@ -3,8 +3,8 @@
  * each one, names compared without regard to case, and the
  * comma-separated lists many field values are (§5.6.1).
  *
- * Path: parse (http.c, framing.c) and every step that reads a field of a
- * parsed head (rewrite.c, loopguard.c, chunked.c's trailers).
+ * Path: parse, and every later step that reads a field of a parsed head
+ * (rewrite, the loop check, chunked trailers).
  *
  * A leaf: it calls nothing of ferry's, so the parsers above it can share
  * it without calling each other. Everything here is pure: any thread.

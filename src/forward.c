@@ -1,9 +1,6 @@
 /*
  * forward.c: a plain-HTTP exchange (see forward.h).
  *
- * Path: rewrite, connect, forward body and relay response, for every request
- * but CONNECT; conn.c calls forward_serve() after parse.
- *
  *   take an idle origin connection (reuse.c), or connect (upstream.c)
  *   send the rewritten head (rewrite.c)
  *   [Expect: 100-continue: wait for the origin's go-ahead or the client]
@@ -35,17 +32,21 @@
 
 #include "body.h"
 #include "chunked.h"
+#include "conn.h"
 #include "forward.h"
+#include "http.h"
 #include "io.h"
 #include "log.h"
-#include "rewrite.h"
+#include "num.h"
 #include "reuse.h"
+#include "rewrite.h"
+#include "trace.h"
 
 /* How a step of the exchange ended. */
 enum forward_result {
-	FORWARD_OK = 0,
-	FORWARD_DONE = -1,	/* the exchange is over (answered or failed) */
-	FORWARD_STALE = 1	/* reused connection dead before any answer */
+	FORWARD_OK,		/* this step went through: on to the next */
+	FORWARD_DONE,		/* the exchange is over (answered or failed) */
+	FORWARD_STALE		/* reused connection dead before any answer */
 };
 
 /* Rewrite the request head and send it upstream. */
@@ -54,18 +55,20 @@ forward_send_head(struct conn *c)
 {
 	size_t len;
 
-	if (rewrite_request(&c->req, c->cfg, c->client_ip, c->work,
+	if (rewrite_request(&c->x.req, c->cfg, c->client_ip, c->work,
 	    c->work_cap, &len) == -1) {
 		conn_fail(c, 431, "The request head is too large to forward.");
 		return FORWARD_DONE;
 	}
 	if (io_send_all(c->upstream_fd, c->work, len,
 	    conn_upstream_timeout_ms(c)) == -1) {
-		if (c->upstream_reused && errno != ETIMEDOUT)
+		c->x.err = errno;
+		if (c->x.upstream_reused && c->x.err != ETIMEDOUT)
 			return FORWARD_STALE;
-		snprintf(c->why, sizeof(c->why), "sending head upstream: %s",
-		    strerror(errno));
-		conn_fail(c, 502, "The connection to the origin server failed.");
+		snprintf(c->x.why, sizeof(c->x.why), "sending head upstream: "
+		    "%s", strerror(c->x.err));
+		conn_fail(c, 502, "The connection to the origin server "
+		    "failed.");
 		return FORWARD_DONE;
 	}
 	trace_stage(&c->trace, "request head rewritten and sent to the "
@@ -73,21 +76,29 @@ forward_send_head(struct conn *c)
 	return FORWARD_OK;
 }
 
-/* Read more of a response head by deadline; io_recv()'s result. */
+/*
+ * Read more of a response head by deadline: io_recv()'s result, with the
+ * error of a -1 in c->x.err (ETIMEDOUT once the deadline passed).
+ */
 static ssize_t
 forward_recv_head(struct conn *c, uint64_t deadline)
 {
 	int left = io_ms_left(deadline);
+	ssize_t n;
 
 	if (left == 0) {
-		errno = ETIMEDOUT;
+		c->x.err = ETIMEDOUT;
 		return -1;
 	}
-	if (c->resp_len == 0)	/* it cannot be there yet: wait */
-		return io_recv_reply(c->upstream_fd, c->resp_buf, c->resp_cap,
+	if (c->x.resp_len == 0)	/* it cannot be there yet: wait */
+		n = io_recv_reply(c->upstream_fd, c->resp_buf, c->resp_cap,
 		    left);
-	return io_recv(c->upstream_fd, c->resp_buf + c->resp_len,
-	    c->resp_cap - c->resp_len, left);
+	else
+		n = io_recv(c->upstream_fd, c->resp_buf + c->x.resp_len,
+		    c->resp_cap - c->x.resp_len, left);
+	if (n < 0)
+		c->x.err = errno;
+	return n;
 }
 
 /*
@@ -104,18 +115,19 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 {
 	struct http_limits lim = { c->cfg->max_headers, 0 };
 	uint64_t deadline = io_now_ms() + (uint64_t)conn_upstream_timeout_ms(c);
-	bool line_seen = memchr(c->resp_buf, '\n', c->resp_len) != NULL;
+	bool line_seen = memchr(c->resp_buf, '\n', c->x.resp_len) != NULL;
 	bool parse = true;
 	enum http_result r;
 	ssize_t n;
 
 	for (;;) {
-		r = parse ? http_parse_response(c->resp_buf, c->resp_len, &lim,
-		    c->resp_fields, c->req.is_head, resp) : HTTP_PARTIAL;
+		r = parse ? http_parse_response(c->resp_buf, c->x.resp_len,
+		    &lim, c->resp_fields, c->x.req.is_head, resp) :
+		    HTTP_PARTIAL;
 		if (r == HTTP_DONE)
 			return FORWARD_OK;
-		if (r == HTTP_BAD || c->resp_len == c->resp_cap) {
-			snprintf(c->why, sizeof(c->why), "bad response: %s",
+		if (r == HTTP_BAD || c->x.resp_len == c->resp_cap) {
+			snprintf(c->x.why, sizeof(c->x.why), "bad response: %s",
 			    r == HTTP_BAD ? resp->error : "head too large");
 			conn_fail(c, 502, "The origin server sent a malformed "
 			    "response.");
@@ -123,24 +135,24 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 		}
 		n = forward_recv_head(c, deadline);
 		if (n > 0) {
-			c->resp_len += (size_t)n;
+			c->x.resp_len += (size_t)n;
 			parse = http_head_worth_parsing(c->resp_buf,
-			    c->resp_len, (size_t)n, c->resp_cap, &line_seen);
+			    c->x.resp_len, (size_t)n, c->resp_cap, &line_seen);
 			continue;
 		}
-		if (n < 0 && errno == ETIMEDOUT) {
-			snprintf(c->why, sizeof(c->why), "origin sent no "
+		if (n < 0 && c->x.err == ETIMEDOUT) {
+			snprintf(c->x.why, sizeof(c->x.why), "origin sent no "
 			    "whole response head within io_timeout (%us)",
 			    c->cfg->io_timeout);
 			conn_fail(c, 504, "The origin server did not answer in "
 			    "time.");
 			return FORWARD_DONE;
 		}
-		if (c->upstream_reused && c->resp_len == 0)
+		if (c->x.upstream_reused && c->x.resp_len == 0)
 			return FORWARD_STALE;
-		snprintf(c->why, sizeof(c->why), "origin closed without a "
+		snprintf(c->x.why, sizeof(c->x.why), "origin closed without a "
 		    "complete response%s%s", n < 0 ? ": " : "",
-		    n < 0 ? strerror(errno) : "");
+		    n < 0 ? strerror(c->x.err) : "");
 		conn_fail(c, 502, "The origin server closed the connection "
 		    "without answering.");
 		return FORWARD_DONE;
@@ -155,20 +167,21 @@ forward_interim(struct conn *c, const struct http_response *resp)
 
 	if (resp->code == 101) {
 		/* ferry never forwards Upgrade, so 101 is a broken origin. */
-		snprintf(c->why, sizeof(c->why), "unrequested 101 response");
+		snprintf(c->x.why, sizeof(c->x.why), "unrequested 101 "
+		    "response");
 		conn_fail(c, 502, "The origin server sent a malformed "
 		    "response.");
 		return FORWARD_DONE;
 	}
-	/* HTTP/1.0 has no 1xx (RFC 9110 §15.2): such a client never sees it. */
-	if (c->req.minor >= 1 && (rewrite_response(resp, c->cfg, false, NULL,
+	/* HTTP/1.0 has no 1xx (RFC 9110 §15.2): a 1.0 client never sees it. */
+	if (c->x.req.minor >= 1 && (rewrite_response(resp, c->cfg, false, NULL,
 	    c->work, c->work_cap, &len) == -1 ||
 	    conn_send_client(c, c->work, len) == -1)) {
-		c->keep = false;
+		c->x.keep = false;
 		return FORWARD_DONE;
 	}
-	memmove(c->resp_buf, c->resp_buf + head, c->resp_len - head);
-	c->resp_len -= head;
+	memmove(c->resp_buf, c->resp_buf + head, c->x.resp_len - head);
+	c->x.resp_len -= head;
 	return FORWARD_OK;
 }
 
@@ -181,11 +194,11 @@ static void
 forward_release_upstream(struct conn *c, const struct http_response *resp,
     bool clean)
 {
-	const struct uri *u = &c->req.uri;
+	const struct uri *u = &c->x.req.uri;
 
 	if (clean && resp->keep_alive && resp->framing.kind != BODY_CLOSE)
 		reuse_put(c->upstream_fd, u->host, u->host_len, u->port,
-		    c->upstream_name, c->cfg);
+		    c->x.upstream_name, c->cfg);
 	else
 		close(c->upstream_fd);
 	c->upstream_fd = -1;
@@ -200,10 +213,10 @@ forward_client_persistence(struct conn *c, const struct http_response *resp,
     bool dechunk)
 {
 	if (resp->framing.kind == BODY_CLOSE || dechunk)
-		c->keep = false;
-	if (!c->keep)
+		c->x.keep = false;
+	if (!c->x.keep)
 		return "close";
-	return c->req.minor == 0 ? "keep-alive" : NULL;
+	return c->x.req.minor == 0 ? "keep-alive" : NULL;
 }
 
 /*
@@ -216,7 +229,7 @@ static int
 forward_send_final_head(struct conn *c, const struct http_response *resp,
     size_t len, size_t *inl)
 {
-	size_t pre = c->resp_len - resp->head_len;
+	size_t pre = c->x.resp_len - resp->head_len;
 
 	*inl = 0;
 	if (resp->framing.kind == BODY_LENGTH) {
@@ -236,7 +249,8 @@ static void
 forward_final(struct conn *c, const struct http_response *resp)
 {
 	struct body_relay r;
-	bool dechunk = resp->framing.kind == BODY_CHUNKED && c->req.minor == 0;
+	bool dechunk = resp->framing.kind == BODY_CHUNKED &&
+	    c->x.req.minor == 0;
 	const char *connection = forward_client_persistence(c, resp, dechunk);
 	struct framing rest = resp->framing;
 	enum body_result res;
@@ -244,17 +258,17 @@ forward_final(struct conn *c, const struct http_response *resp)
 
 	if (rewrite_response(resp, c->cfg, dechunk, connection, c->work,
 	    c->work_cap, &len) == -1) {
-		snprintf(c->why, sizeof(c->why), "response head too large");
+		snprintf(c->x.why, sizeof(c->x.why), "response head too large");
 		conn_fail(c, 502, "The origin server sent a malformed "
 		    "response.");
 		return;
 	}
-	c->status = resp->code;
-	c->head_sent = true;
+	c->x.status = resp->code;
+	c->x.head_sent = true;
 	trace_stage(&c->trace, "response head %d from the origin (%zu bytes), "
 	    "relayed as %zu bytes", resp->code, resp->head_len, len);
 	if (forward_send_final_head(c, resp, len, &inl) == -1) {
-		c->keep = false;
+		c->x.keep = false;
 		return;
 	}
 	if (rest.kind == BODY_LENGTH)
@@ -264,22 +278,23 @@ forward_final(struct conn *c, const struct http_response *resp)
 	    .write_ms = conn_client_timeout_ms(c), .buf = c->work,
 	    .cap = c->work_cap, .pipe = &c->pipe }, .dechunk = dechunk };
 	res = body_relay(&r, &rest, c->resp_buf + resp->head_len + inl,
-	    c->resp_len - resp->head_len - inl, &used);
+	    c->x.resp_len - resp->head_len - inl, &used);
 	used += inl;
-	c->bytes_out += r.nwritten;
+	c->x.bytes_out += r.nwritten;
 	trace_stage(&c->trace, "response body relayed: %llu bytes%s",
 	    (unsigned long long)r.nwritten + inl,
 	    res == BODY_OK ? "" : ", cut short");
 	if (res != BODY_OK) {
-		c->keep = false;
-		snprintf(c->why, sizeof(c->why), "response body cut short: %s",
+		c->x.keep = false;
+		snprintf(c->x.why, sizeof(c->x.why), "response body cut "
+		    "short: %s",
 		    res == BODY_BAD_CHUNK ? "bad chunked coding from origin" :
-		    res == BODY_EOF ? "origin closed early" : strerror(errno));
+		    res == BODY_EOF ? "origin closed early" : strerror(r.err));
 		return;
 	}
 	/* Bytes past the body were never asked for: that origin is broken. */
-	forward_release_upstream(c, resp, c->upstream_clean &&
-	    used == c->resp_len - resp->head_len && r.rest_len == 0);
+	forward_release_upstream(c, resp, c->x.upstream_clean &&
+	    used == c->x.resp_len - resp->head_len && r.rest_len == 0);
 }
 
 /* Relay interim responses, then the final one. */
@@ -313,7 +328,7 @@ forward_keep_rest(struct conn *c, const struct body_relay *r)
 	if (r->rest_len == 0)
 		return;
 	if (c->carry == NULL && (c->carry = malloc(c->req_cap)) == NULL) {
-		c->keep = false;	/* lose no byte silently: close */
+		c->x.keep = false;	/* lose no byte silently: close */
 		return;
 	}
 	memcpy(c->carry, r->rest, r->rest_len);
@@ -330,17 +345,17 @@ forward_body(struct conn *c)
 {
 	struct body_relay r;
 	enum body_result res;
-	size_t head = c->req.head_len, used;
+	size_t head = c->x.req.head_len, used;
 	size_t cap = c->work_cap < c->req_cap ? c->work_cap : c->req_cap;
 
 	r = (struct body_relay){ .path = { .from = c->client_fd,
 	    .to = c->upstream_fd, .read_ms = conn_client_timeout_ms(c),
 	    .write_ms = conn_upstream_timeout_ms(c), .buf = c->work,
 	    .cap = cap, .pipe = &c->pipe } };
-	res = body_relay(&r, &c->req.framing, c->req_buf + head,
+	res = body_relay(&r, &c->x.req.framing, c->req_buf + head,
 	    c->req_len - head, &used);
-	c->bytes_in += r.nread - used;
-	c->body_used = used;
+	c->x.bytes_in += r.nread - used;
+	c->x.body_used = used;
 	trace_stage(&c->trace, "request body sent to the origin: %llu bytes",
 	    (unsigned long long)r.nwritten);
 	if (res == BODY_OK) {
@@ -348,21 +363,22 @@ forward_body(struct conn *c)
 		return FORWARD_OK;
 	}
 	/* Part of the body may be left unread: this connection must end. */
-	c->keep = false;
+	c->x.keep = false;
 	switch (res) {
 	case BODY_BAD_CHUNK:
 		conn_fail(c, 400, "The request body has invalid chunked "
 		    "coding.");
 		return FORWARD_DONE;
 	case BODY_WRITE_ERR:
-		/* The origin may have answered early (413, 401...): relay it. */
-		snprintf(c->why, sizeof(c->why), "sending body upstream: %s",
-		    strerror(errno));
+		/* The origin may have answered early (413, 401...). */
+		snprintf(c->x.why, sizeof(c->x.why), "sending body upstream: "
+		    "%s",
+		    strerror(r.err));
 		return forward_response(c);
 	default:
-		snprintf(c->why, sizeof(c->why), "client body %s",
-		    res == BODY_EOF ? "cut short" : strerror(errno));
-		if (res == BODY_READ_ERR && errno == ETIMEDOUT)
+		snprintf(c->x.why, sizeof(c->x.why), "client body %s",
+		    res == BODY_EOF ? "cut short" : strerror(r.err));
+		if (res == BODY_READ_ERR && r.err == ETIMEDOUT)
 			conn_fail(c, 408, "The request body did not arrive in "
 			    "time.");
 		return FORWARD_DONE;
@@ -396,7 +412,7 @@ forward_await_continue(struct conn *c)
 		return fr;
 	if (resp.code >= 200) {
 		/* The body the client holds back is never read: close after. */
-		c->keep = false;
+		c->x.keep = false;
 		forward_final(c, &resp);
 		return FORWARD_DONE;
 	}
@@ -412,9 +428,9 @@ forward_await_continue(struct conn *c)
 static int
 forward_check_early_body(struct conn *c)
 {
-	size_t head = c->req.head_len;
+	size_t head = c->x.req.head_len;
 
-	if (c->req.framing.kind != BODY_CHUNKED ||
+	if (c->x.req.framing.kind != BODY_CHUNKED ||
 	    chunked_scan(c->req_buf + head, c->req_len - head) != CHUNKED_BAD)
 		return 0;
 	conn_fail(c, 400, "The request body has invalid chunked coding.");
@@ -425,22 +441,22 @@ forward_check_early_body(struct conn *c)
 static enum forward_result
 forward_attempt(struct conn *c, bool reuse)
 {
-	bool has_body = c->req.framing.kind != BODY_NONE;
+	bool has_body = c->x.req.framing.kind != BODY_NONE;
 	enum forward_result fr;
 
-	c->upstream_clean = false;
-	c->resp_len = 0;
+	c->x.upstream_clean = false;
+	c->x.resp_len = 0;
 	if (conn_connect_upstream(c, reuse) == -1)
 		return FORWARD_DONE;
 	fr = forward_send_head(c);
-	if (fr == FORWARD_OK && has_body && c->req.expect_continue &&
-	    c->req_len == c->req.head_len)
+	if (fr == FORWARD_OK && has_body && c->x.req.expect_continue &&
+	    c->req_len == c->x.req.head_len)
 		fr = forward_await_continue(c);
 	if (fr == FORWARD_OK && has_body)
 		fr = forward_body(c);
 	if (fr != FORWARD_OK)
 		return fr;
-	c->upstream_clean = true;	/* the whole request went out */
+	c->x.upstream_clean = true;	/* the whole request went out */
 	return forward_response(c);
 }
 
@@ -455,15 +471,15 @@ forward_replayable(const struct conn *c)
 	static const char *const idempotent[] = {
 		"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"
 	};
-	const struct framing *fr = &c->req.framing;
-	size_t i, len = c->req.method_len;
+	const struct framing *fr = &c->x.req.framing;
+	size_t i, len = c->x.req.method_len;
 
 	if (fr->kind == BODY_CHUNKED || (fr->kind == BODY_LENGTH &&
-	    fr->length > c->req_len - c->req.head_len))
+	    fr->length > c->req_len - c->x.req.head_len))
 		return false;
-	for (i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
+	for (i = 0; i < nitems(idempotent); i++)
 		if (strlen(idempotent[i]) == len &&
-		    memcmp(idempotent[i], c->req.method, len) == 0)
+		    memcmp(idempotent[i], c->x.req.method, len) == 0)
 			return true;
 	return false;
 }
@@ -481,6 +497,6 @@ forward_serve(struct conn *c)
 	/* Only a replayable request was sent on a reused connection. */
 	io_close(&c->upstream_fd);
 	log_msg(LOGL_DEBUG, "%s: idle origin connection to %s was closed; "
-	    "sending again on a new one", c->client_ip, c->upstream_name);
+	    "sending again on a new one", c->client_ip, c->x.upstream_name);
 	(void)forward_attempt(c, false);
 }

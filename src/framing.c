@@ -2,8 +2,6 @@
  * framing.c: body framing from Content-Length and Transfer-Encoding
  * (RFC 9112 §6, RFC 9110 §8.6).
  *
- * Path: parse, called by http.c; body.c streams by its verdict.
- *
  * Requests are held to the strict reading because ferry and the origin must
  * agree on where a body ends. Responses are framed as RFC 9112 §6.3 says a
  * recipient must, except that the ambiguous cases are refused (502).
@@ -34,7 +32,7 @@ framing_known_coding(const char *s, size_t len)
 	    "deflate", "compress", "x-compress" };
 	size_t i;
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+	for (i = 0; i < nitems(known); i++)
 		if (strlen(known[i]) == len && strncasecmp(s, known[i],
 		    len) == 0)
 			return true;
@@ -196,12 +194,12 @@ framing_response(const struct http_field *f, size_t n, int minor, int code,
 		return 0;
 	if (framing_cl(f, n, &has_cl, &out->length) == -1) {
 		*why = "invalid or conflicting Content-Length from origin";
-		return -1;
+		return 502;
 	}
 	/* §6.1: HTTP/1.0 has no transfer codings; the framing is faulty. */
 	if (te != TE_ABSENT && minor == 0) {
 		*why = "Transfer-Encoding in an HTTP/1.0 response";
-		return -1;
+		return 502;
 	}
 	/*
 	 * §6.3 rule 3: Transfer-Encoding overrides Content-Length. The pair
@@ -214,7 +212,7 @@ framing_response(const struct http_field *f, size_t n, int minor, int code,
 	}
 	if (te == TE_MALFORMED) {
 		*why = "malformed Transfer-Encoding from origin";
-		return -1;
+		return 502;
 	}
 	if (te == TE_CHUNKED)
 		out->kind = BODY_CHUNKED;

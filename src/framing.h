@@ -1,8 +1,8 @@
 /*
  * framing.h: how a message body is delimited (RFC 9112 §6).
  *
- * Path: parse (http.c calls it for every head); the framing it decides then
- * drives forward body and relay response (body.c).
+ * Path: parse decides the framing of every head; it then drives forward
+ * body and relay response.
  *
  * Decided from Content-Length and Transfer-Encoding alone, strictly: a
  * request with both, with differing lengths, or with a transfer coding that
@@ -45,8 +45,8 @@ int framing_request(const struct http_field *f, size_t n, int minor,
  * say. A response with both Transfer-Encoding and Content-Length is framed
  * by the former, as RFC 9112 §6.3 says, with te_over_cl set: the caller
  * drops the Content-Length and closes the origin connection after it.
- * Returns 0, or -1 with *why set for a response that cannot be relayed
- * safely (the caller answers 502). Pure: any thread.
+ * Returns 0, or 502 (the status ferry answers) with *why set for a
+ * response that cannot be relayed safely. Pure: any thread.
  */
 int framing_response(const struct http_field *f, size_t n, int minor,
     int code, bool head_request, struct framing *out, const char **why);

@@ -1,9 +1,6 @@
 /*
  * http.c: the message-head parser (see http.h).
  *
- * Path: parse (the request head, for conn.c) and relay response (each
- * response head, for forward.c).
- *
  * Two layers. http_lex() is an explicit state machine over the bytes of a
  * head: it splits the start line into its three parts and the header
  * section into fields, and rejects every byte RFC 9112 does not allow there.
@@ -11,8 +8,8 @@
  * meaning: version, target, Host, and body framing (framing.c).
  *
  * The parser is re-run from the start on every call, which keeps it a pure
- * function. conn.c (request heads) and forward.c (response heads) call it
- * again only when http_head_worth_parsing() says the first line or the
+ * function. Its callers (request heads, response heads) run it again
+ * only when http_head_worth_parsing() says the first line or the
  * head may have ended (or the buffer is full), so reading a head stays
  * linear in its size however the peer slices it.
  */
@@ -279,16 +276,21 @@ http_lex(const char *buf, size_t len, struct lex *lx)
 
 /*
  * Parse "HTTP/1.x" into *minor (0, or 1 for any later 1.x). Returns 0,
- * -1 if malformed, or -2 if it is another major version.
+ * 400 if malformed, or 505 if it is another major version (RFC 9110
+ * §15.6.6), with *why set.
  */
 static int
-http_version(const char *v, size_t len, int *minor)
+http_version(const char *v, size_t len, int *minor, const char **why)
 {
 	if (len != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' ||
-	    v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9')
-		return -1;
-	if (v[5] != '1')
-		return -2;
+	    v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9') {
+		*why = "malformed HTTP version";
+		return 400;
+	}
+	if (v[5] != '1') {
+		*why = "only HTTP/1.0 and 1.1 are spoken";
+		return 505;
+	}
 	*minor = v[7] == '0' ? 0 : 1;
 	return 0;
 }
@@ -375,7 +377,7 @@ req_check_host(struct http_request *req)
 	if (host == NULL && req->minor >= 1)
 		return req_fail(req, 400, "HTTP/1.1 request without Host");
 	if (host != NULL &&
-	    uri_check_host_field(host->value, host->value_len) == -1)
+	    uri_check_host_field(host->value, host->value_len) != 0)
 		return req_fail(req, 400, "invalid Host field");
 	return HTTP_DONE;
 }
@@ -438,7 +440,7 @@ static enum http_result
 req_interpret(struct http_request *req, const struct lex *lx)
 {
 	const char *why = NULL;
-	int status, v;
+	int status;
 
 	req->method = lx->tok[0];
 	req->method_len = lx->tok_len[0];
@@ -446,11 +448,9 @@ req_interpret(struct http_request *req, const struct lex *lx)
 	req->target_len = lx->tok_len[1];
 	req->nfields = lx->nfields;
 	req->head_len = lx->head_len;
-	v = http_version(lx->tok[2], lx->tok_len[2], &req->minor);
-	if (v == -1)
-		return req_fail(req, 400, "malformed HTTP version");
-	if (v == -2)
-		return req_fail(req, 505, "only HTTP/1.0 and 1.1 are spoken");
+	status = http_version(lx->tok[2], lx->tok_len[2], &req->minor, &why);
+	if (status != 0)
+		return req_fail(req, status, why);
 	req->is_connect = req->method_len == 7 &&
 	    memcmp(req->method, "CONNECT", 7) == 0;
 	req->is_head = req->method_len == 4 &&
@@ -527,7 +527,8 @@ http_parse_response(const char *buf, size_t len, const struct http_limits *lim,
 	resp->head_len = lx.head_len;
 	resp->reason = lx.tok[2];
 	resp->reason_len = lx.tok_len[2];
-	if (http_version(lx.tok[0], lx.tok_len[0], &resp->minor) != 0 ||
+	if (http_version(lx.tok[0], lx.tok_len[0], &resp->minor,
+	    &resp->error) != 0 ||
 	    http_status_code(lx.tok[1], lx.tok_len[1], &resp->code) != 0) {
 		resp->error = "malformed status line";
 		return HTTP_BAD;

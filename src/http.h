@@ -1,9 +1,8 @@
 /*
  * http.h: the strict HTTP/1.1 message-head parser (RFC 9110, RFC 9112).
  *
- * Path: parse. conn.c runs http_parse_request() on the client's head;
- * forward.c runs http_parse_response() on each head from the origin, during
- * relay response.
+ * Path: read head and parse (the client's request head), and relay
+ * response (each response head from the origin).
  *
  * The parser is a pure function of (buf, len): it does no I/O and allocates
  * nothing. The caller owns the buffer and the field array; everything the

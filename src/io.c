@@ -1,9 +1,6 @@
 /*
  * io.c: bounded socket I/O (see io.h).
  *
- * Path: under every socket step (read head, forward body, relay response,
- * tunnel).
- *
  * Each call tries the read or write first with MSG_DONTWAIT and polls only
  * when the socket is not ready, so a call can only ever wait inside poll(),
  * where the timeout applies. (Client and origin sockets are non-blocking
@@ -11,6 +8,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -72,14 +71,6 @@ io_wait(int fd, short events, int timeout_ms)
 	return n > 0 ? 0 : -1;
 }
 
-int
-io_wait_readable(int fd, int timeout_ms)
-{
-	int n = io_poll_one(fd, POLLIN, timeout_ms);
-
-	return n > 0 ? 1 : n;
-}
-
 ssize_t
 io_recv(int fd, void *buf, size_t len, int timeout_ms)
 {
@@ -131,6 +122,31 @@ io_send_all(int fd, const void *buf, size_t len, int timeout_ms)
 			return -1;
 	}
 	return 0;
+}
+
+enum io_peek
+io_peek(int fd)
+{
+	ssize_t n;
+	char b;
+
+	do {
+		n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	if (n > 0)
+		return IO_PEEK_DATA;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return IO_PEEK_QUIET;
+	return IO_PEEK_CLOSED;
+}
+
+void
+io_nodelay(int fd)
+{
+	int one = 1;
+
+	/* Only a latency hint: failure changes nothing that matters. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 void

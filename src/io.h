@@ -54,11 +54,25 @@ int io_send_all(int fd, const void *buf, size_t len, int timeout_ms);
  */
 int io_wait(int fd, short events, int timeout_ms);
 
+/* What a socket holds, seen without reading it (io_peek()). */
+enum io_peek {
+	IO_PEEK_DATA,		/* bytes are waiting to be read */
+	IO_PEEK_QUIET,		/* open, nothing to read yet */
+	IO_PEEK_CLOSED		/* the peer closed (EOF), or an error */
+};
+
 /*
- * Wait until fd is readable, or timeout_ms passes. Returns 1 (readable,
- * hung up or in error), 0 (timeout) or -1 (poll() failed, errno set).
+ * Look at fd without reading or waiting (MSG_PEEK): has the peer sent
+ * something, is it quiet, or has it gone? EINTR is retried.
  */
-int io_wait_readable(int fd, int timeout_ms);
+enum io_peek io_peek(int fd);
+
+/*
+ * Turn on TCP_NODELAY on a TCP socket: ferry writes whole heads, never
+ * tiny pieces, so Nagle's algorithm only adds delay. A failure is ignored
+ * (it is a latency hint).
+ */
+void io_nodelay(int fd);
 
 /* Close *fd if it is open and set it to -1. */
 void io_close(int *fd);

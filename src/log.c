@@ -1,9 +1,6 @@
 /*
  * log.c: the logger (see log.h).
  *
- * Path: every step (log_msg()) and the end of each request (log_access());
- * start-up and signals open and reopen the sinks.
- *
  * Two sinks: the error log (stderr, syslog or a file) and the optional
  * access log (a file). Workers write to them while the signal loop may
  * reopen them (SIGUSR1, SIGHUP), so the sinks sit behind a read-write lock:
@@ -25,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "num.h"
 
 #define LOG_LINE_MAX 2048
 #define LOG_PATH_MAX 256
@@ -53,7 +51,7 @@ log_level_parse(const char *s, enum log_level *out)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++) {
+	for (i = 0; i < nitems(log_names); i++) {
 		if (strcmp(s, log_names[i]) == 0) {
 			*out = (enum log_level)i;
 			return 0;

@@ -1,9 +1,9 @@
 /*
  * log.h: leveled logging to stderr, syslog or a file, and the access log.
  *
- * Path: every step may log with log_msg(); at the end of each request conn.c
- * writes one access line. main.c opens the sinks at start-up and reopens
- * them on SIGUSR1 and on SIGHUP (with the new [log] keys).
+ * Path: every step may log with log_msg(); at the end of each request one
+ * access line is written. Start-up opens the sinks, and signals reopen them
+ * (SIGUSR1, and SIGHUP with the new [log] keys).
  *
  * Any thread may log at any time, also while the signal loop reopens the
  * files (log rotation) or switches targets (reload). Each line is written

@@ -1,9 +1,6 @@
 /*
  * loopguard.c: forwarding-loop detection (see loopguard.h).
  *
- * Path: after parse (the Via check in conn.c) and at connect (the address
- * check in upstream.c).
- *
  * Both checks are cheap in the common case: the Via check reads fields
  * already parsed, and the address check returns at once unless the port is
  * ferry's own, so the interface list is read only for such rare requests.
@@ -14,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "loopguard.h"
 
 /*
@@ -76,31 +74,6 @@ loopguard_via_seen(const struct http_field *f, size_t n)
  * The address of sa as IPv4 or IPv6 bytes in out (4 or 16 bytes), with a
  * v4-mapped IPv6 address taken as IPv4. Returns the family, or AF_UNSPEC.
  */
-static int
-loopguard_addr(const struct sockaddr *sa, unsigned char out[16], uint16_t *port)
-{
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		memcpy(out, &sin->sin_addr, 4);
-		*port = ntohs(sin->sin_port);
-		return AF_INET;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		*port = ntohs(sin6->sin6_port);
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			memcpy(out, sin6->sin6_addr.s6_addr + 12, 4);
-			return AF_INET;
-		}
-		memcpy(out, &sin6->sin6_addr, 16);
-		return AF_INET6;
-	}
-	return AF_UNSPEC;
-}
-
-/* All zeros: "0.0.0.0" or "::", which connect() takes as this host. */
 static bool
 loopguard_unspecified(int family, const unsigned char *a)
 {
@@ -123,8 +96,7 @@ static bool
 loopguard_local_address(int family, const unsigned char *a)
 {
 	struct ifaddrs *list = NULL, *i;
-	unsigned char b[16];
-	uint16_t port;
+	uint8_t b[16];
 	bool found = false;
 
 	if (loopguard_unspecified(family, a) || loopguard_loopback(family, a))
@@ -133,7 +105,7 @@ loopguard_local_address(int family, const unsigned char *a)
 		return false;
 	for (i = list; i != NULL && !found; i = i->ifa_next)
 		if (i->ifa_addr != NULL &&
-		    loopguard_addr(i->ifa_addr, b, &port) == family)
+		    addr_bytes(i->ifa_addr, b, NULL) == family)
 			found = memcmp(a, b, family == AF_INET ? 4 : 16) == 0;
 	freeifaddrs(list);
 	return found;
@@ -142,12 +114,12 @@ loopguard_local_address(int family, const unsigned char *a)
 bool
 loopguard_is_self(const struct sockaddr *sa, const struct ferry_config *cfg)
 {
-	unsigned char to[16], me[16];
+	uint8_t to[16], me[16];
 	uint16_t to_port = 0, my_port = 0;
 	int to_family, my_family;
 
-	to_family = loopguard_addr(sa, to, &to_port);
-	my_family = loopguard_addr((const struct sockaddr *)&cfg->listen_addr, me,
+	to_family = addr_bytes(sa, to, &to_port);
+	my_family = addr_bytes((const struct sockaddr *)&cfg->listen_addr, me,
 	    &my_port);
 	if (to_family == AF_UNSPEC || my_family == AF_UNSPEC ||
 	    to_port != my_port)

@@ -1,8 +1,8 @@
 /*
  * loopguard.h: forwarding-loop detection.
  *
- * Path: after parse, conn.c checks Via before it dispatches the request; at
- * connect, upstream.c checks every resolved address before connecting.
+ * Path: refuse, after parse (a Via that names ferry), and connect (an
+ * address that is ferry's own, checked before connecting).
  *
  * A proxy asked to fetch a URL that points back at itself would take a
  * worker per hop until it has none left. ferry refuses such a request with
@@ -36,6 +36,7 @@ bool loopguard_via_seen(const struct http_field *f, size_t n);
  * for a wildcard listener, any address of this host (then it reads the
  * interface list with getifaddrs()). Thread-safe.
  */
-bool loopguard_is_self(const struct sockaddr *sa, const struct ferry_config *cfg);
+bool loopguard_is_self(const struct sockaddr *sa,
+    const struct ferry_config *cfg);
 
 #endif

@@ -30,12 +30,14 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "admit.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "park.h"
 #include "pool.h"
 #include "reuse.h"
+#include "serve.h"
 
 #ifndef FERRY_CONFIG_FILE
 #define FERRY_CONFIG_FILE "/etc/ferry/ferry.ini"
@@ -122,6 +124,29 @@ main_fail(int ready, const char *err)
 }
 
 /*
+ * Start the pool in the shape of cfg's [pool] keys, running serve_job()
+ * (serve.c) on each admitted connection (admit.c). 0, or -1 with err.
+ */
+static int
+main_start_pool(struct main_state *st, const struct ferry_config *cfg,
+    char *err, size_t errlen)
+{
+	struct pool_shape shape = {
+		.thread_per_job = cfg->mode == POOL_MODE_THREAD,
+		.workers = cfg->workers,
+		.queue = cfg->queue,
+		.max_threads = cfg->max_clients,
+		.stack_bytes = cfg->stack_kb * 1024UL,
+	};
+
+	st->pool = pool_start(&shape, serve_job, sizeof(struct admit_job), err,
+	    errlen);
+	if (st->pool == NULL)
+		return -1;
+	return 0;
+}
+
+/*
  * Everything up to serving. Returns 0, or -1 after reporting the error.
  *
  * Log files are opened only once ferry runs as its final user, so that
@@ -151,7 +176,7 @@ main_start(struct main_state *st, bool foreground)
 	    sizeof(err)) == -1 ||
 	    log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
 	    sizeof(err)) == -1 ||
-	    (st->pool = pool_start(cfg, err, sizeof(err))) == NULL ||
+	    main_start_pool(st, cfg, err, sizeof(err)) == -1 ||
 	    park_start(st->pool, err, sizeof(err)) == -1)
 		goto fail_pidfile;
 	/* Before the acceptor runs, so no request line precedes these. */

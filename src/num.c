@@ -1,8 +1,6 @@
 /*
  * num.c: overflow-checked decimal and hexadecimal digit parsing.
  *
- * Path: parse and start-up (see num.h).
- *
  * Owns nothing; pure functions. Callers pass explicit lengths because HTTP
  * fields are not NUL-terminated inside the request buffer.
  */

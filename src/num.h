@@ -1,8 +1,8 @@
 /*
  * num.h: overflow-checked number parsing for config values and HTTP fields.
  *
- * Path: parse (Content-Length in framing.c, chunk sizes in chunked.c, ports
- * in uri.c) and start-up (config values, whitelist prefixes, the pidfile).
+ * Path: parse (Content-Length, chunk sizes, ports) and start-up (config
+ * values, whitelist prefixes, the pidfile).
  *
  * Why not atoi/strtol: they accept signs, spaces, "0x" prefixes and trailing
  * garbage ("80x" is 80), and hide overflow. Every number that ferry reads from
@@ -26,5 +26,13 @@ int num_parse_dec(const char *s, size_t len, uint64_t max, uint64_t *out);
  * -1. Pure.
  */
 int num_hex_digit(unsigned char c);
+
+/*
+ * The number of elements of the array a (not a pointer): the macro of
+ * the BSDs' <sys/param.h>, which glibc lacks.
+ */
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 #endif

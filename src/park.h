@@ -2,22 +2,26 @@
  * park.h: the idle watcher, where keep-alive clients wait between requests.
  *
  * Path: park or close, the last step of a keep-alive exchange; a parked
- * client that sends again re-enters at the whitelist and queue steps
- * through pool_dispatch() (pool.c).
+ * client whose next request arrives goes back through admit.
  *
  * DESIGN. A worker that has answered a request on a persistent connection
  * and finds nothing more to read does not block on that client: it parks
  * the socket here and goes back to the pool. One watcher thread waits on
  * every parked socket at once with epoll. When one becomes readable (the
- * next request is coming) the watcher hands it back to the pool like a
- * newly accepted client; when it stays silent for [client] idle_timeout,
- * or its client hangs up, the watcher closes it. A parked client costs a
- * socket and a small record, never a thread or a buffer, so thousands of
- * idle clients leave every worker free for the ones that talk.
+ * next request is coming) the watcher offers it to the pool through
+ * admission, without ever waiting: if no worker is free, the client stays
+ * parked, in arrival order, and is offered again a moment later. When it
+ * stays silent for [client] idle_timeout, or its client hangs up, the
+ * watcher closes it. A parked client costs a socket and a small record,
+ * never a thread or a buffer, so thousands of idle clients leave every
+ * worker free for the ones that talk.
+ *
+ * Because the watcher never blocks, its sweeps run on time whatever the
+ * load: idle clients are closed at their idle_timeout, and the idle origin
+ * connections of reuse.c are swept, even while every worker is busy.
  *
  * The parked set is shared between the workers (which add) and the
- * watcher (which removes), under one mutex. The watcher also sweeps the
- * idle origin connections of reuse.c.
+ * watcher (which removes), under one mutex.
  */
 #ifndef FERRY_PARK_H
 #define FERRY_PARK_H
@@ -27,11 +31,12 @@
 #include <sys/socket.h>
 
 #include "pool.h"
+#include "trace.h"
 
 /*
- * Start the watcher, which feeds woken clients to pool (which must outlive
- * it, until park_stop()). Call once, from the main thread. Returns 0, or
- * -1 with a message in err.
+ * Start the watcher, which offers woken clients to pool (which must
+ * outlive it, until park_stop()). Call once, from the main thread.
+ * Returns 0, or -1 with a message in err.
  */
 int park_start(struct pool *pool, char *err, size_t errlen);
 
@@ -46,11 +51,18 @@ void park_client(int fd, const struct sockaddr_storage *peer,
     unsigned idle_s, const struct trace *t);
 
 /*
- * False once ferry is stopping (or before park_start()): connections then
- * end after the request they are serving (the response says Connection:
- * close). Lock-free: any thread.
+ * Whether the watcher takes parked clients: true from park_start() until
+ * ferry begins to stop. While it is false a connection can only end after
+ * the request it is serving (the response says Connection: close), which
+ * is how a stop drains keep-alive clients. Lock-free: any thread.
  */
-bool park_open(void);
+bool park_accepting(void);
+
+/*
+ * How many clients are parked now: idle, and woken but waiting for a
+ * worker. For the tests and the log. Any thread: takes the park lock.
+ */
+size_t park_count(void);
 
 /*
  * Stop the watcher and close every parked socket. Returns how many were

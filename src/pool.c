@@ -1,11 +1,11 @@
 /*
- * pool.c: the bounded worker pool and thread-per-connection mode (see
- * pool.h).
- *
- * Path: whitelist, queue and worker; conn.c takes it from there.
+ * pool.c: the bounded job runner (see pool.h).
  *
  * All state shared between threads lives in struct pool, under its one
- * mutex.
+ * mutex: the ring of queued jobs (each job_size bytes, copied in and out),
+ * the thread counts and the stop flag. Jobs are copied by value so that a
+ * hand-over allocates nothing: a full pool is a refusal, never a failed
+ * malloc.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "conn.h"
 #include "io.h"
 #include "log.h"
 #include "pool.h"
@@ -24,20 +22,22 @@
 #define POOL_WAIT_MS 200
 
 struct pool {
-	enum pool_mode		 mode;
+	bool			 thread_per_job;
 	unsigned		 workers;
-	size_t			 queue;		/* ring size */
-	unsigned		 max_clients;
+	size_t			 queue;		/* ring slots */
+	unsigned		 max_threads;
+	void			(*run)(void *job);
+	size_t			 job_size;
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 not_empty;	/* a job was queued */
 	pthread_cond_t		 not_full;	/* room for a job/thread */
 	pthread_attr_t		 attr;		/* stack size */
 	bool			 stopping;
-	unsigned		 running;	/* live worker/conn threads */
-	unsigned		 active;	/* connections being served */
+	unsigned		 running;	/* live threads */
+	unsigned		 active;	/* jobs being run */
 
-	/* Pool mode: a ring of queued jobs and the worker threads. */
-	struct pool_job		*ring;
+	/* Queue mode: a ring of queued jobs and the worker threads. */
+	unsigned char		*ring;		/* queue * job_size bytes */
 	size_t			 head;
 	size_t			 count;
 	pthread_t		*threads;
@@ -68,12 +68,19 @@ pool_wait(pthread_cond_t *cv, pthread_mutex_t *lock, int ms)
 	(void)pthread_cond_timedwait(cv, lock, &ts);
 }
 
+/* Slot i of the ring. */
+static unsigned char *
+pool_slot(struct pool *p, size_t i)
+{
+	return p->ring + (i % p->queue) * p->job_size;
+}
+
 /*
- * Take the next job; false once the pool is stopping and the queue is
- * empty (queued clients are served while draining: they were accepted).
+ * Take the next job into job; false once the pool is stopping and the
+ * queue is empty (queued jobs are run while draining: they were accepted).
  */
 static bool
-pool_take(struct pool *p, struct pool_job *job)
+pool_take(struct pool *p, void *job)
 {
 	bool got = false;
 
@@ -81,7 +88,7 @@ pool_take(struct pool *p, struct pool_job *job)
 	while (p->count == 0 && !p->stopping)
 		pool_wait(&p->not_empty, &p->lock, POOL_WAIT_MS);
 	if (p->count > 0) {
-		*job = p->ring[p->head];
+		memcpy(job, pool_slot(p, p->head), p->job_size);
 		p->head = (p->head + 1) % p->queue;
 		p->count--;
 		p->active++;
@@ -92,61 +99,64 @@ pool_take(struct pool *p, struct pool_job *job)
 	return got;
 }
 
-/* Mark a thread as ended and wake pool_stop() and pool_submit(). */
+/* A job has been run: one fewer active, one more free slot or thread. */
 static void
-pool_thread_done(struct pool *p)
+pool_job_done(struct pool *p, bool thread_ends)
 {
 	pthread_mutex_lock(&p->lock);
-	p->running--;
+	p->active--;
+	if (thread_ends)
+		p->running--;
 	pthread_cond_broadcast(&p->not_full);
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* Queue mode: run jobs until the pool stops. arg is the pool. */
 static void *
 pool_worker(void *arg)
 {
 	struct pool *p = arg;
-	struct pool_job job;
+	void *job = malloc(p->job_size);
 
-	while (pool_take(p, &job)) {
-		conn_handle(&job);
-		config_release(job.cfg);
-		pthread_mutex_lock(&p->lock);
-		p->active--;
-		pthread_mutex_unlock(&p->lock);
+	while (job != NULL && pool_take(p, job)) {
+		p->run(job);
+		pool_job_done(p, false);
 	}
-	pool_thread_done(p);
+	free(job);
+	pthread_mutex_lock(&p->lock);
+	p->running--;
+	pthread_cond_broadcast(&p->not_full);
+	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-/* What a thread-mode connection thread is started with. */
+/* What a thread-mode thread is started with; the job follows it. */
 struct pool_thread_arg {
 	struct pool	*pool;
-	struct pool_job	 job;
+	_Alignas(max_align_t) unsigned char job[];
 };
 
-/* Thread mode: one connection, then the thread ends. */
+/* Thread mode: one job, then the thread ends. */
 static void *
-pool_conn_thread(void *arg)
+pool_job_thread(void *arg)
 {
 	struct pool_thread_arg *a = arg;
 	struct pool *p = a->pool;
 
-	conn_handle(&a->job);
-	config_release(a->job.cfg);
+	p->run(a->job);
 	free(a);
-	pool_thread_done(p);
+	pool_job_done(p, true);
 	return NULL;
 }
 
-/* Start the fixed workers of pool mode. */
+/* Start the fixed workers of queue mode. */
 static int
 pool_start_workers(struct pool *p, char *err, size_t errlen)
 {
 	unsigned i;
 	int rc;
 
-	p->ring = calloc(p->queue, sizeof(*p->ring));
+	p->ring = calloc(p->queue, p->job_size);
 	p->threads = calloc(p->workers, sizeof(*p->threads));
 	if (p->ring == NULL || p->threads == NULL) {
 		snprintf(err, errlen, "out of memory for the pool");
@@ -168,7 +178,8 @@ pool_start_workers(struct pool *p, char *err, size_t errlen)
 }
 
 struct pool *
-pool_start(const struct ferry_config *cfg, char *err, size_t errlen)
+pool_start(const struct pool_shape *shape, void (*run)(void *job),
+    size_t job_size, char *err, size_t errlen)
 {
 	struct pool *p = calloc(1, sizeof(*p));
 
@@ -176,113 +187,114 @@ pool_start(const struct ferry_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the pool");
 		return NULL;
 	}
-	p->mode = cfg->mode;
-	p->workers = cfg->workers;
-	p->queue = cfg->queue;
-	p->max_clients = cfg->max_clients;
+	p->thread_per_job = shape->thread_per_job;
+	p->workers = shape->workers;
+	p->queue = shape->queue > 0 ? shape->queue : 1;
+	p->max_threads = shape->max_threads;
+	p->run = run;
+	p->job_size = job_size > 0 ? job_size : 1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->not_empty, NULL);
 	pthread_cond_init(&p->not_full, NULL);
 	pthread_attr_init(&p->attr);
-	if (pthread_attr_setstacksize(&p->attr, cfg->stack_kb * 1024UL) != 0) {
-		snprintf(err, errlen, "[pool] stack_kb = %u is not a usable "
-		    "stack size", cfg->stack_kb);
+	if (pthread_attr_setstacksize(&p->attr, shape->stack_bytes) != 0) {
+		snprintf(err, errlen, "%zu bytes is not a usable stack size",
+		    shape->stack_bytes);
 		pool_stop(p, 0);
 		return NULL;
 	}
-	if (cfg->mode == POOL_MODE_POOL &&
-	    pool_start_workers(p, err, errlen) == -1) {
+	if (!p->thread_per_job && pool_start_workers(p, err, errlen) == -1) {
 		pool_stop(p, 5000);
 		return NULL;
 	}
 	return p;
 }
 
-/* Pool mode: queue the job. Called with the lock held. */
-static int
-pool_enqueue(struct pool *p, const struct pool_job *job)
+/* Queue mode: queue the job. Lock held, room checked. */
+static enum pool_result
+pool_enqueue(struct pool *p, const void *job)
 {
-	p->ring[(p->head + p->count) % p->queue] = *job;
+	memcpy(pool_slot(p, p->head + p->count), job, p->job_size);
 	p->count++;
 	pthread_cond_signal(&p->not_empty);
-	return 0;
+	return POOL_TAKEN;
 }
 
-/* Thread mode: start a detached thread. Called with the lock held. */
-static int
-pool_spawn(struct pool *p, const struct pool_job *job)
+/* Thread mode: start a detached thread for job. Lock held, room checked. */
+static enum pool_result
+pool_spawn(struct pool *p, const void *job)
 {
 	struct pool_thread_arg *arg;
 	pthread_t tid;
 	int rc;
 
-	arg = malloc(sizeof(*arg));
+	arg = malloc(sizeof(*arg) + p->job_size);
 	if (arg == NULL)
-		return -1;
+		return POOL_FAILED;
 	arg->pool = p;
-	arg->job = *job;
-	rc = pthread_create(&tid, &p->attr, pool_conn_thread, arg);
+	memcpy(arg->job, job, p->job_size);
+	rc = pthread_create(&tid, &p->attr, pool_job_thread, arg);
 	if (rc != 0) {
 		log_msg(LOGL_ERROR, "cannot start a connection thread: %s",
 		    strerror(rc));
 		free(arg);
-		return -1;
+		return POOL_FAILED;
 	}
 	pthread_detach(tid);
 	p->running++;
-	return 0;
+	p->active++;
+	return POOL_TAKEN;
 }
 
-int
-pool_submit(struct pool *p, const struct pool_job *job,
-    const atomic_bool *stop)
+/* Hand job over if there is room; POOL_FULL if not. Lock held. */
+static enum pool_result
+pool_put(struct pool *p, const void *job)
 {
-	bool thread_mode = p->mode == POOL_MODE_THREAD;
-	int rc = -1;
+	if (p->stopping)
+		return POOL_STOPPED;
+	if (p->thread_per_job)
+		return p->running < p->max_threads ? pool_spawn(p, job) :
+		    POOL_FULL;
+	return p->count < p->queue ? pool_enqueue(p, job) : POOL_FULL;
+}
+
+enum pool_result
+pool_submit(struct pool *p, const void *job, const atomic_bool *stop)
+{
+	enum pool_result r;
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		if (*stop || p->stopping)
-			break;
-		if (thread_mode && p->running < p->max_clients) {
-			rc = pool_spawn(p, job);
+		if (stop != NULL && atomic_load(stop)) {
+			r = POOL_STOPPED;
 			break;
 		}
-		if (!thread_mode && p->count < p->queue) {
-			rc = pool_enqueue(p, job);
+		if ((r = pool_put(p, job)) != POOL_FULL)
 			break;
-		}
 		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
 	}
 	pthread_mutex_unlock(&p->lock);
-	return rc;
+	return r;
 }
 
-int
-pool_dispatch(struct pool *p, int fd, const struct sockaddr_storage *peer,
-    const struct trace *t, const atomic_bool *stop)
+enum pool_result
+pool_offer(struct pool *p, const void *job)
 {
-	struct pool_job job;
+	enum pool_result r;
 
-	job.fd = fd;
-	job.peer = *peer;
-	if (t == NULL) {
-		trace_begin(&job.trace);
-		trace_stage(&job.trace, "accepted (fd %d)", fd);
-	} else
-		job.trace = *t;
-	job.cfg = config_acquire();
-	job.allowed = acl_allows(&job.cfg->whitelist,
-	    (const struct sockaddr *)peer);
-	trace_stage(&job.trace, "whitelist %s the client; queued for a "
-	    "worker", job.allowed ? "allows" : "refuses");
-	if (pool_submit(p, &job, stop) == -1) {
-		trace_stage(&job.trace, "closed: ferry is stopping");
-		close(fd);
-		config_release(job.cfg);
-		return -1;
-	}
-	return 0;
+	pthread_mutex_lock(&p->lock);
+	r = pool_put(p, job);
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+void
+pool_load(struct pool *p, unsigned *running, size_t *queued)
+{
+	pthread_mutex_lock(&p->lock);
+	*running = p->active;
+	*queued = p->count;
+	pthread_mutex_unlock(&p->lock);
 }
 
 unsigned
@@ -294,16 +306,14 @@ pool_stop(struct pool *p, unsigned grace_ms)
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->not_empty);
-	while (p->running > 0 && io_now_ms() < deadline)
+	while (p->active + p->count > 0 && io_now_ms() < deadline)
 		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
 	/* Idle workers see the stop within a wait period: let them end. */
 	deadline = io_now_ms() + 2 * (uint64_t)POOL_WAIT_MS;
 	while (p->running > 0 && p->active == 0 && p->count == 0 &&
 	    io_now_ms() < deadline)
 		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
-	/* Thread mode: every running thread serves one connection. */
-	left = p->mode == POOL_MODE_POOL ? p->active + (unsigned)p->count :
-	    p->running;
+	left = p->active + (unsigned)p->count;
 	running = p->running;
 	pthread_mutex_unlock(&p->lock);
 	if (running > 0) {

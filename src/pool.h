@@ -1,22 +1,22 @@
 /*
- * pool.h: who runs a connection: a bounded pool of workers, or a thread each.
+ * pool.h: a bounded job runner: a fixed set of worker threads fed from a
+ * queue, or one thread per job up to a cap.
  *
- * Path: whitelist, queue and worker, the steps after accept (or after a
- * parked client wakes): pool_dispatch() takes the live config and the
- * whitelist verdict and queues the socket; a worker runs conn_handle()
- * (conn.c), then releases the config.
+ * Path: queue and worker: each admitted connection waits here as a job
+ * until a worker runs the handler the pool was started with on it.
  *
- * DESIGN. The acceptor thread submits each accepted socket. In pool mode
- * ([pool] mode = pool) a fixed set of `workers` threads takes sockets from a
- * queue of at most `queue` entries; when the queue is full the acceptor
- * waits on a condition variable, so overload backs up into the kernel's
- * listen queue instead of into memory. In thread mode every socket gets its
- * own detached thread, at most `max_clients` at once, with the same wait
- * when the cap is reached. Every wait is timed so that a stop request is
- * seen within a fraction of a second.
+ * DESIGN. The pool knows nothing of what it runs: it is started with one
+ * handler and the size of a job, copies each submitted job into its queue
+ * by value, and calls handler(job) on a worker thread. In queue mode a fixed
+ * set of `workers` threads takes jobs from a ring of at most `queue`
+ * entries; in thread mode every job gets its own detached thread, at most
+ * `max_threads` at once. When the pool is full, pool_submit() waits on a
+ * condition variable (the acceptor: overload backs up into the kernel's
+ * listen queue instead of into memory), while pool_offer() never waits and
+ * says so (the idle watcher, which must go on sweeping). Every wait is timed
+ * so that a stop request is seen within a fraction of a second.
  *
- * The pool's shape (mode, workers, queue, max_clients, stack_kb) is fixed
- * at start; each job carries the config snapshot its connection uses.
+ * The pool's shape is fixed at start. All its state is under one mutex.
  */
 #ifndef FERRY_POOL_H
 #define FERRY_POOL_H
@@ -24,64 +24,62 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
-
-#include "config.h"
-#include "trace.h"
 
 struct pool;
 
-/*
- * A job owns its client socket and its config reference: whoever holds
- * it must pass both on or close fd and release cfg (conn_handle() takes
- * fd; the pool releases cfg after it).
- */
-struct pool_job {
-	int			 fd;
-	struct sockaddr_storage	 peer;
-	bool			 allowed;
-	const struct ferry_config *cfg;	/* a reference, for this connection */
-	struct trace		 trace;		/* its stages, in trace mode */
+/* The pool's shape, read once by pool_start(). */
+struct pool_shape {
+	bool		 thread_per_job;	/* thread mode */
+	unsigned	 workers;		/* queue mode: threads */
+	size_t		 queue;			/* queue mode: jobs waiting */
+	unsigned	 max_threads;		/* thread mode: jobs at once */
+	size_t		 stack_bytes;		/* of every thread */
+};
+
+/* How a hand-over ended. */
+enum pool_result {
+	POOL_TAKEN,		/* the pool has the job now */
+	POOL_FULL,		/* pool_offer(): no room; the caller keeps it */
+	POOL_STOPPED,		/* stopping, or *stop: the caller keeps it */
+	POOL_FAILED		/* a thread could not start; caller keeps it */
 };
 
 /*
- * Start the workers (pool mode) or prepare thread mode, shaped by cfg's
- * [pool] keys (read now, not kept). Call once, from the main thread.
- * Returns the pool (end it with pool_stop()), or NULL with a message in
- * err.
+ * Start a pool of the given shape that runs run(job) on each job of
+ * job_size bytes: on a pool thread, with a copy of the job that is valid
+ * during the call only. The handler owns whatever the job refers to and
+ * must release it. Call once, from the main thread. Returns the pool (end
+ * it with pool_stop()), or NULL with a message in err.
  */
-struct pool *pool_start(const struct ferry_config *cfg, char *err,
-    size_t errlen);
+struct pool *pool_start(const struct pool_shape *shape,
+    void (*run)(void *job), size_t job_size, char *err, size_t errlen);
 
 /*
- * Hand job over, waiting while the pool is full. The pool owns job->fd
- * and job->cfg once this returns 0. Returns -1 if *stop was raised or the
- * pool began to stop first, or a thread could not be started (the caller
- * still owns both). Any thread: takes the pool lock, and waits on a
- * condition variable in timed steps so that a raised *stop is seen.
+ * Hand job (job_size bytes, copied) over, waiting while the pool is full
+ * until there is room, the pool stops, or *stop is raised. Returns
+ * POOL_TAKEN, POOL_STOPPED or POOL_FAILED. Any thread.
  */
-int pool_submit(struct pool *p, const struct pool_job *job,
+enum pool_result pool_submit(struct pool *p, const void *job,
     const atomic_bool *stop);
 
 /*
- * Hand the client socket fd from peer over as a job: with a reference to
- * the live config and that config's whitelist verdict, so a reload applies
- * to a keep-alive client's next request too. Used by the acceptor (t is
- * NULL: a new connection, traced from here) and the idle watcher (t: the
- * parked connection's trace, copied), on their own threads. fd is no
- * longer the caller's either way: returns 0, or -1 after closing fd and
- * releasing the config (pool_submit() failed).
+ * Hand job over if there is room now; never waits. Returns POOL_TAKEN,
+ * POOL_FULL, POOL_STOPPED or POOL_FAILED. Any thread.
  */
-int pool_dispatch(struct pool *p, int fd, const struct sockaddr_storage *peer,
-    const struct trace *t, const atomic_bool *stop);
+enum pool_result pool_offer(struct pool *p, const void *job);
 
 /*
- * Drain and stop: no more jobs are taken in; queued and running
- * connections get up to grace_ms to finish. Returns how many were still
- * being served or queued then (cut: left to end with the process). The
- * pool is freed only if every thread ended; either way p must not be used
- * again. Call once, from the main thread, after the acceptor and the idle
- * watcher stopped submitting.
+ * How many jobs are running and how many are queued, for tests and the
+ * log. Any thread.
+ */
+void pool_load(struct pool *p, unsigned *running, size_t *queued);
+
+/*
+ * Drain and stop: no more jobs are taken in; queued and running jobs get
+ * up to grace_ms to finish. Returns how many were still running or queued
+ * then (cut: left to end with the process). The pool is freed only if
+ * every thread ended; either way p must not be used again. Call once,
+ * from the main thread, after everyone stopped submitting.
  */
 unsigned pool_stop(struct pool *p, unsigned grace_ms);
 

@@ -1,9 +1,6 @@
 /*
  * reuse.c: idle upstream connections (see reuse.h).
  *
- * Path: connect and the end of relay response (forward.c, conn.c); swept by
- * park.c.
- *
  * One list, newest first, under one mutex. Lists are short (keepalive_max
  * defaults to 256), so every operation simply walks it: expired entries
  * are dropped on the way, a take returns the newest match (the warmest
@@ -15,6 +12,7 @@
  * before handing it out; a close that races with the request is caught by
  * forward.c, which retries idempotent requests once (RFC 9110 §9.2.2).
  */
+#include <sys/queue.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -37,8 +35,7 @@
  * or (reuse_take()) hands fd on and frees only the entry.
  */
 struct reuse_entry {
-	struct reuse_entry	*next;
-	struct reuse_entry	*prev;
+	TAILQ_ENTRY(reuse_entry) link;
 	int			 fd;
 	uint16_t		 port;
 	size_t			 host_len;
@@ -47,39 +44,21 @@ struct reuse_entry {
 	uint64_t		 expires_ms;
 };
 
+TAILQ_HEAD(reuse_list, reuse_entry);
+
 static pthread_mutex_t reuse_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct reuse_entry *reuse_head;	/* newest */
-static struct reuse_entry *reuse_tail;	/* oldest */
+/* Newest first. */
+static struct reuse_list reuse_all = TAILQ_HEAD_INITIALIZER(reuse_all);
 static size_t reuse_n;
 
-/* Unlink e from the list. Called with the lock held. */
+/* Move e from the kept list to the list dead. Lock held. */
 static void
-reuse_unlink(struct reuse_entry *e)
+reuse_unlink(struct reuse_entry *e, struct reuse_list *dead)
 {
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		reuse_head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		reuse_tail = e->prev;
-	e->next = e->prev = NULL;
+	TAILQ_REMOVE(&reuse_all, e, link);
 	reuse_n--;
-}
-
-/* Put e first. Called with the lock held. */
-static void
-reuse_push(struct reuse_entry *e)
-{
-	e->prev = NULL;
-	e->next = reuse_head;
-	if (reuse_head != NULL)
-		reuse_head->prev = e;
-	else
-		reuse_tail = e;
-	reuse_head = e;
-	reuse_n++;
+	if (dead != NULL)
+		TAILQ_INSERT_TAIL(dead, e, link);
 }
 
 static bool
@@ -90,71 +69,48 @@ reuse_matches(const struct reuse_entry *e, const char *host, size_t len,
 	    strncasecmp(e->host, host, len) == 0;
 }
 
+/* Close and free every entry of a list made with reuse_unlink(). */
 static void
-reuse_free(struct reuse_entry *e)
+reuse_free_list(struct reuse_list *l)
 {
-	if (e == NULL)
-		return;
-	close(e->fd);
-	free(e);
+	struct reuse_entry *e;
+
+	while ((e = TAILQ_FIRST(l)) != NULL) {
+		TAILQ_REMOVE(l, e, link);
+		close(e->fd);
+		free(e);
+	}
 }
 
 /*
- * An idle socket is usable if reading it would block: no EOF, no error,
- * and no bytes the origin sent without being asked.
- */
-static bool
-reuse_still_open(int fd)
-{
-	ssize_t n;
-	char b;
-
-	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-/*
- * Remove and return one entry: the newest match for host:port if host is
- * not NULL, else (for eviction) nothing. Expired entries are moved to
- * *dead on the way. Called with the lock held.
+ * Remove and return the newest match for host:port, or NULL. Expired
+ * entries met on the way are moved to dead. Lock held.
  */
 static struct reuse_entry *
 reuse_find(const char *host, size_t len, uint16_t port, uint64_t now,
-    struct reuse_entry **dead)
+    struct reuse_list *dead)
 {
-	struct reuse_entry *e = reuse_head, *next;
+	struct reuse_entry *e, *next;
 
-	for (; e != NULL; e = next) {
-		next = e->next;
-		if (e->expires_ms <= now) {
-			reuse_unlink(e);
-			e->next = *dead;
-			*dead = e;
-		} else if (host != NULL && reuse_matches(e, host, len, port)) {
-			reuse_unlink(e);
+	/* glibc's queue.h has no TAILQ_FOREACH_SAFE. */
+	for (e = TAILQ_FIRST(&reuse_all); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, link);
+		if (e->expires_ms <= now)
+			reuse_unlink(e, dead);
+		else if (host != NULL && reuse_matches(e, host, len, port)) {
+			reuse_unlink(e, NULL);
 			return e;
 		}
 	}
 	return NULL;
 }
 
-/* Close and free a chain made by reuse_find(). */
-static void
-reuse_free_chain(struct reuse_entry *e)
-{
-	struct reuse_entry *next;
-
-	for (; e != NULL; e = next) {
-		next = e->next;
-		reuse_free(e);
-	}
-}
-
 int
 reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
     size_t cap)
 {
-	struct reuse_entry *e, *dead = NULL;
+	struct reuse_list dead = TAILQ_HEAD_INITIALIZER(dead);
+	struct reuse_entry *e;
 	int fd = -1;
 
 	if (host_len > REUSE_HOST_MAX)
@@ -165,47 +121,50 @@ reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
 		pthread_mutex_unlock(&reuse_lock);
 		if (e == NULL)
 			break;
-		if (reuse_still_open(e->fd)) {
+		if (io_peek(e->fd) == IO_PEEK_QUIET) {
 			fd = e->fd;
 			if (name != NULL && cap > 0)
 				snprintf(name, cap, "%s", e->name);
 			free(e);
 		} else
-			reuse_free(e);
+			TAILQ_INSERT_TAIL(&dead, e, link);
 	}
-	reuse_free_chain(dead);
+	reuse_free_list(&dead);
 	return fd;
 }
 
 /*
- * Make room for one more entry of host:port: the oldest of its host goes
- * if the host is at its bound, the oldest of all if the pool is. Returns
- * the evicted entry (to close outside the lock), or NULL when there is
- * room. Lock held.
+ * Make room for one more entry like e: the oldest of its host goes if the
+ * host is at its bound, the oldest of all if the pool is. Returns true if
+ * one was moved to dead. Lock held.
  */
-static struct reuse_entry *
-reuse_evict(const struct reuse_entry *e, const struct ferry_config *cfg)
+static bool
+reuse_evict(const struct reuse_entry *e, const struct ferry_config *cfg,
+    struct reuse_list *dead)
 {
 	struct reuse_entry *p, *oldest = NULL;
 	size_t same = 0;
 
-	for (p = reuse_head; p != NULL; p = p->next)
+	TAILQ_FOREACH(p, &reuse_all, link)
 		if (reuse_matches(p, e->host, e->host_len, e->port)) {
 			same++;
 			oldest = p;
 		}
 	if (same < cfg->keepalive_per_host)
-		oldest = reuse_n < cfg->keepalive_max ? NULL : reuse_tail;
-	if (oldest != NULL)
-		reuse_unlink(oldest);
-	return oldest;
+		oldest = reuse_n < cfg->keepalive_max ? NULL :
+		    TAILQ_LAST(&reuse_all, reuse_list);
+	if (oldest == NULL)
+		return false;
+	reuse_unlink(oldest, dead);
+	return true;
 }
 
 void
 reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
     const char *name, const struct ferry_config *cfg)
 {
-	struct reuse_entry *e, *gone, *dead = NULL;
+	struct reuse_list dead = TAILQ_HEAD_INITIALIZER(dead);
+	struct reuse_entry *e;
 	uint64_t now = io_now_ms();
 
 	if (cfg->keepalive_per_host == 0 || cfg->keepalive_max == 0 ||
@@ -222,32 +181,29 @@ reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
 	pthread_mutex_lock(&reuse_lock);
 	(void)reuse_find(NULL, 0, 0, now, &dead);
 	/* A loop, since a reload may have lowered the bounds. */
-	while ((gone = reuse_evict(e, cfg)) != NULL) {
-		gone->next = dead;
-		dead = gone;
-	}
-	reuse_push(e);
+	while (reuse_evict(e, cfg, &dead))
+		;
+	TAILQ_INSERT_HEAD(&reuse_all, e, link);
+	reuse_n++;
 	pthread_mutex_unlock(&reuse_lock);
-	reuse_free_chain(dead);
+	reuse_free_list(&dead);
 }
 
 void
 reuse_sweep(void)
 {
-	struct reuse_entry *e, *next, *dead = NULL;
+	struct reuse_list dead = TAILQ_HEAD_INITIALIZER(dead);
+	struct reuse_entry *e, *next;
 	uint64_t now = io_now_ms();
 
 	pthread_mutex_lock(&reuse_lock);
-	for (e = reuse_head; e != NULL; e = next) {
-		next = e->next;
-		if (e->expires_ms > now && reuse_still_open(e->fd))
-			continue;
-		reuse_unlink(e);
-		e->next = dead;
-		dead = e;
+	for (e = TAILQ_FIRST(&reuse_all); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, link);
+		if (e->expires_ms <= now || io_peek(e->fd) != IO_PEEK_QUIET)
+			reuse_unlink(e, &dead);
 	}
 	pthread_mutex_unlock(&reuse_lock);
-	reuse_free_chain(dead);
+	reuse_free_list(&dead);
 }
 
 size_t
@@ -264,14 +220,12 @@ reuse_count(void)
 void
 reuse_clear(void)
 {
-	struct reuse_entry *e, *all = NULL;
+	struct reuse_list all = TAILQ_HEAD_INITIALIZER(all);
+	struct reuse_entry *e;
 
 	pthread_mutex_lock(&reuse_lock);
-	while ((e = reuse_head) != NULL) {
-		reuse_unlink(e);
-		e->next = all;
-		all = e;
-	}
+	while ((e = TAILQ_FIRST(&reuse_all)) != NULL)
+		reuse_unlink(e, &all);
 	pthread_mutex_unlock(&reuse_lock);
-	reuse_free_chain(all);
+	reuse_free_list(&all);
 }

@@ -1,9 +1,9 @@
 /*
  * reuse.h: idle upstream connections kept for the next request.
  *
- * Path: connect (forward.c takes an idle connection through
- * conn_connect_upstream() in conn.c) and the end of relay response
- * (forward.c puts a clean one back); the idle watcher (park.c) sweeps it.
+ * Path: connect (an idle connection is taken for the request) and the end
+ * of relay response (a clean one is put back); the idle watcher sweeps
+ * it.
  *
  * Opening a TCP connection to the origin costs a round trip (and a socket
  * in TIME_WAIT after); a client that asks the same host again, or another

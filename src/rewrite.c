@@ -1,8 +1,6 @@
 /*
  * rewrite.c: building forwarded heads (see rewrite.h).
  *
- * Path: rewrite and relay response, called by forward.c.
- *
  * The output is assembled in a caller's buffer through a tiny append-only
  * writer that remembers overflow, so each step stays one line and the size
  * check happens once at the end.
@@ -12,7 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "field.h"
 #include "loopguard.h"
+#include "num.h"
 #include "rewrite.h"
 
 /* An append-only writer over the caller's buffer p[0..cap). */
@@ -82,9 +82,9 @@ rewrite_hop(const struct http_options *h, const struct http_field *f)
 {
 	size_t i;
 
-	if (rewrite_name_in(f, hop_by_hop, 7))
+	if (rewrite_name_in(f, hop_by_hop, nitems(hop_by_hop)))
 		return true;
-	if (rewrite_name_in(f, never_hop, 3))
+	if (rewrite_name_in(f, never_hop, nitems(never_hop)))
 		return false;
 	for (i = 0; i < h->n; i++)
 		if (h->len[i] == f->name_len &&
@@ -192,7 +192,8 @@ rewrite_response(const struct http_response *resp,
 		out_field(&o, f);
 	}
 	if (cfg->via)
-		out_str(&o, resp->minor ? "Via: 1.1 " LOOPGUARD_VIA_NAME "\r\n" :
+		out_str(&o, resp->minor ?
+		    "Via: 1.1 " LOOPGUARD_VIA_NAME "\r\n" :
 		    "Via: 1.0 " LOOPGUARD_VIA_NAME "\r\n");
 	if (connection != NULL) {
 		out_str(&o, "Connection: ");

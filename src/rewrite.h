@@ -2,7 +2,7 @@
  * rewrite.h: the heads ferry sends on, built from the heads it received.
  *
  * Path: rewrite (the request head, sent just after connect) and relay
- * response (each response head, 1xx included); forward.c calls both.
+ * response (each response head, 1xx included).
  *
  * Requests go upstream in origin-form with Host taken from the URL, without
  * hop-by-hop fields (RFC 9110 §7.6.1), with the configured Via,

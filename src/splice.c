@@ -1,9 +1,6 @@
 /*
  * splice.c: socket-to-socket moves (see splice.h).
  *
- * Path: forward body, relay response (body.c) and the CONNECT tunnel
- * (tunnel.c).
- *
  * A splice move is two steps: socket → pipe (as much as 'from' has, up to
  * the pipe's size) and pipe → socket until the pipe is empty again, so the
  * pipe holds nothing between calls and one pipe serves both directions of

@@ -2,8 +2,8 @@
  * splice.h: moving bytes from one socket to another, with as few copies as
  * the kernel allows.
  *
- * Path: forward body and relay response, for bodies framed by length or by
- * close (through body.c), and the CONNECT tunnel (tunnel.c, which copies).
+ * Path: forward body and relay response, for bodies framed by length or
+ * by close, and the CONNECT tunnel (which copies).
  *
  * A plain relay reads into a buffer and writes it out: every byte crosses
  * into user space and back. On Linux, splice(2) moves pages from a socket
@@ -39,8 +39,8 @@ struct splice_pipe {
 
 enum splice_result {
 	SPLICE_OK,		/* *moved > 0 bytes went from 'from' to 'to' */
-	SPLICE_EOF,		/* 'from' reached end of stream, nothing moved */
-	SPLICE_READ_ERR,		/* errno set; ETIMEDOUT if 'from' stayed silent */
+	SPLICE_EOF,		/* 'from' at end of stream, nothing moved */
+	SPLICE_READ_ERR,	/* errno set; ETIMEDOUT: 'from' stayed silent */
 	SPLICE_WRITE_ERR		/* errno set; bytes read were lost */
 };
 

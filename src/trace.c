@@ -1,9 +1,6 @@
 /*
  * trace.c: trace mode (see trace.h).
  *
- * Path: beside every step; pool.c, conn.c, upstream.c, forward.c,
- * tunnel.c and park.c call trace_stage().
- *
  * Numbers come from one atomic counter; each line is formatted here and
  * written by log_msg() in one write().
  */

@@ -7,10 +7,9 @@
  * With [log] level = trace (or ferry -v -v) every connection gets a
  * number when it is accepted, and each step of the request path logs one
  * line with that number and the milliseconds since the accept and since
- * the step before: accepted and queued (pool.c), taken by a worker, head
- * read and parsed (conn.c), origin addresses tried and connected
- * (upstream.c), head forwarded, response relayed (forward.c) or tunnel
- * open and closed (tunnel.c), then parked or closed and why. It is how
+ * the step before: accepted and queued, taken by a worker, head read and
+ * parsed, origin addresses tried and connected, head forwarded, response
+ * relayed or tunnel open and closed, then parked or closed and why. It is how
  * a reader watches one request walk through the code (doc/architecture.md).
  *
  * A struct trace travels with its connection: in the pool's job, in the

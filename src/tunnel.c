@@ -1,9 +1,6 @@
 /*
  * tunnel.c: CONNECT tunnels (see tunnel.h).
  *
- * Path: the CONNECT tunnel, after parse; conn.c closes the connection after
- * it.
- *
  * The pump polls both sockets. Whatever one side sends is written whole to
  * the other before reading on, so one buffer is enough and a slow reader
  * slows its sender down (back-pressure) instead of filling memory.
@@ -22,8 +19,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "config.h"
+#include "conn.h"
 #include "io.h"
 #include "splice.h"
+#include "trace.h"
 #include "tunnel.h"
 
 static const char tunnel_established[] =
@@ -43,9 +43,12 @@ struct tunnel_side {
 static int
 tunnel_move(struct conn *c, struct tunnel_side *s)
 {
+	enum splice_result r;
 	size_t n;
 
-	switch (splice_move(&s->path, SIZE_MAX, &n)) {
+	r = splice_move(&s->path, SIZE_MAX, &n);
+	c->x.err = errno;	/* before anything can change it */
+	switch (r) {
 	case SPLICE_OK:
 		*s->count += n;
 		return 0;
@@ -54,14 +57,14 @@ tunnel_move(struct conn *c, struct tunnel_side *s)
 		(void)shutdown(s->path.to, SHUT_WR);
 		return 0;
 	case SPLICE_READ_ERR:
-		if (errno == ETIMEDOUT)
+		if (c->x.err == ETIMEDOUT)
 			return 0;	/* woken by poll, nothing to read yet */
-		snprintf(c->why, sizeof(c->why), "tunnel read: %s",
-		    strerror(errno));
+		snprintf(c->x.why, sizeof(c->x.why), "tunnel read: %s",
+		    strerror(c->x.err));
 		return -1;
 	default:
-		snprintf(c->why, sizeof(c->why), "tunnel write: %s",
-		    strerror(errno));
+		snprintf(c->x.why, sizeof(c->x.why), "tunnel write: %s",
+		    strerror(c->x.err));
 		return -1;
 	}
 }
@@ -73,9 +76,9 @@ tunnel_pump(struct conn *c)
 	/* read_ms 0: poll() below said there is something to read. */
 	struct tunnel_side side[2] = {
 		{ { c->client_fd, c->upstream_fd, 0, conn_client_timeout_ms(c),
-		    c->work, c->work_cap, NULL }, true, &c->bytes_in },
+		    c->work, c->work_cap, NULL }, true, &c->x.bytes_in },
 		{ { c->upstream_fd, c->client_fd, 0, conn_client_timeout_ms(c),
-		    c->work, c->work_cap, NULL }, true, &c->bytes_out },
+		    c->work, c->work_cap, NULL }, true, &c->x.bytes_out },
 	};
 	struct pollfd p[2];
 	int i, n;
@@ -90,7 +93,7 @@ tunnel_pump(struct conn *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(c->why, sizeof(c->why), n == 0 ?
+			snprintf(c->x.why, sizeof(c->x.why), n == 0 ?
 			    "tunnel idle for %us" : "poll failed",
 			    c->cfg->idle_timeout);
 			return;
@@ -104,8 +107,8 @@ tunnel_pump(struct conn *c)
 void
 tunnel_serve(struct conn *c)
 {
-	const struct uri *u = &c->req.uri;
-	size_t head = c->req.head_len;
+	const struct uri *u = &c->x.req.uri;
+	size_t head = c->x.req.head_len;
 
 	if (!config_connect_port_allowed(c->cfg, u->port)) {
 		conn_fail(c, 403, "CONNECT is not allowed to this port.");
@@ -113,8 +116,8 @@ tunnel_serve(struct conn *c)
 	}
 	if (conn_connect_upstream(c, false) == -1)
 		return;
-	c->status = 200;
-	c->head_sent = true;
+	c->x.status = 200;
+	c->x.head_sent = true;
 	if (conn_send_client(c, tunnel_established,
 	    sizeof(tunnel_established) - 1) == -1)
 		return;
@@ -125,7 +128,7 @@ tunnel_serve(struct conn *c)
 	trace_stage(&c->trace, "tunnel open: 200 sent, shuttling bytes");
 	tunnel_pump(c);
 	trace_stage(&c->trace, "tunnel closed%s%s: %llu bytes from the "
-	    "client, %llu bytes to it", c->why[0] ? ", " : "", c->why,
-	    (unsigned long long)c->bytes_in,
-	    (unsigned long long)c->bytes_out);
+	    "client, %llu bytes to it", c->x.why[0] ? ", " : "", c->x.why,
+	    (unsigned long long)c->x.bytes_in,
+	    (unsigned long long)c->x.bytes_out);
 }

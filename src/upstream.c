@@ -2,9 +2,6 @@
  * upstream.c: getaddrinfo() and connect with timeout and retry (see
  * upstream.h).
  *
- * Path: connect, for forward.c and tunnel.c through conn_connect_upstream()
- * (conn.c).
- *
  * A connect runs on a non-blocking socket and waits in poll() for at most
  * connect_timeout; the socket stays non-blocking, since io.c and splice.c
  * poll before every wait. getaddrinfo() itself has no timeout knob; it is
@@ -22,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "io.h"
 #include "log.h"
 #include "loopguard.h"
@@ -34,16 +32,6 @@
 #define UPSTREAM_BACKOFF_MS	100
 #define UPSTREAM_BACKOFF_MAX_MS	1000
 
-void
-upstream_nodelay(int fd)
-{
-	int one = 1;
-
-	/* Only a latency hint: failure changes nothing that matters. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-/* Wait for a non-blocking connect; returns 0 or an errno value. */
 static int
 upstream_wait_connect(int fd, int timeout_ms)
 {
@@ -93,48 +81,30 @@ upstream_try(const struct addrinfo *ai, int timeout_ms, int *err)
 		close(fd);
 		return -1;
 	}
-	upstream_nodelay(fd);
+	io_nodelay(fd);
 	return fd;
 }
 
 /* Text form of an address with its port, for the log. */
-static void
-upstream_addr_text(const struct addrinfo *ai, char *buf, size_t len)
-{
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
-
-	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), serv,
-	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	snprintf(buf, len, ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
-	    host, serv);
-}
-
-/*
- * One round over the addresses. Returns the socket or -1; on failure
- * *timed_out says whether the last failure was a timeout.
- */
 static int
 upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
     struct trace *t, bool *timed_out, char *why, size_t whylen)
 {
 	const struct addrinfo *ai;
-	char addr[NI_MAXHOST + NI_MAXSERV + 4];
+	char addr[ADDR_TEXT_MAX];
 	int n = 0, fd, err;
 
 	for (ai = res; ai != NULL && n < UPSTREAM_MAX_ADDRS; ai = ai->ai_next,
 	    n++) {
 		if (trace_on(t)) {
-			upstream_addr_text(ai, addr, sizeof(addr));
+			addr_text_port(ai->ai_addr, addr, sizeof(addr));
 			trace_stage(t, "origin: trying %s", addr);
 		}
 		fd = upstream_try(ai, (int)cfg->connect_timeout * 1000, &err);
 		if (fd >= 0)
 			return fd;
 		if (!trace_on(t))	/* else it is written already */
-			upstream_addr_text(ai, addr, sizeof(addr));
+			addr_text_port(ai->ai_addr, addr, sizeof(addr));
 		*timed_out = err == ETIMEDOUT;
 		if (*timed_out)
 			snprintf(why, whylen, "connect to %s timed out after "

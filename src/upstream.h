@@ -1,8 +1,7 @@
 /*
  * upstream.h: resolving the origin and connecting to it, with retry.
  *
- * Path: connect, when no idle pooled connection is taken:
- * conn_connect_upstream() (conn.c) calls it for forward.c and tunnel.c.
+ * Path: connect, when no idle kept connection is taken.
  *
  * A connect is tried on each resolved address in turn (one round); after a
  * round where every address failed, up to [upstream] retries more rounds
@@ -19,7 +18,7 @@
 #include "trace.h"
 #include "uri.h"
 
-/* How a connect ended; conn.c maps each failure to a status and a page. */
+/* How a connect ended; the caller maps each failure to a status. */
 enum upstream_result {
 	UPSTREAM_OK = 0,
 	UPSTREAM_UNRESOLVED,	/* the name did not resolve (or was too long) */
@@ -42,11 +41,5 @@ enum upstream_result {
 enum upstream_result upstream_connect(const struct uri *u,
     const struct ferry_config *cfg, struct trace *t, int *fd, char *why,
     size_t whylen);
-
-/*
- * Turn on TCP_NODELAY: ferry writes whole heads, never tiny pieces. A
- * failure is ignored (it is only a latency hint). Any thread.
- */
-void upstream_nodelay(int fd);
 
 #endif

@@ -1,8 +1,6 @@
 /*
  * uri.c: absolute-form and authority-form targets (see uri.h).
  *
- * Path: parse, called by http.c.
- *
  * Hosts are checked character by character: a reg-name may hold letters,
  * digits, '-', '.', '_' and '~'; an IP literal must be a valid IPv6 address
  * in brackets. Userinfo ("user:pass@host") is refused: RFC 9110 §4.2.4
@@ -166,5 +164,5 @@ uri_check_host_field(const char *v, size_t len)
 
 	if (len == 0)
 		return 0;
-	return uri_host_port(v, len, 80, &u, &why);
+	return uri_host_port(v, len, 80, &u, &why) == 0 ? 0 : 400;
 }

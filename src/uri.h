@@ -1,8 +1,8 @@
 /*
  * uri.h: request-target parsing for a forward proxy (RFC 9112 §3.2).
  *
- * Path: parse. http.c hands it the request-target and the Host field; the
- * host and port it finds are where connect goes.
+ * Path: parse: the request-target and the Host field; the host and port it
+ * finds are where connect goes.
  *
  * A forward proxy sees absolute-form ("http://host:port/path?q") for
  * ordinary requests and authority-form ("host:port") for CONNECT. The
@@ -46,7 +46,7 @@ int uri_parse_authority(const char *t, size_t len, struct uri *u,
 
 /*
  * Check a Host header value: host with an optional port, or empty.
- * Returns 0 or -1.
+ * Returns 0, or 400.
  */
 int uri_check_host_field(const char *v, size_t len);
 

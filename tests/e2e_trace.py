@@ -174,7 +174,6 @@ def parked_connection_keeps_its_number_for_the_next_request():
             r"request done: status 200",
             r"parked: the idle watcher waits",
             r"parked connection is readable: the next request",
-            r"whitelist allows the client; queued",
             r"a worker took it",
             r"parsed: GET",
             r"request done: status 200",

@@ -1,0 +1,43 @@
+/*
+ * addr.h: socket addresses as bytes to compare and as text to show.
+ *
+ * Path: wherever an address is compared or shown: admit (the whitelist),
+ * connect (the loop check, the origin's address), log and trace.
+ *
+ * One rule everywhere: an IPv4 client on a dual-stack socket arrives as an
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d); ferry treats and shows it as
+ * the IPv4 address it is, so that a whitelist entry, a log line and a loop
+ * check all see the same thing. Pure: any thread.
+ */
+#ifndef FERRY_ADDR_H
+#define FERRY_ADDR_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Room for any address as addr_text_port() writes it, "[ip6]:port". */
+#define ADDR_TEXT_MAX	(INET6_ADDRSTRLEN + 8)
+
+/*
+ * The network bytes of sa into out (4 for IPv4, 16 for IPv6; a mapped
+ * IPv4 address gives its 4) and its port in host order into *port (may
+ * be NULL). Returns AF_INET, AF_INET6, or AF_UNSPEC for another family
+ * (out and *port are then untouched).
+ */
+int addr_bytes(const struct sockaddr *sa, uint8_t out[16], uint16_t *port);
+
+/*
+ * sa's address as text without the port ("192.0.2.1", "2001:db8::1") into
+ * buf[0..cap), "?" for another family or a buffer too small.
+ */
+void addr_text(const struct sockaddr *sa, char *buf, size_t cap);
+
+/*
+ * sa as "ip:port" or "[ip6]:port" into buf[0..cap) (ADDR_TEXT_MAX is
+ * enough), "?" for another family or a buffer too small.
+ */
+void addr_text_port(const struct sockaddr *sa, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * serve.c: one client connection, request after request (see serve.h).
+ *
+ * serve_job() reads like a table of contents: set up, then for each
+ * request: read and parse its head, refuse or dispatch it, log one line;
+ * then close, or go on with the next request while the connection
+ * persists (RFC 9112 §9.3). A request's bytes may arrive together with the
+ * next one's (pipelining): those stay in req_buf, or in carry when they
+ * were read with a chunked body, and are served in order. When nothing
+ * more has arrived, the worker does not wait: it parks the socket with
+ * the idle watcher (park.c) and takes other work.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "access.h"
+#include "admit.h"
+#include "conn.h"
+#include "forward.h"
+#include "http.h"
+#include "io.h"
+#include "log.h"
+#include "loopguard.h"
+#include "park.h"
+#include "serve.h"
+#include "trace.h"
+#include "tunnel.h"
+
+/* Where reading a request head stands after a parse. */
+enum serve_head {
+	SERVE_HEAD_DONE,	/* c->x.req holds a whole parsed head */
+	SERVE_HEAD_MORE,	/* valid so far: read on */
+	SERVE_HEAD_FAILED	/* answered (or the client went away) */
+};
+
+/* One line in the access log (if there is one) for this request. */
+static void
+serve_access_log(const struct conn *c)
+{
+	char line[ACCESS_LINE_MAX];
+	struct access_entry e;
+
+	if (!log_access_enabled() || (c->x.bytes_in == 0 && c->x.status == 0))
+		return;
+	memset(&e, 0, sizeof(e));
+	e.client = c->client_ip;
+	e.when = c->x.start_time;
+	if (c->x.req_parsed) {
+		e.method = c->x.req.method;
+		e.method_len = c->x.req.method_len;
+		e.target = c->x.req.target;
+		e.target_len = c->x.req.target_len;
+		e.minor = c->x.req.minor;
+	}
+	e.status = c->x.status;
+	e.bytes_out = c->x.bytes_out;
+	e.ms = io_now_ms() - c->x.start_ms;
+	e.upstream = c->x.upstream_name;
+	log_access(line, access_format(line, sizeof(line), &e));
+}
+
+/* The log lines for the request just served. */
+static void
+serve_log(const struct conn *c)
+{
+	const struct exchange *x = &c->x;
+	const struct uri *u = &x->req.uri;
+	enum log_level level = x->status >= 500 || x->why[0] ? LOGL_WARN :
+	    LOGL_INFO;
+
+	/* A connection that never said anything is not a request. */
+	if (x->bytes_in == 0 && x->status == 0)
+		level = LOGL_DEBUG;
+	log_msg(level,
+	    "%s %.*s %.*s %d in=%llu out=%llu %llums%s%s%s", c->client_ip,
+	    x->req_parsed ? (int)x->req.method_len : 1,
+	    x->req_parsed ? x->req.method : "-",
+	    x->req_parsed ? (int)u->authority_len : 1,
+	    x->req_parsed ? u->authority : "-", x->status,
+	    (unsigned long long)x->bytes_in, (unsigned long long)x->bytes_out,
+	    (unsigned long long)(io_now_ms() - x->start_ms),
+	    x->why[0] ? " (" : "", x->why, x->why[0] ? ")" : "");
+	serve_access_log(c);
+}
+
+/* Parse what has arrived of the request head. */
+static enum serve_head
+serve_parse_head(struct conn *c)
+{
+	struct http_limits lim = { c->cfg->max_headers, c->cfg->max_uri_bytes };
+	enum http_result r;
+
+	/*
+	 * The analyser forgets c's buffers once &c->x.req escapes here and
+	 * calls them leaked; conn_finish() frees them.
+	 */
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+	r = http_parse_request(c->req_buf, c->req_len, &lim, c->req_fields,
+	    &c->x.req);
+	if (r == HTTP_DONE) {
+		c->x.req_parsed = true;
+		return SERVE_HEAD_DONE;
+	}
+	if (r == HTTP_BAD) {
+		/* An unlisted client learns nothing but that it is unlisted. */
+		if (!c->allowed)
+			conn_fail(c, 403, "Your address may not use this "
+			    "proxy.");
+		else
+			conn_fail(c, c->x.req.status, c->x.req.error);
+		return SERVE_HEAD_FAILED;
+	}
+	if (c->req_len == c->req_cap) {
+		conn_fail(c, 431, "The request head is too large.");
+		return SERVE_HEAD_FAILED;
+	}
+	return SERVE_HEAD_MORE;
+}
+
+/*
+ * Read the request head within header_timeout. req_buf may already hold
+ * its first bytes (pipelined behind the last request). Returns 0 with
+ * c->x.req parsed, or -1 (answered, or the client went away).
+ */
+static int
+serve_read_head(struct conn *c)
+{
+	uint64_t deadline = io_now_ms() + c->cfg->header_timeout * 1000ULL;
+	bool line_seen = memchr(c->req_buf, '\n', c->req_len) != NULL;
+	enum serve_head h = SERVE_HEAD_MORE;
+	ssize_t n;
+	int left;
+
+	if (c->req_len > 0)
+		h = serve_parse_head(c);
+	while (h == SERVE_HEAD_MORE) {
+		n = -1;
+		c->x.err = ETIMEDOUT;
+		if ((left = io_ms_left(deadline)) > 0 &&
+		    (n = io_recv(c->client_fd, c->req_buf + c->req_len,
+		    c->req_cap - c->req_len, left)) < 0)
+			c->x.err = errno;
+		if (n == 0)
+			return -1;
+		if (n < 0) {
+			if (c->x.err == ETIMEDOUT && c->req_len > 0)
+				conn_fail(c, 408, "The request head did not "
+				    "arrive in time.");
+			return -1;
+		}
+		c->x.bytes_in += (size_t)n;
+		c->req_len += (size_t)n;
+		if (http_head_worth_parsing(c->req_buf, c->req_len,
+		    (size_t)n, c->req_cap, &line_seen))
+			h = serve_parse_head(c);
+	}
+	return h == SERVE_HEAD_DONE ? 0 : -1;
+}
+
+/* Trace mode: the request head that was just read and parsed. */
+static void
+serve_trace_request(struct conn *c)
+{
+	static const char *const body[] = {
+		[BODY_NONE] = "none", [BODY_LENGTH] = "Content-Length",
+		[BODY_CHUNKED] = "chunked", [BODY_CLOSE] = "until close"
+	};
+	const struct http_request *r = &c->x.req;
+
+	if (!trace_on(&c->trace))
+		return;
+	trace_stage(&c->trace, "request head read: %zu bytes", r->head_len);
+	trace_stage(&c->trace, "parsed: %.*s %.*s%s HTTP/1.%d, %zu fields, "
+	    "body: %s", (int)r->method_len, r->method,
+	    (int)(r->target_len > 200 ? 200 : r->target_len), r->target,
+	    r->target_len > 200 ? "..." : "", r->minor, r->nfields,
+	    body[r->framing.kind]);
+}
+
+/*
+ * One request and its response. Returns true if the connection persists
+ * for another request: the client wants it, and the exchange left both
+ * directions at a message boundary (forward.c and conn_fail() decide).
+ */
+static bool
+serve_exchange(struct conn *c)
+{
+	if (serve_read_head(c) == -1)
+		return false;
+	serve_trace_request(c);
+	/* While draining, every connection ends with its current request. */
+	c->x.keep = c->x.req.keep_alive && park_accepting();
+	if (!c->allowed) {
+		conn_fail(c, 403, "Your address may not use this proxy.");
+		return false;
+	}
+	if (loopguard_via_seen(c->x.req.fields, c->x.req.nfields)) {
+		conn_fail(c, 508, "The request has already passed through "
+		    "this proxy (its Via header says so): it is looping.");
+		return false;
+	}
+	if (c->x.req.is_connect) {
+		c->x.keep = false;	/* the tunnel is the rest of it */
+		tunnel_serve(c);
+	} else
+		forward_serve(c);
+	return c->x.keep;
+}
+
+/* How many bytes in req_buf follow the request just served. */
+static size_t
+serve_pipelined(const struct conn *c)
+{
+	size_t end = c->x.req.head_len + c->x.body_used;
+
+	return end < c->req_len ? c->req_len - end : 0;
+}
+
+/*
+ * Start the next request with what already arrived of it: n bytes at the
+ * end of req_buf, or the carry from a chunked body (never both: a body
+ * read from the socket used up all of req_buf first).
+ */
+static void
+serve_next_request(struct conn *c, size_t n)
+{
+	memmove(c->req_buf, c->req_buf + c->req_len - n, n);
+	c->req_len = n;
+	if (n == 0 && c->carry_len > 0) {
+		memcpy(c->req_buf, c->carry, c->carry_len);
+		c->req_len = c->carry_len;
+		c->carry_len = 0;
+	}
+	conn_new_exchange(c);
+	c->x.bytes_in = c->req_len;
+}
+
+/*
+ * Between requests with nothing buffered: go on if the next request has
+ * started to arrive, close if the client has closed, or else park the
+ * socket with the idle watcher. Returns true while this worker goes on.
+ */
+static bool
+serve_wait_next(struct conn *c)
+{
+	switch (io_peek(c->client_fd)) {
+	case IO_PEEK_DATA:
+		return true;
+	case IO_PEEK_QUIET:
+		trace_stage(&c->trace, "parked: the idle watcher waits for "
+		    "the next request (idle_timeout %us)",
+		    c->cfg->idle_timeout);
+		park_client(c->client_fd, &c->peer, c->cfg->idle_timeout,
+		    &c->trace);
+		c->client_fd = -1;
+		return false;
+	case IO_PEEK_CLOSED:
+		break;
+	}
+	/* EOF or error: nothing to linger for. */
+	io_close(&c->client_fd);
+	trace_stage(&c->trace, "closed: the client closed the connection");
+	return false;
+}
+
+/* Trace mode: the request just served, and what happens next. */
+static void
+serve_trace_done(struct conn *c, bool keep, size_t next)
+{
+	const struct exchange *x = &c->x;
+
+	if (!trace_on(&c->trace))
+		return;
+	if (x->status == 0 && x->bytes_in == 0)
+		trace_stage(&c->trace, "no request: the client closed or "
+		    "went quiet first");
+	else
+		trace_stage(&c->trace, "request done: status %d, %llu bytes "
+		    "from the client, %llu bytes to it", x->status,
+		    (unsigned long long)x->bytes_in,
+		    (unsigned long long)x->bytes_out);
+	if (!keep)
+		trace_stage(&c->trace, "closing%s%s", x->why[0] ? ": " : "",
+		    x->why[0] ? x->why : " (the connection does not persist)");
+	else if (next > 0 || c->carry_len > 0)
+		trace_stage(&c->trace, "the next request is already here "
+		    "(pipelined)");
+}
+
+/* Serve the connection of job; see serve_job(). */
+static void
+serve_client(const struct admit_job *job)
+{
+	struct conn c;
+	size_t next;
+	bool keep;
+
+	if (conn_init(&c, job) == -1) {
+		snprintf(c.x.why, sizeof(c.x.why), "out of memory");
+		conn_fail(&c, 503, "The proxy is out of memory.");
+		serve_log(&c);
+		conn_finish(&c);
+		return;
+	}
+	trace_stage(&c.trace, "a worker took it (client %s)", c.client_ip);
+	do {
+		keep = serve_exchange(&c);
+		next = keep ? serve_pipelined(&c) : 0;
+		c.x.bytes_in -= next;
+		serve_log(&c);
+		serve_trace_done(&c, keep, next);
+		if (keep)
+			serve_next_request(&c, next);
+	} while (keep && (c.req_len > 0 || serve_wait_next(&c)));
+	conn_finish(&c);
+}
+
+void
+serve_job(void *arg)
+{
+	struct admit_job *job = arg;
+
+	serve_client(job);
+	job->fd = -1;		/* the conn closed or parked it */
+	admit_job_drop(job);
+}
