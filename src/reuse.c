@@ -35,7 +35,8 @@
  * or (reuse_take()) hands fd on and frees only the entry.
  */
 struct reuse_entry {
-	TAILQ_ENTRY(reuse_entry) link;
+	TAILQ_ENTRY(reuse_entry) link;		/* in reuse_all */
+	SLIST_ENTRY(reuse_entry) dead_link;	/* unlinked, to close */
 	int			 fd;
 	uint16_t		 port;
 	size_t			 host_len;
@@ -45,20 +46,22 @@ struct reuse_entry {
 };
 
 TAILQ_HEAD(reuse_list, reuse_entry);
+/* Entries taken out under the lock, closed and freed after it. */
+SLIST_HEAD(reuse_dead, reuse_entry);
 
 static pthread_mutex_t reuse_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Newest first. */
 static struct reuse_list reuse_all = TAILQ_HEAD_INITIALIZER(reuse_all);
 static size_t reuse_n;
 
-/* Move e from the kept list to the list dead. Lock held. */
+/* Take e out of the kept list, onto dead unless that is NULL. Lock held. */
 static void
-reuse_unlink(struct reuse_entry *e, struct reuse_list *dead)
+reuse_unlink(struct reuse_entry *e, struct reuse_dead *dead)
 {
 	TAILQ_REMOVE(&reuse_all, e, link);
 	reuse_n--;
 	if (dead != NULL)
-		TAILQ_INSERT_TAIL(dead, e, link);
+		SLIST_INSERT_HEAD(dead, e, dead_link);
 }
 
 static bool
@@ -71,12 +74,12 @@ reuse_matches(const struct reuse_entry *e, const char *host, size_t len,
 
 /* Close and free every entry of a list made with reuse_unlink(). */
 static void
-reuse_free_list(struct reuse_list *l)
+reuse_free_list(struct reuse_dead *l)
 {
 	struct reuse_entry *e;
 
-	while ((e = TAILQ_FIRST(l)) != NULL) {
-		TAILQ_REMOVE(l, e, link);
+	while ((e = SLIST_FIRST(l)) != NULL) {
+		SLIST_REMOVE_HEAD(l, dead_link);
 		close(e->fd);
 		free(e);
 	}
@@ -88,7 +91,7 @@ reuse_free_list(struct reuse_list *l)
  */
 static struct reuse_entry *
 reuse_find(const char *host, size_t len, uint16_t port, uint64_t now,
-    struct reuse_list *dead)
+    struct reuse_dead *dead)
 {
 	struct reuse_entry *e, *next;
 
@@ -109,7 +112,7 @@ int
 reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
     size_t cap)
 {
-	struct reuse_list dead = TAILQ_HEAD_INITIALIZER(dead);
+	struct reuse_dead dead = SLIST_HEAD_INITIALIZER(dead);
 	struct reuse_entry *e;
 	int fd = -1;
 
@@ -127,7 +130,7 @@ reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
 				snprintf(name, cap, "%s", e->name);
 			free(e);
 		} else
-			TAILQ_INSERT_TAIL(&dead, e, link);
+			SLIST_INSERT_HEAD(&dead, e, dead_link);
 	}
 	reuse_free_list(&dead);
 	return fd;
@@ -140,7 +143,7 @@ reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
  */
 static bool
 reuse_evict(const struct reuse_entry *e, const struct ferry_config *cfg,
-    struct reuse_list *dead)
+    struct reuse_dead *dead)
 {
 	struct reuse_entry *p, *oldest = NULL;
 	size_t same = 0;
@@ -163,7 +166,7 @@ void
 reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
     const char *name, const struct ferry_config *cfg)
 {
-	struct reuse_list dead = TAILQ_HEAD_INITIALIZER(dead);
+	struct reuse_dead dead = SLIST_HEAD_INITIALIZER(dead);
 	struct reuse_entry *e;
 	uint64_t now = io_now_ms();
 
@@ -192,7 +195,7 @@ reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
 void
 reuse_sweep(void)
 {
-	struct reuse_list dead = TAILQ_HEAD_INITIALIZER(dead);
+	struct reuse_dead dead = SLIST_HEAD_INITIALIZER(dead);
 	struct reuse_entry *e, *next;
 	uint64_t now = io_now_ms();
 
@@ -220,7 +223,7 @@ reuse_count(void)
 void
 reuse_clear(void)
 {
-	struct reuse_list all = TAILQ_HEAD_INITIALIZER(all);
+	struct reuse_dead all = SLIST_HEAD_INITIALIZER(all);
 	struct reuse_entry *e;
 
 	pthread_mutex_lock(&reuse_lock);

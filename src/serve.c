@@ -135,10 +135,10 @@ serve_read_head(struct conn *c)
 	if (c->req_len > 0)
 		h = serve_parse_head(c);
 	while (h == SERVE_HEAD_MORE) {
-		n = -1;
-		c->x.err = ETIMEDOUT;
-		if ((left = io_ms_left(deadline)) > 0 &&
-		    (n = io_recv(c->client_fd, c->req_buf + c->req_len,
+		if ((left = io_ms_left(deadline)) == 0) {
+			n = -1;
+			c->x.err = ETIMEDOUT;
+		} else if ((n = io_recv(c->client_fd, c->req_buf + c->req_len,
 		    c->req_cap - c->req_len, left)) < 0)
 			c->x.err = errno;
 		if (n == 0)
