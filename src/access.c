@@ -5,6 +5,7 @@
  * able to forge a second log line or a terminal escape. The parser already
  * refuses control bytes, but the escaping does not rely on that.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,9 +31,9 @@ access_advance(size_t cap, size_t *n, int r)
 
 /*
  * Append s[0..len), escaped, to buf at *n without passing position limit.
- * Returns 1 if all of s fit, else 0.
+ * Returns whether all of s fit.
  */
-static int
+static bool
 access_put_escaped(char *buf, size_t limit, size_t *n, const char *s,
     size_t len)
 {
@@ -60,7 +61,7 @@ access_put_request(char *buf, size_t cap, size_t *n,
     const struct access_entry *e)
 {
 	size_t tlen = e->target_len;
-	int whole;
+	bool whole;
 
 	if (e->method == NULL) {
 		buf[(*n)++] = '-';
