@@ -25,6 +25,7 @@ Suite *access_suite(void);
 Suite *acl_suite(void);
 Suite *chunked_suite(void);
 Suite *config_suite(void);
+Suite *conn_suite(void);
 Suite *errpage_suite(void);
 Suite *http_suite(void);
 Suite *loopguard_suite(void);
