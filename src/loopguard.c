@@ -70,10 +70,7 @@ loopguard_via_seen(const struct http_field *f, size_t n)
 	return false;
 }
 
-/*
- * The address of sa as IPv4 or IPv6 bytes in out (4 or 16 bytes), with a
- * v4-mapped IPv6 address taken as IPv4. Returns the family, or AF_UNSPEC.
- */
+/* All zeros: "0.0.0.0" or "::", which connect() takes as this host. */
 static bool
 loopguard_unspecified(int family, const unsigned char *a)
 {

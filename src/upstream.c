@@ -85,7 +85,10 @@ upstream_try(const struct addrinfo *ai, int timeout_ms, int *err)
 	return fd;
 }
 
-/* Text form of an address with its port, for the log. */
+/*
+ * One round over the addresses. Returns the socket or -1; on failure
+ * *timed_out says whether the last failure was a timeout.
+ */
 static int
 upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
     struct trace *t, bool *timed_out, char *why, size_t whylen)
