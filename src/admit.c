@@ -47,18 +47,31 @@ admit_trace_verdict(struct admit_job *job)
 	    "worker", job->allowed ? "allows" : "refuses");
 }
 
+/*
+ * Close a job the pool refused for good, saying why in its trace (the
+ * pool logs a thread that could not start).
+ */
+static void
+admit_refused(struct admit_job *job, enum pool_result r)
+{
+	trace_stage(&job->trace, "closed: %s", r == POOL_FAILED ?
+	    "no thread could be started" : "ferry is stopping");
+	admit_job_drop(job);
+}
+
 int
 admit_new(struct pool *pool, int fd, const struct sockaddr_storage *peer,
     const atomic_bool *stop)
 {
 	struct admit_job job;
+	enum pool_result r;
 
 	admit_job_make(&job, fd, peer, NULL);
 	admit_trace_verdict(&job);
-	if (pool_submit(pool, &job, stop) == POOL_TAKEN)
+	r = pool_submit(pool, &job, stop);
+	if (r == POOL_TAKEN)
 		return 0;
-	trace_stage(&job.trace, "closed: ferry is stopping");
-	admit_job_drop(&job);
+	admit_refused(&job, r);
 	return -1;
 }
 
@@ -84,7 +97,6 @@ admit_again(struct pool *pool, int fd, const struct sockaddr_storage *peer,
 		config_release(job.cfg);
 		return ADMIT_BUSY;
 	}
-	trace_stage(&job.trace, "closed: ferry is stopping");
-	admit_job_drop(&job);
+	admit_refused(&job, r);
 	return ADMIT_CLOSED;
 }

@@ -40,7 +40,7 @@ struct admit_job {
 enum admit_result {
 	ADMIT_QUEUED,		/* the pool has it */
 	ADMIT_BUSY,		/* no room now: fd is still the caller's */
-	ADMIT_CLOSED		/* ferry is stopping: fd was closed */
+	ADMIT_CLOSED		/* refused for good: fd was closed */
 };
 
 /*
@@ -48,7 +48,8 @@ enum admit_result {
  * the live config and its whitelist verdict, and submit it to pool,
  * waiting while the pool is full (overload stays in the kernel's listen
  * queue). fd is no longer the caller's either way: returns 0, or -1 after
- * closing it (the pool or *stop is stopping). The acceptor's thread.
+ * closing it (the pool or *stop is stopping, or in thread mode no thread
+ * could be started). The acceptor's thread.
  */
 int admit_new(struct pool *pool, int fd, const struct sockaddr_storage *peer,
     const atomic_bool *stop);
@@ -57,7 +58,8 @@ int admit_new(struct pool *pool, int fd, const struct sockaddr_storage *peer,
  * Admit the parked connection fd from peer again, its next request
  * having arrived, with its trace t (copied): as admit_new(), but never
  * waiting. ADMIT_BUSY leaves fd with the caller (to offer again later);
- * ADMIT_CLOSED means fd was closed. The idle watcher's thread.
+ * ADMIT_CLOSED means fd was closed (ferry is stopping, or no thread could
+ * be started). The idle watcher's thread.
  */
 enum admit_result admit_again(struct pool *pool, int fd,
     const struct sockaddr_storage *peer, const struct trace *t);

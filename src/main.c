@@ -33,6 +33,7 @@
 #include "admit.h"
 #include "config.h"
 #include "daemon.h"
+#include "io.h"
 #include "log.h"
 #include "park.h"
 #include "pool.h"
@@ -249,6 +250,7 @@ main_run(struct main_state *st)
 {
 	const struct ferry_config *cfg;
 	unsigned drain, left;
+	uint64_t deadline;
 	size_t parked;
 
 	main_wait_for_stop(st);
@@ -256,11 +258,14 @@ main_run(struct main_state *st)
 	cfg = config_acquire();
 	drain = cfg->drain_timeout;
 	config_release(cfg);
-	parked = park_stop();
-	log_msg(LOGL_INFO, "stopping: no new connections, %zu idle "
-	    "keep-alive connection(s) closed, draining for up to %u s",
-	    parked, drain);
-	left = pool_stop(st->pool, drain * 1000);
+	/* One drain_timeout for both: parked clients first, then the pool. */
+	deadline = io_now_ms() + drain * 1000ULL;
+	log_msg(LOGL_INFO, "stopping: no new connections, draining for up "
+	    "to %u s", drain);
+	parked = park_stop(drain * 1000);
+	log_msg(LOGL_INFO, "stopping: %zu idle keep-alive connection(s) "
+	    "closed", parked);
+	left = pool_stop(st->pool, (unsigned)io_ms_left(deadline));
 	reuse_clear();
 	if (left > 0)
 		log_msg(LOGL_WARN, "drain_timeout reached: %u connection(s) "

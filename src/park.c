@@ -143,8 +143,8 @@ park_offer_waiting(void)
 		if (admit_again(park.pool, e->fd, &e->peer, &e->trace) ==
 		    ADMIT_BUSY) {
 			if (!e->told)
-				trace_stage(&e->trace, "no worker is free: "
-				    "it waits with the idle watcher");
+				trace_stage(&e->trace, "the pool is full: it "
+				    "waits with the idle watcher");
 			e->told = true;
 			return;
 		}
@@ -328,9 +328,30 @@ park_close_all(struct park_list *l)
 	return closed;
 }
 
-size_t
-park_stop(void)
+/*
+ * At stop, hand the clients that wait for a worker to the pool, which is
+ * draining: they sent a request already, and closing them unanswered would
+ * reset the connection. Gives up at deadline; the watcher has ended.
+ */
+static void
+park_hand_over_waiting(uint64_t deadline)
 {
+	struct park_entry *e;
+
+	while ((e = TAILQ_FIRST(&park.waiting)) != NULL &&
+	    io_now_ms() < deadline) {
+		if (admit_again(park.pool, e->fd, &e->peer, &e->trace) ==
+		    ADMIT_BUSY)
+			io_pause_ms(PARK_RETRY_MS);
+		else
+			park_forget(&park.waiting, e);
+	}
+}
+
+size_t
+park_stop(unsigned grace_ms)
+{
+	uint64_t deadline = io_now_ms() + grace_ms;
 	size_t closed;
 
 	pthread_mutex_lock(&park.lock);
@@ -342,7 +363,8 @@ park_stop(void)
 	pthread_mutex_unlock(&park.lock);
 	atomic_store(&park.stop, true);
 	pthread_join(park.thread, NULL);
-	/* The watcher has ended: nobody else touches the lists now. */
+	/* The watcher has ended: nobody else takes from the lists now. */
+	park_hand_over_waiting(deadline);
 	pthread_mutex_lock(&park.lock);
 	closed = park_close_all(&park.idle);
 	closed += park_close_all(&park.waiting);

@@ -65,10 +65,13 @@ bool park_accepting(void);
 size_t park_count(void);
 
 /*
- * Stop the watcher and close every parked socket. Returns how many were
+ * Stop the watcher. Clients whose next request arrived but found the pool
+ * full are handed to the pool (to be served while it drains) for up to
+ * grace_ms; every other parked socket is closed. Returns how many were
  * closed (0 if the watcher was not running). Clients parked after this
- * are closed at once. Call from the main thread, after acceptor_stop().
+ * are closed at once. Call from the main thread, after acceptor_stop()
+ * and before pool_stop().
  */
-size_t park_stop(void);
+size_t park_stop(unsigned grace_ms);
 
 #endif

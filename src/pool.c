@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 
 /* How often a waiting thread wakes to look at the stop flag. */
 #define POOL_WAIT_MS 200
+/* How long a refused offer keeps the next free place for the offerer. */
+#define POOL_RESERVE_MS 50
 
 struct pool {
 	bool			 thread_per_job;
@@ -33,6 +36,7 @@ struct pool {
 	pthread_cond_t		 not_full;	/* room for a job/thread */
 	pthread_attr_t		 attr;		/* stack size */
 	bool			 stopping;
+	uint64_t		 reserved_until; /* io_now_ms(): for offers */
 	unsigned		 running;	/* live threads */
 	unsigned		 active;	/* jobs being run */
 
@@ -258,10 +262,23 @@ pool_put(struct pool *p, const void *job)
 	return p->count < p->queue ? pool_enqueue(p, job) : POOL_FULL;
 }
 
+/*
+ * How long pool_submit() must leave a free place alone for a refused
+ * offerer: ms from now, 0 if it need not. Lock held.
+ */
+static int
+pool_reserved_ms(const struct pool *p)
+{
+	uint64_t now = io_now_ms();
+
+	return p->reserved_until > now ? (int)(p->reserved_until - now) : 0;
+}
+
 enum pool_result
 pool_submit(struct pool *p, const void *job, const atomic_bool *stop)
 {
 	enum pool_result r;
+	int reserved;
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
@@ -269,9 +286,15 @@ pool_submit(struct pool *p, const void *job, const atomic_bool *stop)
 			r = POOL_STOPPED;
 			break;
 		}
-		if ((r = pool_put(p, job)) != POOL_FULL)
+		reserved = pool_reserved_ms(p);
+		if (reserved == 0 && (r = pool_put(p, job)) != POOL_FULL)
 			break;
-		pool_wait(&p->not_full, &p->lock, POOL_WAIT_MS);
+		if (p->stopping) {
+			r = POOL_STOPPED;
+			break;
+		}
+		pool_wait(&p->not_full, &p->lock, reserved > 0 &&
+		    reserved < POOL_WAIT_MS ? reserved : POOL_WAIT_MS);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return r;
@@ -284,6 +307,9 @@ pool_offer(struct pool *p, const void *job)
 
 	pthread_mutex_lock(&p->lock);
 	r = pool_put(p, job);
+	/* Refused: the next free place is the offerer's for a moment. */
+	p->reserved_until = r == POOL_FULL ? io_now_ms() + POOL_RESERVE_MS :
+	    0;
 	pthread_mutex_unlock(&p->lock);
 	return r;
 }

@@ -16,6 +16,13 @@
  * says so (the idle watcher, which must go on sweeping). Every wait is timed
  * so that a stop request is seen within a fraction of a second.
  *
+ * Fairness: an offer that finds the pool full keeps the next free place
+ * for the offerer for a moment (POOL_RESERVE_MS in pool.c), so a waiting
+ * pool_submit() does not take it first. The offerer (the idle watcher)
+ * holds clients that have sent their request already and retries within
+ * that moment; without the reservation a steady stream of new connections
+ * could keep them waiting until they time out.
+ *
  * The pool's shape is fixed at start. All its state is under one mutex.
  */
 #ifndef FERRY_POOL_H
@@ -56,15 +63,17 @@ struct pool *pool_start(const struct pool_shape *shape,
 
 /*
  * Hand job (job_size bytes, copied) over, waiting while the pool is full
- * until there is room, the pool stops, or *stop is raised. Returns
- * POOL_TAKEN, POOL_STOPPED or POOL_FAILED. Any thread.
+ * (or its free place is reserved for a refused offer) until there is room,
+ * the pool stops, or *stop is raised. Returns POOL_TAKEN, POOL_STOPPED or
+ * POOL_FAILED. Any thread.
  */
 enum pool_result pool_submit(struct pool *p, const void *job,
     const atomic_bool *stop);
 
 /*
  * Hand job over if there is room now; never waits. Returns POOL_TAKEN,
- * POOL_FULL, POOL_STOPPED or POOL_FAILED. Any thread.
+ * POOL_FULL (then the next free place is kept for an offer for a moment),
+ * POOL_STOPPED or POOL_FAILED. Any thread.
  */
 enum pool_result pool_offer(struct pool *p, const void *job);
 

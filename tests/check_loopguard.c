@@ -121,7 +121,7 @@ END_TEST
 Suite *
 loopguard_suite(void)
 {
-	Suite *s = suite_create("loop");
+	Suite *s = suite_create("loopguard");
 	TCase *tc = tcase_create("loop");
 
 	tcase_add_loop_test(tc, test_via, 0, NELEM(via_cases));

@@ -511,7 +511,7 @@ END_TEST
 Suite *
 splice_suite(void)
 {
-	Suite *s = suite_create("relay");
+	Suite *s = suite_create("splice");
 	TCase *tc = tcase_create("core");
 
 	/* Real sockets and threads: room for a loaded or sanitised run. */

@@ -23,6 +23,7 @@ assert_span(const char *what, const char *in, const char *p, size_t n,
 
 Suite *access_suite(void);
 Suite *acl_suite(void);
+Suite *addr_suite(void);
 Suite *chunked_suite(void);
 Suite *config_suite(void);
 Suite *conn_suite(void);
