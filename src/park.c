@@ -152,12 +152,17 @@ park_offer_waiting(void)
 	}
 }
 
-/* Move e from idle to the end of waiting, with as long again to wait. */
+/*
+ * Move e from idle to the end of waiting, with as long again to wait.
+ * The watcher's first touch of an entry an event points at: taking the
+ * lock orders it after the worker that parked the entry (epoll orders
+ * them too, but ThreadSanitizer cannot see that).
+ */
 static void
 park_wait_for_worker(struct park_entry *e)
 {
-	e->expires_ms = io_now_ms() + e->idle_s * 1000ULL;
 	pthread_mutex_lock(&park.lock);
+	e->expires_ms = io_now_ms() + e->idle_s * 1000ULL;
 	TAILQ_REMOVE(&park.idle, e, link);
 	TAILQ_INSERT_TAIL(&park.waiting, e, link);
 	pthread_mutex_unlock(&park.lock);
@@ -173,17 +178,17 @@ park_wait_for_worker(struct park_entry *e)
 static void
 park_wake(struct park_entry *e, uint32_t events)
 {
+	park_wait_for_worker(e);
 	if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
 	    io_peek(e->fd) == IO_PEEK_CLOSED) {
 		trace_stage(&e->trace, "closed: the client hung up while "
 		    "parked");
 		close(e->fd);
-		park_forget(&park.idle, e);
+		park_forget(&park.waiting, e);
 		return;
 	}
 	trace_stage(&e->trace, "parked connection is readable: the next "
 	    "request");
-	park_wait_for_worker(e);
 	park_offer_waiting();
 }
 
