@@ -164,9 +164,13 @@ framing_request(const struct http_field *f, size_t n, int minor,
 		return 400;
 	}
 	if (minor == 0) {
-		/* HTTP/1.0 has no chunked coding; it must send a length. */
-		*why = "HTTP/1.0 request body without Content-Length";
-		return 411;
+		/*
+		 * RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is
+		 * faulty framing, whatever it says; the caller closes after.
+		 */
+		*why = "Transfer-Encoding in an HTTP/1.0 request: HTTP/1.0 "
+		    "has no transfer codings; send Content-Length instead";
+		return 400;
 	}
 	switch (te) {
 	case TE_UNKNOWN:

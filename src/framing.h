@@ -33,8 +33,8 @@ struct framing {
 
 /*
  * Frame a request with minor version minor from its fields f[0..n).
- * Returns 0 with *out set, or an HTTP status (400, 411, 501) with *why
- * set to a fixed string. Pure: any thread.
+ * Returns 0 with *out set, or an HTTP status (400, 501) with *why set to
+ * a fixed string. Pure: any thread.
  */
 int framing_request(const struct http_field *f, size_t n, int minor,
     struct framing *out, const char **why);

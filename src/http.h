@@ -106,7 +106,7 @@ bool http_is_tchar(unsigned char c);
  * lim->max_fields entries. Accepts absolute-form http:// targets and, for
  * CONNECT, authority-form; this is a forward proxy, so origin-form is 400.
  * HTTP_DONE fills req (its pointers borrow buf and fields); HTTP_BAD sets
- * req->status (400, 411, 414, 431, 501 or 505) and req->error. Any thread:
+ * req->status (400, 414, 431, 501 or 505) and req->error. Any thread:
  * the parser keeps no state and allocates nothing.
  */
 enum http_result http_parse_request(const char *buf, size_t len,

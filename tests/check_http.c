@@ -303,9 +303,17 @@ static const struct {
 	{ POST "Transfer-Encoding: foo, chunked\r\n\r\n", 0, 501 },
 	{ POST "Transfer-Encoding: identity\r\n\r\n", 0, 501 },
 	{ POST "Transfer-Encoding: chunkedx\r\n\r\n", 0, 501 },
-	/* HTTP/1.0 has no chunked coding: it must send a length. */
-	{ POST10 "Transfer-Encoding: chunked\r\n\r\n", 0, 411 },
-	{ POST10 "Transfer-Encoding: gzip, chunked\r\n\r\n", 0, 411 },
+	/*
+	 * Transfer-Encoding in HTTP/1.0 is faulty framing (RFC 9112 §6.1):
+	 * 400, whatever the codings, with or without a length.
+	 */
+	{ POST10 "Transfer-Encoding: chunked\r\n\r\n", 0, 400 },
+	{ POST10 "Transfer-Encoding: gzip, chunked\r\n\r\n", 0, 400 },
+	{ POST10 "Transfer-Encoding: identity\r\n\r\n", 0, 400 },
+	{ POST10 "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+	    0, 400 },
+	{ "GET http://h/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 0,
+	    400 },
 	/* CONNECT carries no body. */
 	{ CONN "Content-Length: 5\r\n\r\n", 0, 400 },
 	{ CONN "Transfer-Encoding: chunked\r\n\r\n", 0, 400 },

@@ -89,7 +89,8 @@ forwarded" in e2e_strict is the Script origin's accept count staying 0.
   TE: chunked, chunked (and on two lines)
       e2e_strict: "TE chunked twice", "TE on two lines"
   TE on HTTP/1.0
-      e2e_strict: "TE on HTTP/1.0" (411)
+      e2e_strict: "TE on HTTP/1.0" (400, RFC 9112 6.1: faulty framing)
+      e2e_strict:http10_request_with_transfer_encoding_is_400_then_closed
   TE obs-fold
       e2e_strict: "TE obs-fold"
   TE: CHUNKED (valid: forwarded, body whole)

@@ -94,7 +94,7 @@ CASES = [
     ("TE xchunked", 501, te(b"Transfer-Encoding: xchunked\r\n")),
     ("TE identity", 501, te(b"Transfer-Encoding: identity\r\n")),
     ("TE unknown, chunked", 501, te(b"Transfer-Encoding: foo, chunked\r\n")),
-    ("TE on HTTP/1.0", 411, te(b"Transfer-Encoding: chunked\r\n", b"1.0")),
+    ("TE on HTTP/1.0", 400, te(b"Transfer-Encoding: chunked\r\n", b"1.0")),
     ("bad chunk size in first packet", 400, lambda p: post(
         p, b"Transfer-Encoding: chunked\r\n",
         b"zz\r\nGET http://127.0.0.1/ HTTP/1.1\r\n\r\n")),
@@ -239,6 +239,29 @@ def smuggled_second_request_is_never_forwarded():
         assert status_of(r) == 400, r[:200]
         assert r.count(b"HTTP/1.1") == 1, r
         assert s.accepted == 0
+
+
+@suite.test
+def http10_request_with_transfer_encoding_is_400_then_closed():
+    # RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
+    # framing, even with a Content-Length beside it. The client asked to
+    # keep the connection and sent a request behind the body; ferry must
+    # answer 400 once, close at once, and never read the rest as a request.
+    behind = b"GET http://127.0.0.1:1/ HTTP/1.0\r\n\r\n"
+    with Script(hello) as s, Ferry() as f:
+        for fields in (b"Transfer-Encoding: chunked\r\n",
+                       b"Transfer-Encoding: chunked\r\nContent-Length: 5"
+                       b"\r\n"):
+            data = post(s.port, b"Connection: keep-alive\r\n" + fields,
+                        b"5\r\nhello\r\n0\r\n\r\n" + behind, b"1.0")
+            t0 = time.monotonic()
+            r = raw(f.port, data, timeout=8)
+            assert time.monotonic() - t0 < 3, "ferry did not close"
+            check_page(r, 400, "HTTP/1.0 with TE")
+            assert b"Content-Length" in fields or \
+                b"HTTP/1.0 has no transfer codings" in body_of(r), r
+            assert r.count(b"HTTP/1.1 ") == 1, r
+        assert s.accepted == 0, s.accepted
 
 
 @suite.test
