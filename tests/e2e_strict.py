@@ -20,8 +20,9 @@ import socket
 import sys
 import time
 
-from ferrytest import (Ferry, Script, Suite, body_of, header_of, raw,
-                       read_request_head, status_of, wait_for)
+from ferrytest import (Ferry, Script, Suite, body_of, curl, header_of, raw,
+                       read_request_head, status_of, tls_client_hello,
+                       wait_for)
 
 suite = Suite("strict")
 
@@ -334,6 +335,42 @@ def silent_client_is_closed_without_a_word():
         # The worker it held is free again.
         r = raw(f.port, b"GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status_of(r) == 502, r[:200]
+
+
+@suite.test
+def impossible_first_bytes_get_400_at_once_not_at_header_timeout():
+    # None of these can start a request, and none ends a line: a TLS
+    # hello sent to the plain port, binary garbage, a byte no method
+    # holds. Waiting for a line end would hold the worker until
+    # header_timeout (10 s here) and then answer 408; ferry answers 400
+    # at the first impossible byte. The client does not half-close: the
+    # answer is all that ends the connection.
+    hello = tls_client_hello()
+    assert hello[:1] == b"\x16" and b"\n" not in hello, hello[:16]
+    cases = [("TLS hello", hello, b"TLS"),
+             ("TLS hello, byte by byte", hello[:6], b"TLS"),
+             ("binary", bytes(range(0, 10)), b"NUL"),
+             ("JSON", b'{"method": "GET"}', b"method"),
+             ("high bytes", b"\xc3\xa9t\xc3\xa9", b"method"),
+             ("method then a control byte", b"GET\x1b[31m", b"control")]
+    with Ferry({"client": {"header_timeout": 10}}) as f:
+        for name, data, why in cases:
+            t0 = time.monotonic()
+            r = raw(f.port, data, timeout=15, piece=1 if "byte" in name
+                    else None, delay=0.05)
+            took = time.monotonic() - t0
+            check_page(r, 400, name)
+            assert why in body_of(r), (name, r)
+            assert took < 2, (name, took)
+        # What a real client sees: curl told to speak TLS to the proxy
+        # fails at once instead of hanging until the header timeout.
+        t0 = time.monotonic()
+        c = curl("--proxy-insecure", "http://127.0.0.1:1/",
+                 proxy="https://127.0.0.1:%d" % f.port, timeout=15)
+        assert c.returncode != 0, c
+        assert time.monotonic() - t0 < 3, c.stderr
+        assert " 400 " in f.log(), f.log()[-2000:]
+        assert f.alive()
 
 
 # --- the response side ---

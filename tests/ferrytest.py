@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -311,6 +312,23 @@ def raw(port, data, host="127.0.0.1", timeout=5.0, source=None,
         except (socket.timeout, ConnectionResetError):
             pass
     return out
+
+
+def tls_client_hello():
+    """The first bytes a real TLS client (Python's ssl) sends, cut before
+    the first LF byte if its random bytes hold one, so that no "line"
+    ends in it: what a client configured with an https:// proxy URL sends
+    to a plain HTTP proxy port. Starts with 0x16, a handshake record."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass  # the hello is out; the server's answer would come next
+    return outgoing.read().split(b"\n")[0]
 
 
 def status_of(response):
