@@ -87,7 +87,7 @@ conn_fail(struct conn *c, int status, const char *detail)
 	c->head_sent = true;
 	c->linger = true;
 	len = errpage_format(status, detail, c->req_parsed && c->req.is_head,
-	    page, sizeof(page));
+	    time(NULL), page, sizeof(page));
 	if (len > 0)
 		(void)conn_send_client(c, page, len);
 }

@@ -18,6 +18,7 @@ main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, rewrite_suite());
 	srunner_add_suite(sr, errpage_suite());
+	srunner_add_suite(sr, httpdate_suite());
 	srunner_add_suite(sr, access_suite());
 	srunner_add_suite(sr, relay_suite());
 	srunner_add_suite(sr, upool_suite());

@@ -20,9 +20,9 @@ import socket
 import sys
 import time
 
-from ferrytest import (Ferry, Script, Suite, body_of, curl, header_of, raw,
-                       read_request_head, status_of, tls_client_hello,
-                       wait_for)
+from ferrytest import (Ferry, Script, Suite, body_of, curl, fresh_date,
+                       header_of, raw, read_request_head, status_of,
+                       tls_client_hello, wait_for)
 
 suite = Suite("strict")
 
@@ -179,8 +179,10 @@ CASES = [
 
 def check_page(r, status, name):
     """r is a whole error answer: that status, an HTML page whose length
-    is its Content-Length, Connection: close (ferry closed after it)."""
+    is its Content-Length, Connection: close (ferry closed after it), and
+    a Date from the real clock (RFC 9110 6.6.1)."""
     assert status_of(r) == status, (name, r[:200])
+    assert fresh_date(r), (name, r[:300])
     body = body_of(r)
     assert header_of(r, "Content-Length") == str(len(body)), (name, r[:300])
     assert (header_of(r, "Connection") or "").lower() == "close", \

@@ -9,8 +9,10 @@ starts tests/origin.py as the origin, and drives both with real clients
 Everything listens on and talks to 127.0.0.0/8 or ::1 only, and every wait
 has a timeout, so a broken ferry fails a test instead of hanging it.
 """
+import email.utils
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -347,6 +349,32 @@ def header_of(response, name):
         if n.strip().lower() == name.lower():
             return v.strip()
     return None
+
+
+IMF_FIXDATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3][0-9] "
+                         r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|"
+                         r"Dec) [0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-6][0-9] "
+                         r"GMT")
+
+
+def fresh_date(response, slack=5.0):
+    """Whether the head of a raw response holds exactly one Date field,
+    an IMF-fixdate (RFC 9110 5.6.7) within slack seconds of this
+    machine's clock: what ferry puts on the answers it writes itself."""
+    head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    dates = [line.partition(":")[2].strip() for line in head.split("\r\n")
+             if line.partition(":")[0].lower() == "date"]
+    if len(dates) != 1 or not IMF_FIXDATE.fullmatch(dates[0]):
+        return False
+    when = email.utils.parsedate_to_datetime(dates[0]).timestamp()
+    return abs(when - time.time()) <= slack
+
+
+def without_date(response):
+    """A raw response with its Date field's value blanked, to compare two
+    answers made at different seconds."""
+    return re.sub(rb"\r\nDate: [^\r]*\r\n", b"\r\nDate: -\r\n", response,
+                  count=1)
 
 
 def body_of(response):

@@ -27,6 +27,7 @@ Suite *chunked_suite(void);
 Suite *config_suite(void);
 Suite *errpage_suite(void);
 Suite *http_suite(void);
+Suite *httpdate_suite(void);
 Suite *loop_suite(void);
 Suite *relay_suite(void);
 Suite *rewrite_suite(void);

@@ -58,6 +58,7 @@ case " $names " in
 	    -fsanitize-memory-track-origins -D_GNU_SOURCE \
 	    -DPACKAGE_VERSION=\"fuzz\" -I"$top/src" -Wall -Wextra -Werror \
 	    "$here/fuzz_errpage.c" "$top/src/errpage.c" "$top/src/http.c" \
+	    "$top/src/httpdate.c" \
 	    "$top/src/framing.c" "$top/src/uri.c" "$top/src/num.c" \
 	    -o "$out/$m"
 	names="$names $m"
