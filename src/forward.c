@@ -4,6 +4,7 @@
  * Path: rewrite, connect, forward body and relay response, for every request
  * but CONNECT; conn.c calls forward_serve() after parse.
  *
+ *   [TRACE or OPTIONS at Max-Forwards 0: ferry answers itself (maxfwd.c)]
  *   take an idle origin connection (upool.c), or connect (upstream.c)
  *   send the rewritten head (rewrite.c)
  *   [Expect: 100-continue: wait for the origin's go-ahead or the client]
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "body.h"
@@ -38,6 +40,7 @@
 #include "forward.h"
 #include "io.h"
 #include "log.h"
+#include "maxfwd.h"
 #include "rewrite.h"
 #include "upool.h"
 
@@ -421,6 +424,72 @@ forward_check_early_body(struct conn *c)
 	return -1;
 }
 
+/*
+ * Whether the connection can go on after a request whose body ferry does
+ * not forward: none, or all of it already in req_buf (then it is used
+ * up, and the next request starts after it).
+ */
+static bool
+forward_body_in_hand(struct conn *c)
+{
+	const struct framing *fr = &c->req.framing;
+
+	if (fr->kind == BODY_NONE)
+		return true;
+	if (fr->kind != BODY_LENGTH ||
+	    fr->length > c->req_len - c->req.head_len)
+		return false;
+	c->body_used = (size_t)fr->length;
+	return true;
+}
+
+/*
+ * Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2): a malformed one is
+ * 400; at zero ferry is the final recipient and answers 200 itself, as
+ * any response: logged with its status, and the connection persists if
+ * the client wants it and the body (if any) is in hand. Returns true if
+ * the exchange is over; false to forward (rewrite_request() then counts
+ * the value down).
+ */
+static bool
+forward_max_forwards(struct conn *c)
+{
+	const char *why = NULL, *connection;
+	uint64_t hops;
+	size_t len;
+
+	switch (maxfwd_check(&c->req, &hops, &why)) {
+	case MAXFWD_BAD:
+		conn_fail(c, 400, why);
+		return true;
+	case MAXFWD_ANSWER:
+		break;
+	default:
+		return false;
+	}
+	if (!forward_body_in_hand(c)) {
+		c->keep = false;
+		c->linger = true;	/* drain the body, never read */
+	}
+	connection = !c->keep ? "close" : c->req.minor == 0 ? "keep-alive" :
+	    NULL;
+	len = maxfwd_answer(&c->req, time(NULL), connection, c->work,
+	    c->work_cap);
+	if (len == 0) {
+		/* Not expected: work_cap exceeds any head by 1 KiB. */
+		conn_fail(c, 500, "The answer to this request does not fit in "
+		    "the proxy's buffer.");
+		return true;
+	}
+	c->status = 200;
+	c->head_sent = true;
+	trace_stage(&c->trace, "Max-Forwards 0: answered by ferry itself, "
+	    "%zu bytes", len);
+	if (conn_send_client(c, c->work, len) == -1)
+		c->keep = false;
+	return true;
+}
+
 /* One try at the whole exchange on one origin connection. */
 static enum forward_result
 forward_attempt(struct conn *c, bool reuse)
@@ -473,7 +542,7 @@ forward_serve(struct conn *c)
 {
 	enum forward_result fr;
 
-	if (forward_check_early_body(c) == -1)
+	if (forward_max_forwards(c) || forward_check_early_body(c) == -1)
 		return;
 	fr = forward_attempt(c, forward_replayable(c));
 	if (fr != FORWARD_STALE)

@@ -14,9 +14,11 @@
 #include "conn.h"
 
 /*
- * Serve c->req, a parsed non-CONNECT request from a whitelisted client.
- * A failure is answered with an error page through conn_fail() if no
- * response head went out yet; after that the connection can only close.
+ * Serve c->req, a parsed non-CONNECT request from a whitelisted client;
+ * TRACE or OPTIONS at Max-Forwards 0 is answered here, with no origin
+ * (maxfwd.c). A failure is answered with an error page through
+ * conn_fail() if no response head went out yet; after that the
+ * connection can only close.
  * On return c->keep says whether the client connection may serve another
  * request (c->body_used and c->carry tell conn.c where the next one
  * starts), c->status, c->why and the byte counts are set for the log, and

@@ -98,13 +98,12 @@ framing_te(const struct http_field *f, size_t n)
 }
 
 /*
- * Combine every Content-Length field (each may be a list, RFC 9110 §8.6)
- * into *len. Returns 0 (absent: *present false), or -1 if a value is not
- * plain digits, too large, or differs from another.
+ * Content-Length (RFC 9110 §8.6) and Max-Forwards (maxfwd.c) are read
+ * alike: every field may be a list, all of whose values must be equal.
  */
-static int
-framing_cl(const struct http_field *f, size_t n, bool *present,
-    uint64_t *len)
+int
+framing_number(const struct http_field *f, size_t n, const char *name,
+    uint64_t max, bool *present, uint64_t *value)
 {
 	size_t i, j;
 
@@ -113,7 +112,7 @@ framing_cl(const struct http_field *f, size_t n, bool *present,
 		const char *p = f[i].value;
 		size_t vlen = f[i].value_len;
 
-		if (!http_name_is(&f[i], "Content-Length"))
+		if (!http_name_is(&f[i], name))
 			continue;
 		for (j = 0; j <= vlen;) {
 			size_t start, end;
@@ -128,13 +127,13 @@ framing_cl(const struct http_field *f, size_t n, bool *present,
 			while (end > start && (p[end - 1] == ' ' ||
 			    p[end - 1] == '\t'))
 				end--;
-			if (num_parse_dec(p + start, end - start,
-			    FRAMING_MAX_LENGTH, &v) == -1)
+			if (num_parse_dec(p + start, end - start, max,
+			    &v) == -1)
 				return -1;
-			if (*present && v != *len)
+			if (*present && v != *value)
 				return -1;
 			*present = true;
-			*len = v;
+			*value = v;
 			j++;	/* past the comma, or past the end */
 		}
 	}
@@ -151,7 +150,8 @@ framing_request(const struct http_field *f, size_t n, int minor,
 	out->kind = BODY_NONE;
 	out->length = 0;
 	out->te_over_cl = false;
-	if (framing_cl(f, n, &has_cl, &out->length) == -1) {
+	if (framing_number(f, n, "Content-Length", FRAMING_MAX_LENGTH,
+	    &has_cl, &out->length) == -1) {
 		*why = "invalid or conflicting Content-Length";
 		return 400;
 	}
@@ -198,7 +198,8 @@ framing_response(const struct http_field *f, size_t n, int minor, int code,
 	/* RFC 9112 §6.3 rule 1: these never carry a body. */
 	if (head_request || code < 200 || code == 204 || code == 304)
 		return 0;
-	if (framing_cl(f, n, &has_cl, &out->length) == -1) {
+	if (framing_number(f, n, "Content-Length", FRAMING_MAX_LENGTH,
+	    &has_cl, &out->length) == -1) {
 		*why = "invalid or conflicting Content-Length from origin";
 		return -1;
 	}

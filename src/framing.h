@@ -32,6 +32,17 @@ struct framing {
 };
 
 /*
+ * Read every field called name among f[0..n) as one comma list of
+ * decimal numbers, the way Content-Length is read (RFC 9110 §8.6): each
+ * element plain digits (OWS around it allowed), at most max, and all of
+ * them equal. Returns 0 with *present false if there is no such field,
+ * or with *present true and the value in *value; -1 if an element is
+ * empty, not digits, above max, or differs from another. Pure.
+ */
+int framing_number(const struct http_field *f, size_t n, const char *name,
+    uint64_t max, bool *present, uint64_t *value);
+
+/*
  * Frame a request with minor version minor from its fields f[0..n).
  * Returns 0 with *out set, or an HTTP status (400, 501) with *why set to
  * a fixed string. Pure: any thread.

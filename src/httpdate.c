@@ -1,9 +1,9 @@
 /*
  * httpdate.c: IMF-fixdate formatting (see httpdate.h).
  *
- * Path: the answers ferry writes itself; errpage.c formats with the time
- * it is given, so that its unit tests can pass a fixed one, and tunnel.c
- * with the clock's.
+ * Path: the answers ferry writes itself; errpage.c and maxfwd.c format
+ * with the time they are given, so that their unit tests can pass a
+ * fixed one, and tunnel.c with the clock's.
  *
  * Owns nothing. gmtime_r() keeps it thread-safe. The day and month names
  * come from tables, not strftime()'s %a and %b, which follow the locale:

@@ -2,7 +2,8 @@
  * httpdate.h: the Date field of the answers ferry writes itself.
  *
  * Path: any answer that comes from ferry rather than the origin: an error
- * page (errpage.c) and the 200 of a CONNECT tunnel (tunnel.c).
+ * page (errpage.c), the 200 of a CONNECT tunnel (tunnel.c), and the
+ * answer to TRACE or OPTIONS at Max-Forwards 0 (maxfwd.c).
  *
  * RFC 9110 §6.6.1: an origin server with a clock sends Date, and ferry is
  * the origin of these answers. The format is the IMF-fixdate of RFC 9110

@@ -31,9 +31,11 @@ bool rewrite_is_hop_by_hop(const struct http_field *f,
  * Write the upstream request head for req into out[0..cap), client_ip being
  * the client's address text: the request line in origin-form as HTTP/1.1,
  * Host from the URL, the fields minus hop-by-hop ones, Host, Content-Length
- * and the [headers] strip list, one Content-Length from req's framing, then
- * Via and X-Forwarded-For as configured. Returns 0 with *len set, or -1 if
- * it does not fit in cap.
+ * and the [headers] strip list, one Content-Length from req's framing, for
+ * TRACE and OPTIONS one Max-Forwards counted down (maxfwd_check() says
+ * MAXFWD_FORWARD; otherwise the field passes as it came), then Via and
+ * X-Forwarded-For as configured. Returns 0 with *len set, or -1 if it does
+ * not fit in cap.
  */
 int rewrite_request(const struct http_request *req,
     const struct ferry_config *cfg, const char *client_ip, char *out,

@@ -23,6 +23,7 @@ main(void)
 	srunner_add_suite(sr, relay_suite());
 	srunner_add_suite(sr, upool_suite());
 	srunner_add_suite(sr, loop_suite());
+	srunner_add_suite(sr, maxfwd_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

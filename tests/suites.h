@@ -29,6 +29,7 @@ Suite *errpage_suite(void);
 Suite *http_suite(void);
 Suite *httpdate_suite(void);
 Suite *loop_suite(void);
+Suite *maxfwd_suite(void);
 Suite *relay_suite(void);
 Suite *rewrite_suite(void);
 Suite *upool_suite(void);
