@@ -234,6 +234,27 @@ forward_send_final_head(struct conn *c, const struct http_response *resp,
 	return conn_send_client(c, c->work, len + *inl);
 }
 
+/*
+ * An HTTP/1.0 client may be sent no transfer coding (RFC 9112 §6.1).
+ * ferry decodes chunked for it, but no other (gzip...), and it does not
+ * relabel one as a content coding: Content-Encoding would say the
+ * representation itself is compressed (RFC 9110 §8.4), which changes its
+ * meaning, validators and caching. So such a response is 502 rather than
+ * passed on mislabelled. Returns true if it answered so.
+ */
+static bool
+forward_coding_refused(struct conn *c, const struct http_response *resp)
+{
+	if (c->req.minor >= 1 || !resp->framing.coded)
+		return false;
+	snprintf(c->why, sizeof(c->why), "response has a transfer coding "
+	    "other than chunked, for an HTTP/1.0 client");
+	conn_fail(c, 502, "The origin server sent the response in a transfer "
+	    "coding (such as gzip) that an HTTP/1.0 client cannot receive, "
+	    "and the proxy does not decode it. Retry with HTTP/1.1.");
+	return true;
+}
+
 /* Send the final response head and relay its body. */
 static void
 forward_final(struct conn *c, const struct http_response *resp)
@@ -245,8 +266,11 @@ forward_final(struct conn *c, const struct http_response *resp)
 	enum body_result res;
 	size_t len, used, inl;
 
-	if (rewrite_response(resp, c->cfg, dechunk, connection, c->work,
-	    c->work_cap, &len) == -1) {
+	if (forward_coding_refused(c, resp))
+		return;
+	/* No Transfer-Encoding to HTTP/1.0, with a body or not (§6.1). */
+	if (rewrite_response(resp, c->cfg, c->req.minor == 0, connection,
+	    c->work, c->work_cap, &len) == -1) {
 		snprintf(c->why, sizeof(c->why), "response head too large");
 		conn_fail(c, 502, "The origin server sent a malformed "
 		    "response.");

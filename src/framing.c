@@ -44,10 +44,11 @@ framing_known_coding(const char *s, size_t len)
 /*
  * Walk every Transfer-Encoding field as one list and judge it. Element
  * parameters (";q=...") are skipped; empty elements are ignored; any other
- * byte after a coding name makes the list malformed.
+ * byte after a coding name makes the list malformed. *coded is set if an
+ * element names a coding other than chunked.
  */
 static enum te_verdict
-framing_te(const struct http_field *f, size_t n)
+framing_te(const struct http_field *f, size_t n, bool *coded)
 {
 	enum te_verdict v = TE_ABSENT;
 	bool last_chunked = false, seen = false;
@@ -80,6 +81,7 @@ framing_te(const struct http_field *f, size_t n)
 			last_chunked = j - start == 7 &&
 			    strncasecmp(p + start, "chunked", 7) == 0;
 			chunked += last_chunked;
+			*coded |= !last_chunked;
 			while (j < len && (p[j] == ' ' || p[j] == '\t'))
 				j++;
 			if (j < len && p[j] != ',' && p[j] != ';')
@@ -144,12 +146,13 @@ int
 framing_request(const struct http_field *f, size_t n, int minor,
     struct framing *out, const char **why)
 {
-	enum te_verdict te = framing_te(f, n);
-	bool has_cl;
+	bool has_cl, coded = false;
+	enum te_verdict te = framing_te(f, n, &coded);
 
 	out->kind = BODY_NONE;
 	out->length = 0;
 	out->te_over_cl = false;
+	out->coded = false;	/* requests: the codings go on as they came */
 	if (framing_number(f, n, "Content-Length", FRAMING_MAX_LENGTH,
 	    &has_cl, &out->length) == -1) {
 		*why = "invalid or conflicting Content-Length";
@@ -189,12 +192,13 @@ int
 framing_response(const struct http_field *f, size_t n, int minor, int code,
     bool head_request, struct framing *out, const char **why)
 {
-	enum te_verdict te = framing_te(f, n);
-	bool has_cl;
+	bool has_cl, coded = false;
+	enum te_verdict te = framing_te(f, n, &coded);
 
 	out->kind = BODY_NONE;
 	out->length = 0;
 	out->te_over_cl = false;
+	out->coded = false;
 	/* RFC 9112 §6.3 rule 1: these never carry a body. */
 	if (head_request || code < 200 || code == 204 || code == 304)
 		return 0;
@@ -221,6 +225,7 @@ framing_response(const struct http_field *f, size_t n, int minor, int code,
 		*why = "malformed Transfer-Encoding from origin";
 		return -1;
 	}
+	out->coded = coded;
 	if (te == TE_CHUNKED)
 		out->kind = BODY_CHUNKED;
 	else if (te != TE_ABSENT)

@@ -29,6 +29,7 @@ struct framing {
 	enum body_kind	kind;
 	uint64_t	length;		/* for BODY_LENGTH */
 	bool		te_over_cl;	/* response: TE won over a CL */
+	bool		coded;		/* response body: a coding but chunked */
 };
 
 /*
@@ -56,6 +57,9 @@ int framing_request(const struct http_field *f, size_t n, int minor,
  * say. A response with both Transfer-Encoding and Content-Length is framed
  * by the former, as RFC 9112 §6.3 says, with te_over_cl set: the caller
  * drops the Content-Length and closes the origin connection after it.
+ * coded says a body comes with a transfer coding other than chunked
+ * (gzip, or one ferry does not know), which an HTTP/1.0 client cannot
+ * receive (RFC 9112 §6.1).
  * Returns 0, or -1 with *why set for a response that cannot be relayed
  * safely (the caller answers 502). Pure: any thread.
  */

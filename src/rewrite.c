@@ -178,7 +178,7 @@ rewrite_request(const struct http_request *req,
 
 int
 rewrite_response(const struct http_response *resp,
-    const struct ferry_config *cfg, bool dechunk, const char *connection,
+    const struct ferry_config *cfg, bool drop_te, const char *connection,
     char *buf, size_t cap, size_t *len)
 {
 	struct out o = { buf, 0, cap, false };
@@ -196,7 +196,7 @@ rewrite_response(const struct http_response *resp,
 		const struct http_field *f = &resp->fields[i];
 
 		if (rewrite_hop(&h, f) ||
-		    (dechunk && http_name_is(f, "Transfer-Encoding")) ||
+		    (drop_te && http_name_is(f, "Transfer-Encoding")) ||
 		    (resp->framing.te_over_cl &&
 		    http_name_is(f, "Content-Length")))
 			continue;

@@ -1124,6 +1124,53 @@ START_TEST(test_response)
 }
 END_TEST
 
+/*
+ * framing.coded: a response body in a transfer coding besides chunked,
+ * which an HTTP/1.0 client cannot receive (forward.c answers 502). No
+ * body, no coding to worry about.
+ */
+static const struct {
+	const char	*in;
+	bool		 head;
+	bool		 coded;
+} coded_cases[] = {
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false,
+	    false },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: CHUNKED;x=1\r\n\r\n", false,
+	    false },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, false },
+	{ "HTTP/1.1 200 OK\r\n\r\n", false, false },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+	    false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+	    false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: foo\r\n\r\n", false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate, chunked\r\n"
+	    "Content-Length: 3\r\n\r\n", false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", true,
+	    false },
+	{ "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip\r\n\r\n",
+	    false, false },
+};
+
+START_TEST(test_response_coded)
+{
+	const char *in = coded_cases[_i].in;
+	struct http_field f[FIELDS_MAX];
+	struct http_response resp;
+	char *buf;
+
+	ck_assert_int_eq(parse_resp(in, strlen(in), coded_cases[_i].head, f,
+	    &resp, &buf), HTTP_DONE);
+	ck_assert_msg(resp.framing.coded == coded_cases[_i].coded,
+	    "%s: coded %d", in, resp.framing.coded);
+	free(buf);
+}
+END_TEST
+
 /* A response head cut short is PARTIAL or (already) BAD, never DONE. */
 START_TEST(test_response_partial)
 {
@@ -1260,6 +1307,7 @@ http_suite(void)
 	tcase_add_loop_test(tp, test_response_keep_alive, 0,
 	    NELEM(resp_keep_cases));
 	tcase_add_loop_test(tp, test_response_partial, 0, NELEM(resp_cases));
+	tcase_add_loop_test(tp, test_response_coded, 0, NELEM(coded_cases));
 	tcase_add_test(tp, test_response_field_limit);
 	tcase_add_test(tp, test_connection_options_cap);
 	tcase_add_loop_test(tp, test_head_worth_parsing, 0, NELEM(worth_cases));

@@ -484,6 +484,14 @@ static const struct {
 	{ { true, false, { NULL } }, false,
 	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" TAIL11 },
+	/*
+	 * For an HTTP/1.0 client Transfer-Encoding goes from a head without
+	 * a body too (RFC 9112 §6.1): there is nothing for it to describe.
+	 */
+	{ { true, false, { NULL } }, true,
+	    "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip, chunked\r\n"
+	    "ETag: \"x\"\r\n\r\n",
+	    "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n" TAIL11 },
 	/* Dechunk leaves a length-framed head alone. */
 	{ { true, false, { NULL } }, true,
 	    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n",

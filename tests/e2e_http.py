@@ -14,6 +14,7 @@ keep the run short; each request carries a unique query token so a test
 finds its own entries in the shared origin log. Tests that need another
 configuration start their own ferry.
 """
+import gzip
 import hashlib
 import os
 import re
@@ -23,9 +24,9 @@ import threading
 import time
 import urllib.request
 
-from ferrytest import (TMP, Ferry, Origin, Suite, body_of, curl,
+from ferrytest import (TMP, Ferry, Origin, Script, Suite, body_of, curl,
                        fresh_date, free_port, header_of, raw, read_text,
-                       status_of, wait_for)
+                       read_request_head, status_of, wait_for)
 
 suite = Suite("http")
 
@@ -593,6 +594,68 @@ def http10_client_gets_dechunked_body():
     cl = header_of(resp, "Content-Length")
     assert cl is None or cl == str(len(expect)), head
     assert body == expect, "HTTP/1.0 body is not the plain payload"
+
+
+# A gzip-coded payload; mtime=0 keeps its bytes the same on every call.
+GZ = gzip.compress(b"the payload\n" * 50, mtime=0)
+
+
+def coded_origin(conn, stop):
+    """A Script origin answering with transfer codings besides chunked:
+    /gzip-chunked: "Transfer-Encoding: gzip, chunked", /gzip: "gzip"
+    alone, the body ending at the close; any other path: chunked alone.
+    The coded body is GZ."""
+    head = read_request_head(conn)
+    path = head.split(b" ")[1].split(b"?")[0]
+    data = GZ
+    if head.startswith(b"HEAD "):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, "
+                     b"chunked\r\nX-Path: head\r\n\r\n")
+    elif path.endswith(b"/gzip-chunked"):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked"
+                     b"\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+    elif path.endswith(b"/gzip"):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+                     b"Connection: close\r\n\r\n" + data)
+    else:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                     b"\r\n5\r\nplain\r\n0\r\n\r\n")
+
+
+@suite.test
+def http10_client_never_gets_a_transfer_coding():
+    # RFC 9112 6.1: no Transfer-Encoding to an HTTP/1.0 recipient. ferry
+    # decodes chunked for it, but a gzip transfer coding would have to
+    # be decoded, or passed on under another name (Content-Encoding,
+    # which means something else): ferry answers 502 instead. An
+    # HTTP/1.1 client gets the same responses relayed as they are.
+    gz = GZ
+    with Script(coded_origin) as s:
+        base = "http://127.0.0.1:%d" % s.port
+        for path in ("/gzip-chunked", "/gzip"):
+            r = proxy_request(ferry, "GET %s%s HTTP/1.0" % (base, path))
+            assert status_of(r) == 502, (path, r[:300])
+            assert header_of(r, "Transfer-Encoding") is None, r
+            assert b"transfer coding" in body_of(r), r
+            assert b"\x1f\x8b" not in r, "gzip bytes reached the client"
+        r = proxy_request(ferry, "GET %s/gzip-chunked HTTP/1.1" % base,
+                          ["Host: 127.0.0.1:%d" % s.port])
+        assert status_of(r) == 200, r[:300]
+        assert header_of(r, "Transfer-Encoding") == "gzip, chunked", r
+        assert dechunk(body_of(r))[0] == gz, r[:300]
+        r = proxy_request(ferry, "GET %s/gzip HTTP/1.1" % base,
+                          ["Host: 127.0.0.1:%d" % s.port])
+        assert status_of(r) == 200, r[:300]
+        assert header_of(r, "Transfer-Encoding") == "gzip", r
+        assert body_of(r) == gz, r[:300]
+        # Chunked alone is decoded; a HEAD answer just loses the field.
+        r = proxy_request(ferry, "GET %s/plain HTTP/1.0" % base)
+        assert status_of(r) == 200 and body_of(r) == b"plain", r
+        assert header_of(r, "Transfer-Encoding") is None, r
+        r = proxy_request(ferry, "HEAD %s/x HTTP/1.0" % base)
+        assert status_of(r) == 200 and header_of(r, "X-Path") == "head", r
+        assert header_of(r, "Transfer-Encoding") is None, r
+        assert body_of(r) == b"", r
 
 
 # --- urllib -----------------------------------------------------------
