@@ -69,7 +69,7 @@ conn_fail(struct conn *c, int status, const char *detail)
 	c->x.head_sent = true;
 	c->x.linger = true;
 	len = errpage_format(status, detail, c->x.req_parsed &&
-	    c->x.req.is_head, page, sizeof(page));
+	    c->x.req.is_head, time(NULL), page, sizeof(page));
 	if (len > 0)
 		(void)conn_send_client(c, page, len);
 }

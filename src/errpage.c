@@ -10,6 +10,7 @@
 
 #include "errpage.h"
 #include "num.h"
+#include "httpdate.h"
 
 struct errpage_status {
 	int		 code;
@@ -77,11 +78,11 @@ errpage_escape(const char *text, char *out, size_t cap)
 }
 
 size_t
-errpage_format(int status, const char *detail, bool head_only, char *out,
-    size_t cap)
+errpage_format(int status, const char *detail, bool head_only, time_t now,
+    char *out, size_t cap)
 {
 	const char *reason = errpage_reason(status);
-	char body[1024], text[1024];
+	char body[1024], text[1024], date[HTTPDATE_LEN + 1];
 	int blen, hlen;
 
 	if (errpage_escape(detail, text, sizeof(text)) == -1)
@@ -93,11 +94,15 @@ errpage_format(int status, const char *detail, bool head_only, char *out,
 	    status, reason, status, reason, text, PACKAGE_VERSION);
 	if (blen < 0 || (size_t)blen >= sizeof(body))
 		return 0;
+	/* RFC 9110 §6.6.1: ferry is the origin of this page; it has a clock. */
+	if (httpdate_format(now, date, sizeof(date)) == 0)
+		date[0] = '\0';
 	hlen = snprintf(out, cap,
-	    "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
-	    "Content-Length: %d\r\nCache-Control: no-store\r\n"
+	    "HTTP/1.1 %d %s\r\n%s%s%sContent-Type: text/html; charset=utf-8"
+	    "\r\nContent-Length: %d\r\nCache-Control: no-store\r\n"
 	    "Connection: close\r\n\r\n%s",
-	    status, reason, blen, head_only ? "" : body);
+	    status, reason, date[0] ? "Date: " : "", date, date[0] ? "\r\n" :
+	    "", blen, head_only ? "" : body);
 	if (hlen < 0 || (size_t)hlen >= cap)
 		return 0;
 	return (size_t)hlen;

@@ -1,6 +1,7 @@
 /*
  * forward.c: a plain-HTTP exchange (see forward.h).
  *
+ *   [TRACE or OPTIONS at Max-Forwards 0: ferry answers itself (maxfwd.c)]
  *   take an idle origin connection (reuse.c), or connect (upstream.c)
  *   send the rewritten head (rewrite.c)
  *   [Expect: 100-continue: wait for the origin's go-ahead or the client]
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "body.h"
@@ -37,6 +39,7 @@
 #include "http.h"
 #include "io.h"
 #include "log.h"
+#include "maxfwd.h"
 #include "num.h"
 #include "reuse.h"
 #include "rewrite.h"
@@ -244,6 +247,27 @@ forward_send_final_head(struct conn *c, const struct http_response *resp,
 	return conn_send_client(c, c->work, len + *inl);
 }
 
+/*
+ * An HTTP/1.0 client may be sent no transfer coding (RFC 9112 §6.1).
+ * ferry decodes chunked for it, but no other (gzip...), and it does not
+ * relabel one as a content coding: Content-Encoding would say the
+ * representation itself is compressed (RFC 9110 §8.4), which changes its
+ * meaning, validators and caching. So such a response is 502 rather than
+ * passed on mislabelled. Returns true if it answered so.
+ */
+static bool
+forward_coding_refused(struct conn *c, const struct http_response *resp)
+{
+	if (c->x.req.minor >= 1 || !resp->framing.coded)
+		return false;
+	snprintf(c->x.why, sizeof(c->x.why), "response has a transfer coding "
+	    "other than chunked, for an HTTP/1.0 client");
+	conn_fail(c, 502, "The origin server sent the response in a transfer "
+	    "coding (such as gzip) that an HTTP/1.0 client cannot receive, "
+	    "and the proxy does not decode it. Retry with HTTP/1.1.");
+	return true;
+}
+
 /* Send the final response head and relay its body. */
 static void
 forward_final(struct conn *c, const struct http_response *resp)
@@ -256,8 +280,11 @@ forward_final(struct conn *c, const struct http_response *resp)
 	enum body_result res;
 	size_t len, used, inl;
 
-	if (rewrite_response(resp, c->cfg, dechunk, connection, c->work,
-	    c->work_cap, &len) == -1) {
+	if (forward_coding_refused(c, resp))
+		return;
+	/* No Transfer-Encoding to HTTP/1.0, with a body or not (§6.1). */
+	if (rewrite_response(resp, c->cfg, c->x.req.minor == 0, connection,
+	    c->work, c->work_cap, &len) == -1) {
 		snprintf(c->x.why, sizeof(c->x.why), "response head too large");
 		conn_fail(c, 502, "The origin server sent a malformed "
 		    "response.");
@@ -437,6 +464,72 @@ forward_check_early_body(struct conn *c)
 	return -1;
 }
 
+/*
+ * Whether the connection can go on after a request whose body ferry does
+ * not forward: none, or all of it already in req_buf (then it is used
+ * up, and the next request starts after it).
+ */
+static bool
+forward_body_in_hand(struct conn *c)
+{
+	const struct framing *fr = &c->x.req.framing;
+
+	if (fr->kind == BODY_NONE)
+		return true;
+	if (fr->kind != BODY_LENGTH ||
+	    fr->length > c->req_len - c->x.req.head_len)
+		return false;
+	c->x.body_used = (size_t)fr->length;
+	return true;
+}
+
+/*
+ * Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2): a malformed one is
+ * 400; at zero ferry is the final recipient and answers 200 itself, as
+ * any response: logged with its status, and the connection persists if
+ * the client wants it and the body (if any) is in hand. Returns true if
+ * the exchange is over; false to forward (rewrite_request() then counts
+ * the value down).
+ */
+static bool
+forward_max_forwards(struct conn *c)
+{
+	const char *why = NULL, *connection;
+	uint64_t hops;
+	size_t len;
+
+	switch (maxfwd_check(&c->x.req, &hops, &why)) {
+	case MAXFWD_BAD:
+		conn_fail(c, 400, why);
+		return true;
+	case MAXFWD_ANSWER:
+		break;
+	default:
+		return false;
+	}
+	if (!forward_body_in_hand(c)) {
+		c->x.keep = false;
+		c->x.linger = true;	/* drain the body, never read */
+	}
+	connection = !c->x.keep ? "close" : c->x.req.minor == 0 ? "keep-alive" :
+	    NULL;
+	len = maxfwd_answer(&c->x.req, time(NULL), connection, c->work,
+	    c->work_cap);
+	if (len == 0) {
+		/* Not expected: work_cap exceeds any head by 1 KiB. */
+		conn_fail(c, 500, "The answer to this request does not fit in "
+		    "the proxy's buffer.");
+		return true;
+	}
+	c->x.status = 200;
+	c->x.head_sent = true;
+	trace_stage(&c->trace, "Max-Forwards 0: answered by ferry itself, "
+	    "%zu bytes", len);
+	if (conn_send_client(c, c->work, len) == -1)
+		c->x.keep = false;
+	return true;
+}
+
 /* One try at the whole exchange on one origin connection. */
 static enum forward_result
 forward_attempt(struct conn *c, bool reuse)
@@ -489,7 +582,7 @@ forward_serve(struct conn *c)
 {
 	enum forward_result fr;
 
-	if (forward_check_early_body(c) == -1)
+	if (forward_max_forwards(c) || forward_check_early_body(c) == -1)
 		return;
 	fr = forward_attempt(c, forward_replayable(c));
 	if (fr != FORWARD_STALE)

@@ -14,9 +14,11 @@
 #include "conn.h"
 
 /*
- * Serve c->x.req, a parsed non-CONNECT request from a whitelisted client.
- * A failure is answered with an error page through conn_fail() if no
- * response head went out yet; after that the connection can only close.
+ * Serve c->x.req, a parsed non-CONNECT request from a whitelisted client;
+ * TRACE or OPTIONS at Max-Forwards 0 is answered here, with no origin
+ * (maxfwd.c). A failure is answered with an error page through
+ * conn_fail() if no response head went out yet; after that the
+ * connection can only close.
  * On return c->x.keep says whether the client connection may serve
  * another request (c->x.body_used and c->carry tell where the next one
  * starts), c->x.status, c->x.why and the byte counts are set for the log,

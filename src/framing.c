@@ -42,10 +42,11 @@ framing_known_coding(const char *s, size_t len)
 /*
  * Walk every Transfer-Encoding field as one list and judge it. Element
  * parameters (";q=...") are skipped; empty elements are ignored; any other
- * byte after a coding name makes the list malformed.
+ * byte after a coding name makes the list malformed. *coded is set if an
+ * element names a coding other than chunked.
  */
 static enum te_verdict
-framing_te(const struct http_field *f, size_t n)
+framing_te(const struct http_field *f, size_t n, bool *coded)
 {
 	enum te_verdict v = TE_ABSENT;
 	bool last_chunked = false, seen = false;
@@ -78,6 +79,7 @@ framing_te(const struct http_field *f, size_t n)
 			last_chunked = j - start == 7 &&
 			    strncasecmp(p + start, "chunked", 7) == 0;
 			chunked += last_chunked;
+			*coded |= !last_chunked;
 			while (j < len && (p[j] == ' ' || p[j] == '\t'))
 				j++;
 			if (j < len && p[j] != ',' && p[j] != ';')
@@ -96,13 +98,12 @@ framing_te(const struct http_field *f, size_t n)
 }
 
 /*
- * Combine every Content-Length field (each may be a list, RFC 9110 §8.6)
- * into *len. Returns 0 (absent: *present false), or -1 if a value is not
- * plain digits, too large, or differs from another.
+ * Content-Length (RFC 9110 §8.6) and Max-Forwards (maxfwd.c) are read
+ * alike: every field may be a list, all of whose values must be equal.
  */
-static int
-framing_cl(const struct http_field *f, size_t n, bool *present,
-    uint64_t *len)
+int
+framing_number(const struct http_field *f, size_t n, const char *name,
+    uint64_t max, bool *present, uint64_t *value)
 {
 	size_t i, j;
 
@@ -111,7 +112,7 @@ framing_cl(const struct http_field *f, size_t n, bool *present,
 		const char *p = f[i].value;
 		size_t vlen = f[i].value_len;
 
-		if (!field_name_is(&f[i], "Content-Length"))
+		if (!field_name_is(&f[i], name))
 			continue;
 		for (j = 0; j <= vlen;) {
 			size_t start, end;
@@ -126,13 +127,13 @@ framing_cl(const struct http_field *f, size_t n, bool *present,
 			while (end > start && (p[end - 1] == ' ' ||
 			    p[end - 1] == '\t'))
 				end--;
-			if (num_parse_dec(p + start, end - start,
-			    FRAMING_MAX_LENGTH, &v) == -1)
+			if (num_parse_dec(p + start, end - start, max,
+			    &v) == -1)
 				return -1;
-			if (*present && v != *len)
+			if (*present && v != *value)
 				return -1;
 			*present = true;
-			*len = v;
+			*value = v;
 			j++;	/* past the comma, or past the end */
 		}
 	}
@@ -143,13 +144,15 @@ int
 framing_request(const struct http_field *f, size_t n, int minor,
     struct framing *out, const char **why)
 {
-	enum te_verdict te = framing_te(f, n);
-	bool has_cl;
+	bool has_cl, coded = false;
+	enum te_verdict te = framing_te(f, n, &coded);
 
 	out->kind = BODY_NONE;
 	out->length = 0;
 	out->te_over_cl = false;
-	if (framing_cl(f, n, &has_cl, &out->length) == -1) {
+	out->coded = false;	/* requests: the codings go on as they came */
+	if (framing_number(f, n, "Content-Length", FRAMING_MAX_LENGTH,
+	    &has_cl, &out->length) == -1) {
 		*why = "invalid or conflicting Content-Length";
 		return 400;
 	}
@@ -162,9 +165,13 @@ framing_request(const struct http_field *f, size_t n, int minor,
 		return 400;
 	}
 	if (minor == 0) {
-		/* HTTP/1.0 has no chunked coding; it must send a length. */
-		*why = "HTTP/1.0 request body without Content-Length";
-		return 411;
+		/*
+		 * RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is
+		 * faulty framing, whatever it says; the caller closes after.
+		 */
+		*why = "Transfer-Encoding in an HTTP/1.0 request: HTTP/1.0 "
+		    "has no transfer codings; send Content-Length instead";
+		return 400;
 	}
 	switch (te) {
 	case TE_UNKNOWN:
@@ -183,16 +190,18 @@ int
 framing_response(const struct http_field *f, size_t n, int minor, int code,
     bool head_request, struct framing *out, const char **why)
 {
-	enum te_verdict te = framing_te(f, n);
-	bool has_cl;
+	bool has_cl, coded = false;
+	enum te_verdict te = framing_te(f, n, &coded);
 
 	out->kind = BODY_NONE;
 	out->length = 0;
 	out->te_over_cl = false;
+	out->coded = false;
 	/* RFC 9112 §6.3 rule 1: these never carry a body. */
 	if (head_request || code < 200 || code == 204 || code == 304)
 		return 0;
-	if (framing_cl(f, n, &has_cl, &out->length) == -1) {
+	if (framing_number(f, n, "Content-Length", FRAMING_MAX_LENGTH,
+	    &has_cl, &out->length) == -1) {
 		*why = "invalid or conflicting Content-Length from origin";
 		return 502;
 	}
@@ -214,6 +223,7 @@ framing_response(const struct http_field *f, size_t n, int minor, int code,
 		*why = "malformed Transfer-Encoding from origin";
 		return 502;
 	}
+	out->coded = coded;
 	if (te == TE_CHUNKED)
 		out->kind = BODY_CHUNKED;
 	else if (te != TE_ABSENT)

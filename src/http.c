@@ -9,9 +9,11 @@
  *
  * The parser is re-run from the start on every call, which keeps it a pure
  * function. Its callers (request heads, response heads) run it again
- * only when http_head_worth_parsing() says the first line or the
- * head may have ended (or the buffer is full), so reading a head stays
- * linear in its size however the peer slices it.
+ * only when http_head_worth_parsing() says the first line or the head
+ * may have ended (or the buffer is full), or that the verdict may
+ * already be known (the first bytes, a byte no head may hold), so
+ * reading a head stays linear in its size however the peer slices it,
+ * and a TLS hello sent to the plain port is refused at its first byte.
  */
 #include <string.h>
 #include <strings.h>
@@ -68,6 +70,29 @@ lex_fail(struct lex *lx, int status, const char *error)
 	return HTTP_BAD;
 }
 
+/*
+ * A byte no head may hold anywhere (RFC 9110 §5.5, RFC 9112 §2.2): a
+ * control other than HTAB, CR and LF, or DEL. http_lex() refuses each of
+ * them wherever it stands, which http_head_worth_parsing() relies on.
+ */
+static bool
+http_never_in_head(unsigned char c)
+{
+	return (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f;
+}
+
+/* Whether p[0..n) holds a byte that http_never_in_head(). */
+static bool
+http_holds_never_in_head(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (http_never_in_head((unsigned char)p[i]))
+			return true;
+	return false;
+}
+
 /* Name the problem with a byte that is not allowed where it stands. */
 static enum http_result
 lex_bad_byte(struct lex *lx, unsigned char c, const char *where)
@@ -81,6 +106,28 @@ lex_bad_byte(struct lex *lx, unsigned char c, const char *where)
 	if (c < 0x20 || c == 0x7f)
 		return lex_fail(lx, 400, "control character in the head");
 	return lex_fail(lx, 400, where);
+}
+
+/*
+ * A first byte that cannot start a start line. Name the usual cause when
+ * it is one: a TLS handshake record (type 0x16, RFC 8446 §5.1) sent to a
+ * port that speaks plain HTTP.
+ */
+static enum http_result
+lex_bad_start(struct lex *lx, unsigned char c)
+{
+	if (c == 0x16)
+		return lex_fail(lx, 400, lx->response ?
+		    "TLS where a status line should start: the origin speaks "
+		    "https" :
+		    "This looks like TLS (its first byte is 0x16, a TLS "
+		    "handshake) sent to a plain HTTP proxy port. Speak HTTP to "
+		    "the proxy (an http:// proxy URL); https goes through it "
+		    "with CONNECT.");
+	if (lx->response)
+		return lex_bad_byte(lx, c, "malformed start line");
+	return lex_bad_byte(lx, c, "This is not an HTTP request: it does "
+	    "not start with a method name.");
 }
 
 /* End the token that started at mark, at position i. */
@@ -228,7 +275,7 @@ http_lex(const char *buf, size_t len, struct lex *lx)
 				mark = i;
 				s = S_TOK1;
 			} else
-				r = lex_bad_byte(lx, c, "malformed start line");
+				r = lex_bad_start(lx, c);
 			break;
 		case S_START_LF:
 			r = lex_lf(lx, c, &s, S_START);
@@ -302,14 +349,22 @@ http_head_worth_parsing(const char *buf, size_t len, size_t n, size_t cap,
 	size_t from = len - n;
 	const char *nl;
 
-	if (len == cap)
-		return true;
 	if (!*line_seen && memchr(buf + from, '\n', n) != NULL) {
 		*line_seen = true;
 		return true;
 	}
-	/* An empty line is LF LF or LF CR LF; it may straddle packets. */
-	from = from >= 2 ? from - 2 : 0;
+	/*
+	 * A verdict may be there before any line ends: a TLS hello to the
+	 * plain port is refused at its first byte, not at header_timeout.
+	 */
+	if (len == cap || from < HTTP_HEAD_PEEK ||
+	    http_holds_never_in_head(buf + from, n))
+		return true;
+	/*
+	 * An empty line is LF LF or LF CR LF; it may straddle packets.
+	 * (from >= HTTP_HEAD_PEEK here, so two bytes back are in buf.)
+	 */
+	from -= 2;
 	while ((nl = memchr(buf + from, '\n', len - from)) != NULL) {
 		size_t i = (size_t)(nl - buf) + 1;
 

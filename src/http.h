@@ -95,7 +95,7 @@ struct http_response {
  * lim->max_fields entries. Accepts absolute-form http:// targets and, for
  * CONNECT, authority-form; this is a forward proxy, so origin-form is 400.
  * HTTP_DONE fills req (its pointers borrow buf and fields); HTTP_BAD sets
- * req->status (400, 411, 414, 431, 501 or 505) and req->error. Any thread:
+ * req->status (400, 414, 431, 501 or 505) and req->error. Any thread:
  * the parser keeps no state and allocates nothing.
  */
 enum http_result http_parse_request(const char *buf, size_t len,
@@ -113,11 +113,22 @@ enum http_result http_parse_response(const char *buf, size_t len,
     bool head_request, struct http_response *resp);
 
 /*
+ * The first bytes of a head that are parsed whatever they hold (see
+ * http_head_worth_parsing()): enough for the start of any start line.
+ */
+#define HTTP_HEAD_PEEK	64
+
+/*
  * Whether the n bytes just appended to a head being read, buf[0..len) of
  * a buffer of cap bytes, make a parse worthwhile: the first line ended
  * (*line_seen tracks that, so a bad start line is refused at once), the
- * head ended (an empty line), or the buffer is full. Parsing only then
- * keeps reading a head linear in its size, however the peer slices it.
+ * head ended (an empty line), or the buffer is full; or the answer may be
+ * known already: the new bytes start within the first HTTP_HEAD_PEEK (a
+ * TLS hello or garbage is refused at its first byte), or hold a byte no
+ * head may contain anywhere (a control other than HTAB, CR and LF, or
+ * DEL). Each of those parses happens at most HTTP_HEAD_PEEK times or
+ * ends the head, so reading a head stays linear in its size, however the
+ * peer slices it. Pure: any thread.
  */
 bool http_head_worth_parsing(const char *buf, size_t len, size_t n,
     size_t cap, bool *line_seen);

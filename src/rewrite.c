@@ -12,6 +12,7 @@
 
 #include "field.h"
 #include "loopguard.h"
+#include "maxfwd.h"
 #include "num.h"
 #include "rewrite.h"
 
@@ -130,8 +131,12 @@ rewrite_request(const struct http_request *req,
 {
 	struct out o = { buf, 0, cap, false };
 	struct http_options h;
+	const char *why = NULL;
 	char line[64];
+	uint64_t hops = 0;
 	size_t i;
+	/* TRACE and OPTIONS count Max-Forwards down (RFC 9110 §7.6.2). */
+	bool count_down = maxfwd_check(req, &hops, &why) == MAXFWD_FORWARD;
 
 	(void)http_connection_options(req->fields, req->nfields, &h);
 	rewrite_request_line(&o, req);
@@ -141,6 +146,7 @@ rewrite_request(const struct http_request *req,
 		/* Host comes from the URL; the length is written once below. */
 		if (field_name_is(f, "Host") ||
 		    field_name_is(f, "Content-Length") ||
+		    (count_down && field_name_is(f, "Max-Forwards")) ||
 		    rewrite_hop(&h, f) ||
 		    config_strips_header(cfg, f->name, f->name_len))
 			continue;
@@ -149,6 +155,11 @@ rewrite_request(const struct http_request *req,
 	if (req->framing.kind == BODY_LENGTH) {
 		snprintf(line, sizeof(line), "Content-Length: %" PRIu64 "\r\n",
 		    req->framing.length);
+		out_str(&o, line);
+	}
+	if (count_down) {
+		snprintf(line, sizeof(line), "Max-Forwards: %" PRIu64 "\r\n",
+		    hops - 1);
 		out_str(&o, line);
 	}
 	if (cfg->via)
@@ -167,7 +178,7 @@ rewrite_request(const struct http_request *req,
 
 int
 rewrite_response(const struct http_response *resp,
-    const struct ferry_config *cfg, bool dechunk, const char *connection,
+    const struct ferry_config *cfg, bool drop_te, const char *connection,
     char *buf, size_t cap, size_t *len)
 {
 	struct out o = { buf, 0, cap, false };
@@ -185,7 +196,7 @@ rewrite_response(const struct http_response *resp,
 		const struct http_field *f = &resp->fields[i];
 
 		if (rewrite_hop(&h, f) ||
-		    (dechunk && field_name_is(f, "Transfer-Encoding")) ||
+		    (drop_te && field_name_is(f, "Transfer-Encoding")) ||
 		    (resp->framing.te_over_cl &&
 		    field_name_is(f, "Content-Length")))
 			continue;

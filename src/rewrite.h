@@ -31,26 +31,30 @@ bool rewrite_is_hop_by_hop(const struct http_field *f,
  * Write the upstream request head for req into out[0..cap), client_ip being
  * the client's address text: the request line in origin-form as HTTP/1.1,
  * Host from the URL, the fields minus hop-by-hop ones, Host, Content-Length
- * and the [headers] strip list, one Content-Length from req's framing, then
- * Via and X-Forwarded-For as configured. Returns 0 with *len set, or -1 if
- * it does not fit in cap.
+ * and the [headers] strip list, one Content-Length from req's framing, for
+ * TRACE and OPTIONS one Max-Forwards counted down (maxfwd_check() says
+ * MAXFWD_FORWARD; otherwise the field passes as it came), then Via and
+ * X-Forwarded-For as configured. Returns 0 with *len set, or -1 if it does
+ * not fit in cap.
  */
 int rewrite_request(const struct http_request *req,
     const struct ferry_config *cfg, const char *client_ip, char *out,
     size_t cap, size_t *len);
 
 /*
- * Write the client response head for resp into out[0..cap). dechunk drops
- * Transfer-Encoding because ferry will send the body decoded and delimited
- * by closing (for an HTTP/1.0 client). connection, if not NULL, is the
- * value of the Connection field ferry adds ("close", or "keep-alive" for an
- * HTTP/1.0 client whose connection persists). A Content-Length that
- * Transfer-Encoding overrode (framing.te_over_cl) is dropped, as RFC 9112
- * §6.3 requires of an intermediary. Returns 0 with *len set, or -1 if it
- * does not fit.
+ * Write the client response head for resp into out[0..cap). drop_te drops
+ * Transfer-Encoding, for an HTTP/1.0 client, which may not be sent one
+ * (RFC 9112 §6.1): the caller then sends a chunked body decoded and
+ * delimited by closing, and refuses any other coding (forward.c); a
+ * response without a body simply loses the field. connection, if not
+ * NULL, is the value of the Connection field ferry adds ("close", or
+ * "keep-alive" for an HTTP/1.0 client whose connection persists). A
+ * Content-Length that Transfer-Encoding overrode (framing.te_over_cl) is
+ * dropped, as RFC 9112 §6.3 requires of an intermediary. Returns 0 with
+ * *len set, or -1 if it does not fit.
  */
 int rewrite_response(const struct http_response *resp,
-    const struct ferry_config *cfg, bool dechunk, const char *connection,
+    const struct ferry_config *cfg, bool drop_te, const char *connection,
     char *out, size_t cap, size_t *len);
 
 #endif

@@ -18,16 +18,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "config.h"
 #include "conn.h"
+#include "httpdate.h"
 #include "io.h"
 #include "splice.h"
 #include "trace.h"
 #include "tunnel.h"
 
-static const char tunnel_established[] =
-    "HTTP/1.1 200 Connection established\r\n\r\n";
 
 /* One direction of the tunnel. */
 struct tunnel_side {
@@ -67,6 +67,30 @@ tunnel_move(struct conn *c, struct tunnel_side *s)
 		    strerror(c->x.err));
 		return -1;
 	}
+}
+
+/*
+ * Tell the client the tunnel is open: 200 with a Date (RFC 9110 §6.6.1)
+ * and nothing else; a 2xx to CONNECT carries neither Content-Length nor
+ * Transfer-Encoding (RFC 9110 §9.3.6). Returns conn_send_client()'s
+ * result.
+ */
+static int
+tunnel_send_established(struct conn *c)
+{
+	char head[96], date[HTTPDATE_LEN + 1];
+	int n;
+
+	if (httpdate_format(time(NULL), date, sizeof(date)) == 0)
+		n = snprintf(head, sizeof(head),
+		    "HTTP/1.1 200 Connection established\r\n\r\n");
+	else
+		n = snprintf(head, sizeof(head),
+		    "HTTP/1.1 200 Connection established\r\nDate: %s\r\n"
+		    "\r\n", date);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;	/* cannot happen: both fit */
+	return conn_send_client(c, head, (size_t)n);
 }
 
 /* Shuttle bytes until both sides closed, an error, or idle_timeout. */
@@ -118,8 +142,7 @@ tunnel_serve(struct conn *c)
 		return;
 	c->x.status = 200;
 	c->x.head_sent = true;
-	if (conn_send_client(c, tunnel_established,
-	    sizeof(tunnel_established) - 1) == -1)
+	if (tunnel_send_established(c) == -1)
 		return;
 	/* Bytes the client sent right after its CONNECT head (TLS hello). */
 	if (c->req_len > head && io_send_all(c->upstream_fd, c->req_buf + head,

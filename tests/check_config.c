@@ -888,6 +888,63 @@ START_TEST(test_restart_keys)
 }
 END_TEST
 
+/*
+ * Values holding ';' or '#', which start a comment (ferry.ini(5) and the
+ * shipped file document this): iniparser 4.1 cuts an unquoted value at
+ * the first of them, and takes a value in double or single quotes whole,
+ * without the quotes, ignoring what follows the closing one. [log]
+ * access is free text, so it shows exactly what ferry gets.
+ */
+static const struct {
+	const char	*line;
+	const char	*want;
+} quote_cases[] = {
+	/* The example of ferry.ini(5) and etc/ferry.ini. */
+	{ "access = \"/var/log/ferry;#1.log\"", "/var/log/ferry;#1.log" },
+	{ "access = '/var/log/ferry#main.log'", "/var/log/ferry#main.log" },
+	{ "access = '/var/log/a#b;c.log'", "/var/log/a#b;c.log" },
+	{ "access = \"/var/log/x;y.log\" ; a comment", "/var/log/x;y.log" },
+	{ "access = \"/var/log/x#y.log\"# a comment", "/var/log/x#y.log" },
+	{ "ACCESS   =   \"/tmp/#\"", "/tmp/#" },
+	/* One kind of quote inside the other; blanks inside are kept. */
+	{ "access = \"/tmp/it's;here\"", "/tmp/it's;here" },
+	{ "access = '/tmp/say \"hi\"#1'", "/tmp/say \"hi\"#1" },
+	{ "access = \"  /tmp/spaced;  \"", "  /tmp/spaced;  " },
+	{ "access = \"\"", "" },
+	{ "access = ''", "" },
+	/* Unquoted, the comment starts at the first ';' or '#'. */
+	{ "access = /var/log/x;y.log", "/var/log/x" },
+	{ "access = /var/log/x#y.log", "/var/log/x" },
+	{ "access = /var/log/x.log   # the access log", "/var/log/x.log" },
+	/* A quote must open the value to count. */
+	{ "access = a \"b;c\"", "a \"b" },
+};
+
+START_TEST(test_quoted_value)
+{
+	struct ferry_config cfg;
+	char text[256];
+
+	snprintf(text, sizeof(text), "[log]\n%s\n", quote_cases[_i].line);
+	load_good(text, &cfg);
+	ck_assert_str_eq(cfg.log_access, quote_cases[_i].want);
+	config_free(&cfg);
+}
+END_TEST
+
+/* The same for every free-text key: [server] pidfile, [log] target. */
+START_TEST(test_quoted_text_keys)
+{
+	struct ferry_config cfg;
+
+	load_good("[server]\npidfile = \"/run/ferry;1#a.pid\"\n"
+	    "[log]\ntarget = '/var/log/ferry#main;1.log'\n", &cfg);
+	ck_assert_str_eq(cfg.pidfile, "/run/ferry;1#a.pid");
+	ck_assert_str_eq(cfg.log_target, "/var/log/ferry#main;1.log");
+	config_free(&cfg);
+}
+END_TEST
+
 /* The example config the package ships loads as it is. */
 START_TEST(test_shipped_config)
 {
@@ -945,6 +1002,8 @@ config_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_directory_refused);
 	tcase_add_test(tc, test_shipped_config);
+	tcase_add_loop_test(tc, test_quoted_value, 0, NELEM(quote_cases));
+	tcase_add_test(tc, test_quoted_text_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

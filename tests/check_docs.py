@@ -288,7 +288,7 @@ class Checker:
         for ref in re.findall(r"\b((?:src|tests)/[A-Za-z0-9_./-]+)", text):
             if not self.path_exists(ref):
                 problems.append("%s does not exist" % ref)
-        # A box "conn.c: conn_handle()" says where the function lives.
+        # A box "serve.c: serve_job()" says where the function lives.
         for base, fn in re.findall(r"\b([a-z0-9_]+\.c): ([A-Za-z_]\w*)\(\)",
                                    text):
             where = {"src/" + base, "src/" + base[:-2] + ".h"}

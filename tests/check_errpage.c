@@ -2,7 +2,8 @@
  * check_errpage.c: the error responses ferry writes itself (errpage.c).
  *
  * Every page must be one complete HTTP/1.1 response: a status line with
- * the right reason, Content-Type text/html, a Content-Length that is
+ * the right reason, a Date (RFC 9110 §6.6.1) for the time it is given,
+ * Content-Type text/html, a Content-Length that is
  * exactly the body's size (also for a HEAD answer, which has no body),
  * Connection: close, and a body that says what happened. The page must
  * stay inside the caller's buffer whatever its size.
@@ -14,6 +15,10 @@
 
 #include "errpage.h"
 #include "suites.h"
+
+/* The time every page is made at: RFC 9110 §5.6.7's example date. */
+#define NOW		((time_t)784111777)
+#define NOW_TEXT	"Sun, 06 Nov 1994 08:49:37 GMT"
 
 /* Every status ferry answers with itself. */
 static const struct {
@@ -99,6 +104,8 @@ check_head(const char *page, int code, const char *reason)
 	}
 	ck_assert_ptr_nonnull(field(page, "Connection", val, sizeof(val)));
 	ck_assert_str_eq(val, "close");
+	ck_assert_ptr_nonnull(field(page, "Date", val, sizeof(val)));
+	ck_assert_str_eq(val, NOW_TEXT);
 	ck_assert_ptr_nonnull(field(page, "Content-Type", val, sizeof(val)));
 	ck_assert_msg(strncasecmp(val, "text/html", 9) == 0, "%s", val);
 	ck_assert_ptr_null(field(page, "Transfer-Encoding", val,
@@ -114,7 +121,7 @@ START_TEST(test_page)
 	ck_assert_str_eq(errpage_reason(statuses[_i].code),
 	    statuses[_i].reason);
 	len = errpage_format(statuses[_i].code, "Something went wrong.",
-	    false, page, sizeof(page));
+	    false, NOW, page, sizeof(page));
 	ck_assert_uint_gt(len, 0);
 	ck_assert_uint_eq(len, strlen(page));
 	check_head(page, statuses[_i].code, statuses[_i].reason);
@@ -138,9 +145,9 @@ START_TEST(test_head_only)
 	char full[2048], head[2048];
 	size_t flen, hlen;
 
-	flen = errpage_format(statuses[_i].code, "No.", false, full,
+	flen = errpage_format(statuses[_i].code, "No.", false, NOW, full,
 	    sizeof(full));
-	hlen = errpage_format(statuses[_i].code, "No.", true, head,
+	hlen = errpage_format(statuses[_i].code, "No.", true, NOW, head,
 	    sizeof(head));
 	ck_assert_uint_gt(hlen, 0);
 	ck_assert_uint_eq(hlen, strlen(head));
@@ -164,7 +171,7 @@ START_TEST(test_detail_sizes)
 	for (n = 0; n < sizeof(detail) - 1; n += 7) {
 		memset(detail, 'd', n);
 		detail[n] = '\0';
-		len = errpage_format(502, detail, false, page, sizeof(page));
+		len = errpage_format(502, detail, false, NOW, page, sizeof(page));
 		if (len == 0)
 			continue;
 		made++;
@@ -186,7 +193,7 @@ START_TEST(test_huge_detail)
 	memset(detail, 'x', sizeof(detail) - 1);
 	detail[sizeof(detail) - 1] = '\0';
 	memset(page, 'Z', sizeof(page));
-	ck_assert_uint_eq(errpage_format(400, detail, false, page,
+	ck_assert_uint_eq(errpage_format(400, detail, false, NOW, page,
 	    sizeof(page)), 0);
 }
 END_TEST
@@ -201,7 +208,7 @@ START_TEST(test_detail_escaped)
 	const char *body;
 	size_t len;
 
-	len = errpage_format(400, "a <b>\"c\" & d</b>", false, page,
+	len = errpage_format(400, "a <b>\"c\" & d</b>", false, NOW, page,
 	    sizeof(page));
 	ck_assert_uint_gt(len, 0);
 	body = strstr(page, "\r\n\r\n") + 4;
@@ -210,6 +217,50 @@ START_TEST(test_detail_escaped)
 	ck_assert_msg(strstr(body, "\"c\"") == NULL, "raw quote: %s", body);
 	ck_assert_msg(strstr(body, "a &lt;b&gt;&quot;c&quot; &amp; "
 	    "d&lt;/b&gt;") != NULL, "not escaped: %s", body);
+}
+END_TEST
+
+/*
+ * The whole head, byte for byte: the Date is the time passed in. (The
+ * body's length depends on PACKAGE_VERSION, so it is read off the page.)
+ */
+START_TEST(test_exact_head)
+{
+	char page[2048], head[2048], want[512];
+	const char *body;
+	size_t len, hlen;
+
+	len = errpage_format(400, "Bad.", false, NOW, page, sizeof(page));
+	ck_assert_uint_gt(len, 0);
+	body = strstr(page, "\r\n\r\n") + 4;
+	snprintf(want, sizeof(want), "HTTP/1.1 400 Bad Request\r\n"
+	    "Date: " NOW_TEXT "\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\n\r\n", strlen(body));
+	hlen = errpage_format(400, "Bad.", true, NOW, head, sizeof(head));
+	ck_assert_str_eq(head, want);
+	ck_assert_uint_eq(hlen, strlen(want));
+	ck_assert_uint_eq(len, hlen + strlen(body));
+	ck_assert(strncmp(page, want, hlen) == 0);
+}
+END_TEST
+
+/*
+ * A clock out of IMF-fixdate's range (a year of five digits) is no
+ * clock: no Date at all (RFC 9110 §6.6.1), and the page is still whole.
+ */
+START_TEST(test_no_clock_no_date)
+{
+	char page[2048], val[64];
+	size_t len;
+
+	len = errpage_format(502, "x", false, (time_t)253402300800LL, page,
+	    sizeof(page));
+	ck_assert_uint_gt(len, 0);
+	ck_assert_ptr_null(field(page, "Date", val, sizeof(val)));
+	ck_assert_uint_eq(content_length(page),
+	    strlen(strstr(page, "\r\n\r\n") + 4));
 }
 END_TEST
 
@@ -224,7 +275,7 @@ START_TEST(test_unknown_status)
 	ck_assert_str_eq(errpage_reason(unknown_codes[_i]), "Error");
 	if (unknown_codes[_i] < 100 || unknown_codes[_i] > 999)
 		return;
-	len = errpage_format(unknown_codes[_i], "x", false, page,
+	len = errpage_format(unknown_codes[_i], "x", false, NOW, page,
 	    sizeof(page));
 	ck_assert_uint_gt(len, 0);
 	check_head(page, unknown_codes[_i], "Error");
@@ -243,13 +294,13 @@ START_TEST(test_small_buffer)
 	size_t cap, need;
 	bool head_only = _i == 1;
 
-	need = errpage_format(400, "Bad.", head_only, page, sizeof(page));
+	need = errpage_format(400, "Bad.", head_only, NOW, page, sizeof(page));
 	ck_assert_uint_gt(need, 0);
 	for (cap = 0; cap <= need + 1; cap++) {
 		size_t got;
 
 		memset(page, 'Z', sizeof(page));
-		got = errpage_format(400, "Bad.", head_only, page, cap);
+		got = errpage_format(400, "Bad.", head_only, NOW, page, cap);
 		ck_assert_msg(page[cap] == 'Z', "wrote past %zu", cap);
 		/* Room for the page and a terminating NUL. */
 		if (cap > need)
@@ -271,6 +322,8 @@ errpage_suite(void)
 	tcase_add_test(tc, test_detail_sizes);
 	tcase_add_test(tc, test_huge_detail);
 	tcase_add_test(tc, test_detail_escaped);
+	tcase_add_test(tc, test_exact_head);
+	tcase_add_test(tc, test_no_clock_no_date);
 	tcase_add_loop_test(tc, test_unknown_status, 0, NELEM(unknown_codes));
 	tcase_add_loop_test(tc, test_small_buffer, 0, 2);
 	suite_add_tcase(s, tc);

@@ -303,9 +303,17 @@ static const struct {
 	{ POST "Transfer-Encoding: foo, chunked\r\n\r\n", 0, 501 },
 	{ POST "Transfer-Encoding: identity\r\n\r\n", 0, 501 },
 	{ POST "Transfer-Encoding: chunkedx\r\n\r\n", 0, 501 },
-	/* HTTP/1.0 has no chunked coding: it must send a length. */
-	{ POST10 "Transfer-Encoding: chunked\r\n\r\n", 0, 411 },
-	{ POST10 "Transfer-Encoding: gzip, chunked\r\n\r\n", 0, 411 },
+	/*
+	 * Transfer-Encoding in HTTP/1.0 is faulty framing (RFC 9112 §6.1):
+	 * 400, whatever the codings, with or without a length.
+	 */
+	{ POST10 "Transfer-Encoding: chunked\r\n\r\n", 0, 400 },
+	{ POST10 "Transfer-Encoding: gzip, chunked\r\n\r\n", 0, 400 },
+	{ POST10 "Transfer-Encoding: identity\r\n\r\n", 0, 400 },
+	{ POST10 "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+	    0, 400 },
+	{ "GET http://h/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 0,
+	    400 },
 	/* CONNECT carries no body. */
 	{ CONN "Content-Length: 5\r\n\r\n", 0, 400 },
 	{ CONN "Transfer-Encoding: chunked\r\n\r\n", 0, 400 },
@@ -934,24 +942,48 @@ connection_options(size_t n, bool split, bool response, int *status)
 /*
  * When a head being read is worth parsing: (bytes so far, how many just
  * arrived, buffer size, line seen before) -> (worth it, line seen after).
- * A parse on every packet would make a dribbled head quadratic.
+ * A parse on every packet would make a dribbled head quadratic. Most
+ * cases start past the first HTTP_HEAD_PEEK bytes, which are always
+ * worth a parse: LONG_TARGET is longer than that.
  */
+#define LONG_TARGET	"GET http://example.com/" \
+	"0123456789012345678901234567890123456789" \
+	"0123456789012345678901234567890123456789"
+#define LONG_RL		LONG_TARGET " HTTP/1.1\r\n"
+#define LONG_SL		"HTTP/1.1 200 " \
+	"OOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO\r\n"
+
 static const struct {
 	const char	*buf;
 	size_t		 n;
 	size_t		 cap;
 	bool		 seen, worth, seen_after;
 } worth_cases[] = {
-	{ "GET http://a/ HT", 16, 64, false, false, false },
-	{ "GET http://a/ HTTP/1.1\r\n", 2, 64, false, true, true },
-	{ "GET / HTTP/1.1\r\nA: b\r\n", 1, 64, true, false, true },
-	{ "GET / HTTP/1.1\r\nA: b\r\n\r\n", 2, 64, true, true, true },
-	{ "GET / HTTP/1.1\r\nA: b\r\n\r", 1, 64, true, false, true },
+	{ LONG_TARGET, 4, 256, false, false, false },
+	{ LONG_RL, 2, 256, false, true, true },
+	{ LONG_RL "A: b\r\n", 1, 256, true, false, true },
+	{ LONG_RL "A: b\r\n\r\n", 2, 256, true, true, true },
+	{ LONG_RL "A: b\r\n\r", 1, 256, true, false, true },
 	/* The empty line straddles two packets: "\r\n" | "\r\n". */
-	{ "GET / HTTP/1.1\r\nA: b\r\n\r\n", 1, 64, true, true, true },
-	{ "GET / HTTP/1.1\n\n", 1, 64, true, true, true },
-	{ "HTTP/1.1 200 OK\r\nX: y", 4, 21, true, true, true },	/* full */
-	{ "HTTP/1.1 200 OK\r\nX: y", 4, 64, true, false, true },
+	{ LONG_RL "A: b\r\n\r\n", 1, 256, true, true, true },
+	{ LONG_RL "\n", 1, 256, true, true, true },
+	{ LONG_SL "X: y", 4, sizeof(LONG_SL) + 3, true, true, true }, /* full */
+	{ LONG_SL "X: y", 4, 256, true, false, true },
+	/* The first bytes may already be refused (a TLS hello): parse. */
+	{ "GET http://a/ HT", 16, 64, false, true, false },
+	{ "G", 1, 64, false, true, false },
+	{ "\x16\x03\x01", 3, 64, false, true, false },
+	{ LONG_TARGET, sizeof(LONG_TARGET) - HTTP_HEAD_PEEK, 256, false, true,
+	    false },
+	/* A byte no head may hold, anywhere: parse, it ends the head. */
+	{ LONG_TARGET "\x16", 1, 256, false, true, false },
+	{ LONG_TARGET "\x7f", 1, 256, false, true, false },
+	{ LONG_RL "A: \x01", 1, 256, true, true, true },
+	{ LONG_RL "A: b\x1b[", 3, 256, true, true, true },
+	/* HTAB and obs-text may stand in a head: no parse for them. */
+	{ LONG_RL "A: \tb", 2, 256, true, false, true },
+	{ LONG_RL "A: caf\xc3\xa9", 2, 256, true, false, true },
+	{ LONG_SL "X: \x80\xff", 2, 256, true, false, true },
 };
 
 START_TEST(test_head_worth_parsing)
@@ -963,6 +995,84 @@ START_TEST(test_head_worth_parsing)
 	ck_assert_int_eq(http_head_worth_parsing(buf, len, worth_cases[_i].n,
 	    worth_cases[_i].cap, &seen), worth_cases[_i].worth);
 	ck_assert_int_eq(seen, worth_cases[_i].seen_after);
+}
+END_TEST
+
+/*
+ * Bytes that cannot be an HTTP request, read one at a time the way
+ * serve_read_head() reads them: the parse http_head_worth_parsing() asks
+ * for refuses them (400) as soon as the first impossible byte (at) is
+ * in, not when a line ends or the header timeout passes, and the message
+ * names the cause (why).
+ */
+static const struct {
+	const char	*in;
+	size_t		 len;
+	size_t		 at;
+	const char	*why;
+} impossible_cases[] = {
+	/* A TLS ClientHello's record header (RFC 8446 §5.1). */
+	{ "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11, 0, "TLS" },
+	{ "\x16\x03\x03\x00\x2a", 5, 0, "plain HTTP proxy port" },
+	{ "\r\n\x16\x03\x01", 5, 2, "TLS" },
+	{ "\0\0\0\x01", 4, 0, "NUL" },
+	{ "\x01\x02 garbage", 10, 0, "control" },
+	{ "{\"json\": 1}\r\n", 13, 0, "method" },
+	{ "<html>", 6, 0, "method" },
+	{ "\x80GET", 4, 0, "method" },
+	{ " GET http://h/ HTTP/1.1\r\n", 25, 0, "method" },
+	{ "GET\x16 http://h/", 15, 3, "control" },
+	{ "\x8f\xff\xfe\x00", 4, 0, "method" },
+	/* Past the first HTTP_HEAD_PEEK bytes, a control byte still is. */
+	{ LONG_TARGET "\x16\x03", sizeof(LONG_TARGET) + 1,
+	    sizeof(LONG_TARGET) - 1, "control" },
+	{ LONG_RL "X: a\0b", sizeof(LONG_RL) + 6, sizeof(LONG_RL) + 3, "NUL" },
+};
+
+START_TEST(test_head_refused_at_first_impossible_byte)
+{
+	const char *in = impossible_cases[_i].in;
+	size_t len = impossible_cases[_i].len, k;
+	struct http_field f[FIELDS_MAX];
+	struct http_request req;
+	enum http_result r = HTTP_PARTIAL;
+	bool seen = false;
+
+	for (k = 1; k <= len && r == HTTP_PARTIAL; k++)
+		if (http_head_worth_parsing(in, k, 1, 32768, &seen))
+			r = http_parse_request(in, k, &lim_default, f, &req);
+	ck_assert_msg(r == HTTP_BAD, "case %d: never refused", _i);
+	ck_assert_msg(k - 2 == impossible_cases[_i].at,
+	    "case %d: refused at byte %zu, want %zu", _i, k - 2,
+	    impossible_cases[_i].at);
+	ck_assert_int_eq(req.status, 400);
+	ck_assert_msg(strstr(req.error, impossible_cases[_i].why) != NULL,
+	    "case %d: \"%s\" does not say %s", _i, req.error,
+	    impossible_cases[_i].why);
+}
+END_TEST
+
+/*
+ * The parses http_head_worth_parsing() asks for while a long valid head
+ * arrives byte by byte: the first HTTP_HEAD_PEEK bytes, the end of the
+ * first line and the end of the head, nothing more (linear, not one
+ * parse per byte).
+ */
+START_TEST(test_head_worth_parsing_is_rare)
+{
+	static char head[16384];
+	size_t len, k, parses = 0;
+	bool seen = false;
+
+	len = (size_t)snprintf(head, sizeof(head), "%s", LONG_RL "Host: h\r\n");
+	while (len + 32 < sizeof(head))
+		len += (size_t)snprintf(head + len, sizeof(head) - len,
+		    "X-%zu: v\tcaf\xc3\xa9\r\n", len);
+	len += (size_t)snprintf(head + len, sizeof(head) - len, "\r\n");
+	for (k = 1; k <= len; k++)
+		parses += http_head_worth_parsing(head, k, 1, sizeof(head),
+		    &seen);
+	ck_assert_uint_eq(parses, HTTP_HEAD_PEEK + 2);
 }
 END_TEST
 
@@ -1010,6 +1120,53 @@ START_TEST(test_response)
 	    resp_cases[_i].kind);
 	ck_assert_uint_eq(resp.framing.length, resp_cases[_i].length);
 	ck_assert_uint_eq(resp.head_len, len - resp_cases[_i].body);
+	free(buf);
+}
+END_TEST
+
+/*
+ * framing.coded: a response body in a transfer coding besides chunked,
+ * which an HTTP/1.0 client cannot receive (forward.c answers 502). No
+ * body, no coding to worry about.
+ */
+static const struct {
+	const char	*in;
+	bool		 head;
+	bool		 coded;
+} coded_cases[] = {
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false,
+	    false },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: CHUNKED;x=1\r\n\r\n", false,
+	    false },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, false },
+	{ "HTTP/1.1 200 OK\r\n\r\n", false, false },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+	    false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+	    false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: foo\r\n\r\n", false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate, chunked\r\n"
+	    "Content-Length: 3\r\n\r\n", false, true },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", true,
+	    false },
+	{ "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip\r\n\r\n",
+	    false, false },
+};
+
+START_TEST(test_response_coded)
+{
+	const char *in = coded_cases[_i].in;
+	struct http_field f[FIELDS_MAX];
+	struct http_response resp;
+	char *buf;
+
+	ck_assert_int_eq(parse_resp(in, strlen(in), coded_cases[_i].head, f,
+	    &resp, &buf), HTTP_DONE);
+	ck_assert_msg(resp.framing.coded == coded_cases[_i].coded,
+	    "%s: coded %d", in, resp.framing.coded);
 	free(buf);
 }
 END_TEST
@@ -1150,9 +1307,13 @@ http_suite(void)
 	tcase_add_loop_test(tp, test_response_keep_alive, 0,
 	    NELEM(resp_keep_cases));
 	tcase_add_loop_test(tp, test_response_partial, 0, NELEM(resp_cases));
+	tcase_add_loop_test(tp, test_response_coded, 0, NELEM(coded_cases));
 	tcase_add_test(tp, test_response_field_limit);
 	tcase_add_test(tp, test_connection_options_cap);
 	tcase_add_loop_test(tp, test_head_worth_parsing, 0, NELEM(worth_cases));
+	tcase_add_loop_test(tp, test_head_refused_at_first_impossible_byte, 0,
+	    NELEM(impossible_cases));
+	tcase_add_test(tp, test_head_worth_parsing_is_rare);
 	suite_add_tcase(s, tp);
 	tcase_add_loop_test(tu, test_list_has, 0, NELEM(list_cases));
 	tcase_add_test(tu, test_tchar);

@@ -19,11 +19,14 @@ main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, rewrite_suite());
 	srunner_add_suite(sr, errpage_suite());
+	srunner_add_suite(sr, httpdate_suite());
 	srunner_add_suite(sr, access_suite());
 	srunner_add_suite(sr, splice_suite());
 	srunner_add_suite(sr, reuse_suite());
 	srunner_add_suite(sr, loopguard_suite());
 	srunner_add_suite(sr, conn_suite());
+	srunner_add_suite(sr, maxfwd_suite());
+	srunner_add_suite(sr, httpdate_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

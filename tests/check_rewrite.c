@@ -203,6 +203,31 @@ static const struct {
 	    "\r\n",
 	    "GET / HTTP/1.1\r\nHost: h\r\nx-lower: 1\r\nX-UPPER: 2\r\n"
 	    REQ_TAIL11 },
+	/*
+	 * TRACE and OPTIONS count Max-Forwards down, one normalised field
+	 * after the others (RFC 9110 §7.6.2); other methods pass it as it
+	 * came, and so does a malformed one (forward.c refused it first).
+	 */
+	{ "TRACE http://h/ HTTP/1.1\r\nHost: h\r\nMax-Forwards: 5\r\n"
+	    "X: 1\r\n\r\n",
+	    "TRACE / HTTP/1.1\r\nHost: h\r\nX: 1\r\nMax-Forwards: 4\r\n"
+	    REQ_TAIL11 },
+	{ "OPTIONS http://h:81 HTTP/1.1\r\nHost: h:81\r\n"
+	    "max-forwards: 1, 1\r\nMax-Forwards: 01\r\n\r\n",
+	    "OPTIONS * HTTP/1.1\r\nHost: h:81\r\nMax-Forwards: 0\r\n"
+	    REQ_TAIL11 },
+	{ "TRACE http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Max-Forwards: 18446744073709551615\r\n\r\n",
+	    "TRACE / HTTP/1.1\r\nHost: h\r\n"
+	    "Max-Forwards: 18446744073709551614\r\n" REQ_TAIL11 },
+	{ "GET http://h/ HTTP/1.1\r\nHost: h\r\nMax-Forwards: 0\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: h\r\nMax-Forwards: 0\r\n" REQ_TAIL11 },
+	{ "POST http://h/ HTTP/1.1\r\nHost: h\r\nMax-Forwards: 3\r\n"
+	    "Content-Length: 0\r\n\r\n",
+	    "POST / HTTP/1.1\r\nHost: h\r\nMax-Forwards: 3\r\n"
+	    "Content-Length: 0\r\n" REQ_TAIL11 },
+	{ "TRACE http://h/ HTTP/1.1\r\nHost: h\r\nMax-Forwards: x\r\n\r\n",
+	    "TRACE / HTTP/1.1\r\nHost: h\r\nMax-Forwards: x\r\n" REQ_TAIL11 },
 	/* Expect is end-to-end: it goes on. */
 	{ "POST http://h/ HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
 	    "Content-Length: 1\r\n\r\n",
@@ -459,6 +484,14 @@ static const struct {
 	{ { true, false, { NULL } }, false,
 	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" TAIL11 },
+	/*
+	 * For an HTTP/1.0 client Transfer-Encoding goes from a head without
+	 * a body too (RFC 9112 §6.1): there is nothing for it to describe.
+	 */
+	{ { true, false, { NULL } }, true,
+	    "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip, chunked\r\n"
+	    "ETag: \"x\"\r\n\r\n",
+	    "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n" TAIL11 },
 	/* Dechunk leaves a length-framed head alone. */
 	{ { true, false, { NULL } }, true,
 	    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n",

@@ -14,7 +14,7 @@ import threading
 import time
 
 from ferrytest import (TMP, Ferry, Origin, Script, Suite, curl, echo,
-                       free_port, raw, status_of)
+                       fresh_date, free_port, raw, status_of)
 
 suite = Suite("connect")
 
@@ -165,6 +165,27 @@ def bytes_after_head_and_half_close():
             s.shutdown(socket.SHUT_WR)
             got = rest + read_all(s)
         assert got == b"early latebye", got
+
+
+@suite.test
+def connection_established_carries_date_and_no_framing():
+    # ferry is the origin of its "200 Connection established": it sends
+    # Date (RFC 9110 6.6.1), and no Content-Length or Transfer-Encoding,
+    # which a 2xx to CONNECT must not carry (RFC 9110 9.3.6). The tunnel
+    # starts right after the empty line.
+    with Script(echo_then_bye) as e, \
+            Ferry({"connect": {"ports": e.port}}) as f:
+        with socket.create_connection(("127.0.0.1", f.port), 10) as s:
+            s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n"
+                      b"ping" % e.port)
+            s.shutdown(socket.SHUT_WR)
+            got = read_all(s)
+        head, _, rest = got.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        assert lines[0] == b"HTTP/1.1 200 Connection established", got
+        assert [ln.split(b":")[0] for ln in lines[1:]] == [b"Date"], got
+        assert fresh_date(got), got
+        assert rest == b"pingbye", got
 
 
 @suite.test

@@ -18,7 +18,8 @@ import sys
 import time
 
 from ferrytest import (Ferry, Origin, Script, Suite, body_of, free_port,
-                       header_of, raw, read_request_head, status_of, wait_for)
+                       header_of, raw, read_request_head, status_of,
+                       tls_client_hello, wait_for)
 
 suite = Suite("failures")
 
@@ -179,6 +180,22 @@ def forbidden_page_has_exact_content_length():
         assert len(body) > 0
         assert (header_of(r, "Connection") or "").lower() == "close", r
         assert b"403" in body
+
+
+@suite.test
+def unlisted_client_sending_tls_gets_403_at_once():
+    # The early refusal of impossible first bytes (a TLS hello to the
+    # plain port) keeps the whitelist rule: an unlisted client learns
+    # only that it is unlisted, and learns it at once, not after
+    # header_timeout.
+    hello = tls_client_hello()
+    with Ferry(dict(WL_LOCAL, client={"header_timeout": 10})) as f:
+        for junk in (hello, b"\x00\x01\x02", b"{"):
+            t0 = time.monotonic()
+            r = raw(f.port, junk, source="127.0.0.12", timeout=15)
+            assert status_of(r) == 403, (junk[:8], r[:200])
+            assert b"TLS" not in r, r
+            assert time.monotonic() - t0 < 2, time.monotonic() - t0
 
 
 @suite.test

@@ -89,7 +89,8 @@ forwarded" in e2e_strict is the Script origin's accept count staying 0.
   TE: chunked, chunked (and on two lines)
       e2e_strict: "TE chunked twice", "TE on two lines"
   TE on HTTP/1.0
-      e2e_strict: "TE on HTTP/1.0" (411)
+      e2e_strict: "TE on HTTP/1.0" (400, RFC 9112 6.1: faulty framing)
+      e2e_strict:http10_request_with_transfer_encoding_is_400_then_closed
   TE obs-fold
       e2e_strict: "TE obs-fold"
   TE: CHUNKED (valid: forwarded, body whole)
@@ -126,7 +127,8 @@ import threading
 import time
 
 from ferrytest import (Ferry, Origin, Script, Suite, body_of, header_of,
-                       raw, read_request_head, status_of, wait_for)
+                       raw, read_request_head, status_of, wait_for,
+                       without_date)
 
 suite = Suite("hostile")
 
@@ -918,7 +920,7 @@ def error_page_is_the_same_bytes_whatever_the_garbage():
     # Uninitialised memory in a page shows up as bytes that change from
     # one request to the next. The same mistake with different garbage
     # (of the same kind, and of different lengths) gets the very same
-    # answer, byte for byte.
+    # answer, byte for byte, but for the Date (a clock second may pass).
     rnd = random.Random(7)
     with Ferry() as f:
         for what, template, statuses in HOSTILE:
@@ -928,7 +930,7 @@ def error_page_is_the_same_bytes_whatever_the_garbage():
                     r = raw(f.port, template.replace(b"{X}", kind(rnd)),
                             timeout=8)
                     assert status_of(r) in statuses, (what, r[:200])
-                    answers.add(r)
+                    answers.add(without_date(r))
                 assert len(answers) == 1, (what, kind.__name__, answers)
 
 

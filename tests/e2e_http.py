@@ -14,16 +14,19 @@ keep the run short; each request carries a unique query token so a test
 finds its own entries in the shared origin log. Tests that need another
 configuration start their own ferry.
 """
+import gzip
 import hashlib
 import os
 import re
+import socket
 import sys
 import threading
 import time
 import urllib.request
 
-from ferrytest import (TMP, Ferry, Origin, Suite, body_of, curl, free_port,
-                       header_of, raw, status_of)
+from ferrytest import (TMP, Ferry, Origin, Script, Suite, body_of, curl,
+                       fresh_date, free_port, header_of, raw, read_text,
+                       read_request_head, status_of, wait_for)
 
 suite = Suite("http")
 
@@ -593,6 +596,68 @@ def http10_client_gets_dechunked_body():
     assert body == expect, "HTTP/1.0 body is not the plain payload"
 
 
+# A gzip-coded payload; mtime=0 keeps its bytes the same on every call.
+GZ = gzip.compress(b"the payload\n" * 50, mtime=0)
+
+
+def coded_origin(conn, stop):
+    """A Script origin answering with transfer codings besides chunked:
+    /gzip-chunked: "Transfer-Encoding: gzip, chunked", /gzip: "gzip"
+    alone, the body ending at the close; any other path: chunked alone.
+    The coded body is GZ."""
+    head = read_request_head(conn)
+    path = head.split(b" ")[1].split(b"?")[0]
+    data = GZ
+    if head.startswith(b"HEAD "):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, "
+                     b"chunked\r\nX-Path: head\r\n\r\n")
+    elif path.endswith(b"/gzip-chunked"):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked"
+                     b"\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+    elif path.endswith(b"/gzip"):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+                     b"Connection: close\r\n\r\n" + data)
+    else:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                     b"\r\n5\r\nplain\r\n0\r\n\r\n")
+
+
+@suite.test
+def http10_client_never_gets_a_transfer_coding():
+    # RFC 9112 6.1: no Transfer-Encoding to an HTTP/1.0 recipient. ferry
+    # decodes chunked for it, but a gzip transfer coding would have to
+    # be decoded, or passed on under another name (Content-Encoding,
+    # which means something else): ferry answers 502 instead. An
+    # HTTP/1.1 client gets the same responses relayed as they are.
+    gz = GZ
+    with Script(coded_origin) as s:
+        base = "http://127.0.0.1:%d" % s.port
+        for path in ("/gzip-chunked", "/gzip"):
+            r = proxy_request(ferry, "GET %s%s HTTP/1.0" % (base, path))
+            assert status_of(r) == 502, (path, r[:300])
+            assert header_of(r, "Transfer-Encoding") is None, r
+            assert b"transfer coding" in body_of(r), r
+            assert b"\x1f\x8b" not in r, "gzip bytes reached the client"
+        r = proxy_request(ferry, "GET %s/gzip-chunked HTTP/1.1" % base,
+                          ["Host: 127.0.0.1:%d" % s.port])
+        assert status_of(r) == 200, r[:300]
+        assert header_of(r, "Transfer-Encoding") == "gzip, chunked", r
+        assert dechunk(body_of(r))[0] == gz, r[:300]
+        r = proxy_request(ferry, "GET %s/gzip HTTP/1.1" % base,
+                          ["Host: 127.0.0.1:%d" % s.port])
+        assert status_of(r) == 200, r[:300]
+        assert header_of(r, "Transfer-Encoding") == "gzip", r
+        assert body_of(r) == gz, r[:300]
+        # Chunked alone is decoded; a HEAD answer just loses the field.
+        r = proxy_request(ferry, "GET %s/plain HTTP/1.0" % base)
+        assert status_of(r) == 200 and body_of(r) == b"plain", r
+        assert header_of(r, "Transfer-Encoding") is None, r
+        r = proxy_request(ferry, "HEAD %s/x HTTP/1.0" % base)
+        assert status_of(r) == 200 and header_of(r, "X-Path") == "head", r
+        assert header_of(r, "Transfer-Encoding") is None, r
+        assert body_of(r) == b"", r
+
+
 # --- urllib -----------------------------------------------------------
 
 def urllib_opener(f):
@@ -658,6 +723,157 @@ def every_method_forwarded():
         if method in ("PUT", "PATCH"):
             assert r.stdout.endswith(b"\r\n\r\nbody-of-" +
                                      method.encode()), r.stdout
+
+
+# --- Max-Forwards on TRACE and OPTIONS (RFC 9110 7.6.2) ---------------
+
+def read_one_response(s, timeout=5.0):
+    """Read exactly one response framed by Content-Length from socket s
+    (ferry's own answers always carry one); b"" if s closed first."""
+    s.settimeout(timeout)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        data = s.recv(65536)
+        if not data:
+            return buf
+        buf += data
+    need = buf.index(b"\r\n\r\n") + 4 + int(header_of(buf,
+                                                       "Content-Length"))
+    while len(buf) < need:
+        data = s.recv(65536)
+        if not data:
+            break
+        buf += data
+    assert len(buf) == need, ("more than one response", buf)
+    return buf
+
+
+@suite.test
+def options_and_trace_at_max_forwards_zero_are_answered_by_ferry():
+    # At Max-Forwards 0 ferry is the final recipient: it answers OPTIONS
+    # with Allow and TRACE with the request it received (less its
+    # credentials), dated, logged like any response, on a connection that
+    # goes on: a GET after them still reaches the origin.
+    access = os.path.join(TMP, "mf-access.log")
+    with Ferry({"log": {"access": access}}) as f:
+        url = origin.url("/echo?t=mf0")
+        with socket.create_connection(("127.0.0.1", f.port), 5) as s:
+            s.sendall(("OPTIONS %s HTTP/1.1\r\nHost: %s\r\n"
+                       "Max-Forwards: 0\r\n\r\n" % (url, origin.authority)
+                       ).encode())
+            r = read_one_response(s)
+            assert status_of(r) == 200, r
+            assert header_of(r, "Allow").startswith("GET, HEAD, POST"), r
+            assert "TRACE" in header_of(r, "Allow"), r
+            assert header_of(r, "Content-Length") == "0", r
+            assert header_of(r, "Connection") is None, r
+            assert fresh_date(r), r
+            trace = ("TRACE %s HTTP/1.1\r\nHost: %s\r\nMax-Forwards: 0\r\n"
+                     "Cookie: sid=SECRET1\r\nAuthorization: Basic SECRET2\r\n"
+                     "Proxy-Authorization: Basic SECRET3\r\n"
+                     "X-Api-Key: SECRET4\r\nX-Trace-Me: yes\r\n\r\n"
+                     % (url, origin.authority)).encode()
+            s.sendall(trace)
+            r = read_one_response(s)
+            assert status_of(r) == 200, r
+            assert header_of(r, "Content-Type") == "message/http", r
+            assert fresh_date(r), r
+            echoed = body_of(r)
+            assert b"SECRET" not in r, r
+            assert echoed == trace.replace(
+                b"Cookie: sid=SECRET1\r\nAuthorization: Basic SECRET2\r\n"
+                b"Proxy-Authorization: Basic SECRET3\r\n"
+                b"X-Api-Key: SECRET4\r\n", b""), echoed
+            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n"
+                       % (origin.url("/hello?t=mf0g"), origin.authority)
+                       ).encode())
+            r = read_one_response(s)
+            assert status_of(r) == 200 and body_of(r) == b"hello\n", r
+        assert seen(origin, "t=mf0") == seen(origin, "t=mf0g"), \
+            "OPTIONS or TRACE reached the origin"
+        seen_one(origin, "t=mf0g")
+        assert wait_for(lambda: read_text(access).count("\n") >= 3), \
+            read_text(access)
+        lines = read_text(access).splitlines()
+    assert '"OPTIONS %s HTTP/1.1" 200 ' % url in lines[0], lines
+    assert '"TRACE %s HTTP/1.1" 200 ' % url in lines[1], lines
+    assert " 200 " in lines[2] and "t=mf0g" in lines[2], lines
+    # curl, as a user would run it.
+    r = curl_ok("-i", "-X", "OPTIONS", "-H", "Max-Forwards: 0",
+                origin.url("/hello?t=mf0c"))
+    assert status_of(r.stdout) == 200 and header_of(r.stdout, "Allow"), \
+        r.stdout
+    r = curl_ok("-X", "TRACE", "-H", "Max-Forwards: 0", "-H",
+                "Cookie: a=SECRET5", origin.url("/hello?t=mf0c"))
+    assert r.stdout.startswith(b"TRACE %s HTTP/1.1\r\n" %
+                               origin.url("/hello?t=mf0c").encode()), \
+        r.stdout
+    assert b"SECRET5" not in r.stdout and b"Max-Forwards: 0" in r.stdout, \
+        r.stdout
+    assert seen(origin, "t=mf0c") == [], "answered at 0 yet forwarded"
+
+
+@suite.test
+def max_forwards_counts_down_on_trace_and_options_only():
+    for method, value, forwarded in (("TRACE", "5", ["4"]),
+                                     ("OPTIONS", "1", ["0"]),
+                                     ("OPTIONS", "3, 3", ["2"]),
+                                     ("GET", "0", ["0"]),
+                                     ("DELETE", "x", ["x"])):
+        token = "t=mfd%s%s" % (method, value.replace(", ", "_"))
+        curl_ok("-X", method, "-H", "Max-Forwards: " + value,
+                origin.url("/echo?" + token))
+        e = seen_one(origin, token)
+        assert e["method"] == method, e
+        assert fields_named(e, "Max-Forwards") == forwarded, \
+            (method, value, e["fields"])
+
+
+@suite.test
+def malformed_max_forwards_on_trace_or_options_is_400():
+    for method, fields in (("TRACE", ["Max-Forwards: abc"]),
+                           ("TRACE", ["Max-Forwards: -1"]),
+                           ("OPTIONS", ["Max-Forwards: 1, 2"]),
+                           ("OPTIONS", ["Max-Forwards: 0",
+                                        "Max-Forwards: 1"]),
+                           ("TRACE", ["Max-Forwards: 99999999999999999999"])):
+        token = "t=mfbad%d" % len(fields[0])
+        r = proxy_request(ferry, "%s %s HTTP/1.1" % (
+            method, origin.url("/echo?" + token)),
+            ["Host: %s" % origin.authority] + fields)
+        assert status_of(r) == 400, (method, fields, r[:300])
+        assert b"Max-Forwards" in body_of(r), r
+        assert fresh_date(r), r
+        assert seen(origin, token) == [], (method, fields)
+
+
+@suite.test
+def max_forwards_zero_answer_persists_only_as_asked():
+    # HTTP/1.0 keeps its connection only with keep-alive (and is told so);
+    # a body ferry does not read (chunked, or not all there) ends it.
+    url = origin.url("/hello?t=mfp")
+    head = "OPTIONS %s HTTP/1.0\r\nMax-Forwards: 0\r\n" % url
+    r = raw(ferry.port, (head + "\r\n").encode(), timeout=5)
+    assert status_of(r) == 200, r
+    assert (header_of(r, "Connection") or "").lower() == "close", r
+    with socket.create_connection(("127.0.0.1", ferry.port), 5) as s:
+        s.sendall((head + "Connection: keep-alive\r\n"
+                   "Content-Length: 3\r\n\r\nabc").encode())
+        r = read_one_response(s)
+        assert header_of(r, "Connection") == "keep-alive", r
+        s.sendall(b"GET %s HTTP/1.0\r\n\r\n" % url.encode())
+        r = read_one_response(s)
+        assert status_of(r) == 200 and body_of(r) == b"hello\n", r
+    t0 = time.monotonic()
+    r = raw(ferry.port, ("TRACE %s HTTP/1.1\r\nHost: %s\r\n"
+                         "Max-Forwards: 0\r\nTransfer-Encoding: chunked\r\n"
+                         "\r\n3\r\nabc\r\n0\r\n\r\n"
+                         % (url, origin.authority)).encode(), timeout=5)
+    assert time.monotonic() - t0 < 3, "ferry did not close"
+    assert status_of(r) == 200, r
+    assert (header_of(r, "Connection") or "").lower() == "close", r
+    assert r.count(b"HTTP/1.1 200") == 1, r
+    assert len(seen(origin, "t=mfp")) == 1, seen(origin, "t=mfp")
 
 
 # --- error page -------------------------------------------------------

@@ -20,8 +20,9 @@ import socket
 import sys
 import time
 
-from ferrytest import (Ferry, Script, Suite, body_of, header_of, raw,
-                       read_request_head, status_of, wait_for)
+from ferrytest import (Ferry, Script, Suite, body_of, curl, fresh_date,
+                       header_of, raw, read_request_head, status_of,
+                       tls_client_hello, wait_for)
 
 suite = Suite("strict")
 
@@ -94,7 +95,7 @@ CASES = [
     ("TE xchunked", 501, te(b"Transfer-Encoding: xchunked\r\n")),
     ("TE identity", 501, te(b"Transfer-Encoding: identity\r\n")),
     ("TE unknown, chunked", 501, te(b"Transfer-Encoding: foo, chunked\r\n")),
-    ("TE on HTTP/1.0", 411, te(b"Transfer-Encoding: chunked\r\n", b"1.0")),
+    ("TE on HTTP/1.0", 400, te(b"Transfer-Encoding: chunked\r\n", b"1.0")),
     ("bad chunk size in first packet", 400, lambda p: post(
         p, b"Transfer-Encoding: chunked\r\n",
         b"zz\r\nGET http://127.0.0.1/ HTTP/1.1\r\n\r\n")),
@@ -178,8 +179,10 @@ CASES = [
 
 def check_page(r, status, name):
     """r is a whole error answer: that status, an HTML page whose length
-    is its Content-Length, Connection: close (ferry closed after it)."""
+    is its Content-Length, Connection: close (ferry closed after it), and
+    a Date from the real clock (RFC 9110 6.6.1)."""
     assert status_of(r) == status, (name, r[:200])
+    assert fresh_date(r), (name, r[:300])
     body = body_of(r)
     assert header_of(r, "Content-Length") == str(len(body)), (name, r[:300])
     assert (header_of(r, "Connection") or "").lower() == "close", \
@@ -239,6 +242,29 @@ def smuggled_second_request_is_never_forwarded():
         assert status_of(r) == 400, r[:200]
         assert r.count(b"HTTP/1.1") == 1, r
         assert s.accepted == 0
+
+
+@suite.test
+def http10_request_with_transfer_encoding_is_400_then_closed():
+    # RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
+    # framing, even with a Content-Length beside it. The client asked to
+    # keep the connection and sent a request behind the body; ferry must
+    # answer 400 once, close at once, and never read the rest as a request.
+    behind = b"GET http://127.0.0.1:1/ HTTP/1.0\r\n\r\n"
+    with Script(hello) as s, Ferry() as f:
+        for fields in (b"Transfer-Encoding: chunked\r\n",
+                       b"Transfer-Encoding: chunked\r\nContent-Length: 5"
+                       b"\r\n"):
+            data = post(s.port, b"Connection: keep-alive\r\n" + fields,
+                        b"5\r\nhello\r\n0\r\n\r\n" + behind, b"1.0")
+            t0 = time.monotonic()
+            r = raw(f.port, data, timeout=8)
+            assert time.monotonic() - t0 < 3, "ferry did not close"
+            check_page(r, 400, "HTTP/1.0 with TE")
+            assert b"Content-Length" in fields or \
+                b"HTTP/1.0 has no transfer codings" in body_of(r), r
+            assert r.count(b"HTTP/1.1 ") == 1, r
+        assert s.accepted == 0, s.accepted
 
 
 @suite.test
@@ -311,6 +337,42 @@ def silent_client_is_closed_without_a_word():
         # The worker it held is free again.
         r = raw(f.port, b"GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status_of(r) == 502, r[:200]
+
+
+@suite.test
+def impossible_first_bytes_get_400_at_once_not_at_header_timeout():
+    # None of these can start a request, and none ends a line: a TLS
+    # hello sent to the plain port, binary garbage, a byte no method
+    # holds. Waiting for a line end would hold the worker until
+    # header_timeout (10 s here) and then answer 408; ferry answers 400
+    # at the first impossible byte. The client does not half-close: the
+    # answer is all that ends the connection.
+    hello = tls_client_hello()
+    assert hello[:1] == b"\x16" and b"\n" not in hello, hello[:16]
+    cases = [("TLS hello", hello, b"TLS"),
+             ("TLS hello, byte by byte", hello[:6], b"TLS"),
+             ("binary", bytes(range(0, 10)), b"NUL"),
+             ("JSON", b'{"method": "GET"}', b"method"),
+             ("high bytes", b"\xc3\xa9t\xc3\xa9", b"method"),
+             ("method then a control byte", b"GET\x1b[31m", b"control")]
+    with Ferry({"client": {"header_timeout": 10}}) as f:
+        for name, data, why in cases:
+            t0 = time.monotonic()
+            r = raw(f.port, data, timeout=15, piece=1 if "byte" in name
+                    else None, delay=0.05)
+            took = time.monotonic() - t0
+            check_page(r, 400, name)
+            assert why in body_of(r), (name, r)
+            assert took < 2, (name, took)
+        # What a real client sees: curl told to speak TLS to the proxy
+        # fails at once instead of hanging until the header timeout.
+        t0 = time.monotonic()
+        c = curl("--proxy-insecure", "http://127.0.0.1:1/",
+                 proxy="https://127.0.0.1:%d" % f.port, timeout=15)
+        assert c.returncode != 0, c
+        assert time.monotonic() - t0 < 3, c.stderr
+        assert " 400 " in f.log(), f.log()[-2000:]
+        assert f.alive()
 
 
 # --- the response side ---

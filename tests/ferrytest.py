@@ -9,10 +9,13 @@ starts tests/origin.py as the origin, and drives both with real clients
 Everything listens on and talks to 127.0.0.0/8 or ::1 only, and every wait
 has a timeout, so a broken ferry fails a test instead of hanging it.
 """
+import email.utils
 import json
 import os
+import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -313,6 +316,23 @@ def raw(port, data, host="127.0.0.1", timeout=5.0, source=None,
     return out
 
 
+def tls_client_hello():
+    """The first bytes a real TLS client (Python's ssl) sends, cut before
+    the first LF byte if its random bytes hold one, so that no "line"
+    ends in it: what a client configured with an https:// proxy URL sends
+    to a plain HTTP proxy port. Starts with 0x16, a handshake record."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass  # the hello is out; the server's answer would come next
+    return outgoing.read().split(b"\n")[0]
+
+
 def status_of(response):
     """The status code of a raw HTTP response, or 0 if there is none."""
     try:
@@ -329,6 +349,32 @@ def header_of(response, name):
         if n.strip().lower() == name.lower():
             return v.strip()
     return None
+
+
+IMF_FIXDATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3][0-9] "
+                         r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|"
+                         r"Dec) [0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-6][0-9] "
+                         r"GMT")
+
+
+def fresh_date(response, slack=5.0):
+    """Whether the head of a raw response holds exactly one Date field,
+    an IMF-fixdate (RFC 9110 5.6.7) within slack seconds of this
+    machine's clock: what ferry puts on the answers it writes itself."""
+    head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    dates = [line.partition(":")[2].strip() for line in head.split("\r\n")
+             if line.partition(":")[0].lower() == "date"]
+    if len(dates) != 1 or not IMF_FIXDATE.fullmatch(dates[0]):
+        return False
+    when = email.utils.parsedate_to_datetime(dates[0]).timestamp()
+    return abs(when - time.time()) <= slack
+
+
+def without_date(response):
+    """A raw response with its Date field's value blanked, to compare two
+    answers made at different seconds."""
+    return re.sub(rb"\r\nDate: [^\r]*\r\n", b"\r\nDate: -\r\n", response,
+                  count=1)
 
 
 def body_of(response):

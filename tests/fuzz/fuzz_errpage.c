@@ -3,8 +3,9 @@
  * (errpage.c), the class of tinyproxy's CVE-2022-40468 (uninitialised
  * memory sent in an error page).
  *
- * The first bytes pick an error status (4xx or 5xx), HEAD or not and the
- * output buffer's size; the rest is the detail text. Invariants, for
+ * The first bytes pick an error status (4xx or 5xx), HEAD or not, the
+ * date (from 1970 to past year 9999, which gets no Date) and the output
+ * buffer's size; the rest is the detail text. Invariants, for
  * every input:
  * - a page that does not fit is refused (length 0), never cut short;
  * - a page is a parseable response with the asked status, a correct
@@ -58,6 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_response resp;
 	char *detail, *out;
 	size_t n, cap;
+	time_t now;
 	bool head;
 	int status;
 
@@ -65,11 +67,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	status = 400 + (data[0] | data[1] << 8) % 200;
 	head = (data[2] & 1) != 0;
+	now = (time_t)(data[2] >> 1) * 2000000000;
 	cap = 1 + (size_t)data[3] * 8;
 	detail = fuzz_copy(data + 4, size - 4, 1);
 	out = malloc(cap);
 	FUZZ_CHECK(out != NULL);
-	n = errpage_format(status, detail, head, out, cap);
+	n = errpage_format(status, detail, head, now, out, cap);
 	if (n == 0) {
 		free(out);
 		free(detail);
@@ -86,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t fn;
 
 		FUZZ_CHECK(full != NULL);
-		fn = errpage_format(status, detail, false, full, cap);
+		fn = errpage_format(status, detail, false, now, full, cap);
 		FUZZ_CHECK(resp.head_len == n);
 		FUZZ_CHECK(fn == 0 || (fn > n && memcmp(full, out, n) == 0));
 		free(full);

@@ -59,7 +59,7 @@ case " $names " in
 	    -DPACKAGE_VERSION=\"fuzz\" -I"$top/src" -Wall -Wextra -Werror \
 	    "$here/fuzz_errpage.c" "$top/src/errpage.c" "$top/src/http.c" \
 	    "$top/src/field.c" "$top/src/framing.c" "$top/src/uri.c" \
-	    "$top/src/num.c" \
+	    "$top/src/num.c" "$top/src/httpdate.c" \
 	    -o "$out/$m"
 	names="$names $m"
 	;;
