@@ -28,6 +28,7 @@ Suite *config_suite(void);
 Suite *errpage_suite(void);
 Suite *http_suite(void);
 Suite *loopguard_suite(void);
+Suite *park_suite(void);
 Suite *pool_suite(void);
 Suite *splice_suite(void);
 Suite *rewrite_suite(void);
