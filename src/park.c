@@ -173,6 +173,15 @@ park_wait_for_worker(struct park_entry *e)
 static void
 park_wake(struct park_entry *e, uint32_t events)
 {
+	/*
+	 * The worker filled e before it armed the socket under the lock.
+	 * An epoll event is no memory barrier (POSIX, and ThreadSanitizer,
+	 * for which only EPOLL_CTL_ADD hands over, not the MOD of a second
+	 * park): take the lock once, after that worker let go of it, before
+	 * reading e.
+	 */
+	pthread_mutex_lock(&park.lock);
+	pthread_mutex_unlock(&park.lock);
 	if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
 	    io_peek(e->fd) == IO_PEEK_CLOSED) {
 		trace_stage(&e->trace, "closed: the client hung up while "
