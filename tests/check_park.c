@@ -60,6 +60,7 @@ static struct {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 changed;
 	bool		 gate_open;	/* jobs may end */
+	unsigned	 repark;	/* jobs to park again, not close */
 	unsigned	 entered;	/* handler calls begun */
 	unsigned	 done;		/* jobs dropped */
 	unsigned	 stuck;		/* gave up waiting for the gate */
@@ -96,6 +97,7 @@ handler(void *arg)
 	struct admit_job *job = arg;
 	struct timespec until = deadline_in(HOLD_MS);
 	struct seen s;
+	bool repark;
 	char b = 0;
 
 	memset(&s, 0, sizeof(s));
@@ -116,7 +118,16 @@ handler(void *arg)
 			desk.stuck++;
 			break;
 		}
+	repark = desk.repark > 0;
+	if (repark)
+		desk.repark--;
 	pthread_mutex_unlock(&desk.lock);
+	if (repark) {
+		/* As a worker does after an answer: the socket goes back. */
+		park_client(job->fd, &job->peer, job->cfg->idle_timeout,
+		    &job->trace);
+		job->fd = -1;
+	}
 	admit_job_drop(job);
 	pthread_mutex_lock(&desk.lock);
 	desk.done++;
@@ -203,6 +214,7 @@ setup(void)
 
 	pthread_mutex_lock(&desk.lock);
 	desk.gate_open = true;
+	desk.repark = 0;
 	desk.entered = desk.done = desk.stuck = 0;
 	memset(desk.seen, 0, sizeof(desk.seen));
 	pthread_mutex_unlock(&desk.lock);
@@ -384,6 +396,39 @@ START_TEST(test_wake_hands_over)
 	/* The handler's drop closed it. */
 	ck_assert(loopback_closed(c.far, WAIT_MS));
 	ck_assert_uint_eq(desk_get(&desk.entered), 1);
+	client_close(&c);
+}
+END_TEST
+
+/*
+ * A client served and parked again, as a worker does after each answer,
+ * is woken again by its next request: the second park re-arms the same
+ * registration (EPOLL_CTL_MOD), and the watcher reads the new entry only
+ * after the worker that filled it (ThreadSanitizer checks that).
+ */
+START_TEST(test_parked_again)
+{
+	static const char bytes[] = "abcde";
+	const size_t rounds = sizeof(bytes) - 1;
+	struct client c;
+	size_t i;
+
+	pthread_mutex_lock(&desk.lock);
+	desk.repark = (unsigned)rounds - 1;
+	pthread_mutex_unlock(&desk.lock);
+	client_open(&c);
+	client_park(&c, cfg->idle_timeout);
+	for (i = 0; i < rounds; i++) {
+		client_send(&c, bytes[i]);
+		ck_assert_msg(desk_await(&desk.done, (unsigned)i + 1,
+		    WAIT_MS), "request %zu never handed over", i);
+		ck_assert_int_eq(desk_seen((unsigned)i).byte, bytes[i]);
+		/* Parked again, open, until the last, which is dropped. */
+		ck_assert(count_is(i + 1 < rounds ? 1 : 0, WAIT_MS));
+		ck_assert_msg(!loopback_closed(c.far, 0) || i + 1 == rounds,
+		    "closed after request %zu", i);
+	}
+	ck_assert(loopback_closed(c.far, WAIT_MS));
 	client_close(&c);
 }
 END_TEST
@@ -654,6 +699,7 @@ park_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_wake_hands_over, 0, NELEM(peers));
+	tcase_add_test(tc, test_parked_again);
 	tcase_add_loop_test(tc, test_silent_closed_at_idle_timeout, 0,
 	    NELEM(idles));
 	tcase_add_loop_test(tc, test_hangup, 0, NELEM(hangups));
