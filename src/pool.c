@@ -345,11 +345,13 @@ pool_stop(struct pool *p, unsigned grace_ms)
 	if (running > 0) {
 		/*
 		 * Cut off: the process exits with the busy workers still
-		 * running. Reap the ones that did end, so no finished thread
-		 * is left unjoined (ThreadSanitizer calls that a leak).
+		 * running. Reap the ones that did end and detach the rest,
+		 * which may yet end before the exit: no finished thread is
+		 * left unjoined (ThreadSanitizer calls that a leak).
 		 */
 		for (i = 0; i < p->nthreads; i++)
-			(void)pthread_tryjoin_np(p->threads[i], NULL);
+			if (pthread_tryjoin_np(p->threads[i], NULL) != 0)
+				(void)pthread_detach(p->threads[i]);
 		return left;
 	}
 	for (i = 0; i < p->nthreads; i++)

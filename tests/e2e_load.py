@@ -6,6 +6,9 @@ and thread mode, and ferry's open-descriptor count returns to its baseline
 afterwards (nothing leaks). Also a mixed run (small GETs, 64 KB POSTs, 1 MB
 downloads, CONNECT tunnels at once) and the pool's bounds: with a small
 queue the acceptor waits instead of dropping clients or growing threads.
+Overload: with every worker and the queue held by a slow origin, 200
+parked keep-alive clients still time out on time, a few that ask again
+are served once workers free up, and no queued request is lost.
 
 Clients are Python threads on raw sockets: curl processes are too slow for
 a thousand requests on a small machine. The CONNECT target is an echo
@@ -15,14 +18,15 @@ import concurrent.futures
 import hashlib
 import os
 import re
+import select
 import socket
 import sys
 import threading
 import time
 
 from ferrytest import (TSAN, Ferry, Origin, Script, Skip, Suite, body_of,
-                       echo, header_of, raw, status_of, thread_count,
-                       wait_for)
+                       echo, header_of, raw, read_request_head, status_of,
+                       thread_count, wait_for)
 
 suite = Suite("load")
 
@@ -300,6 +304,213 @@ def stack_kb_sizes_the_worker_stacks():
         with Ferry({"pool": {"workers": 5, "stack_kb": kb}}) as f:
             assert stacks_of(f.proc.pid, kb) >= 5, kb
             assert stacks_of(f.proc.pid, other) < 5, other
+
+
+# --- overload: every worker busy, hundreds of clients parked ---
+
+class SlowOrigin(Script):
+    """An origin that holds every request until release is set (for at
+    most 30 s), then answers 200 with body "slow <target>" and closes.
+    heads: the request heads received, in arrival order."""
+
+    def __init__(self):
+        super().__init__(self.handle)
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+        self.heads = []
+
+    def handle(self, conn, stop):
+        head = read_request_head(conn)
+        if b"\r\n\r\n" not in head:
+            return
+        with self.arrived:
+            self.heads.append(head)
+            self.arrived.notify_all()
+        if not self.release.wait(30):
+            return
+        body = b"slow " + head.split(b" ", 2)[1]
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n%s" % (len(body), body))
+
+    def wait_heads(self, n, timeout):
+        """Wait until n requests arrived; returns how many did."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.heads) >= n, timeout)
+            return len(self.heads)
+
+    def count(self):
+        with self.lock:
+            return len(self.heads)
+
+
+def read_response(sock, timeout):
+    """Read one Content-Length framed response from sock; returns
+    (status, body). Raises on EOF or timeout (socket.timeout)."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("closed after %r" % buf[:200])
+        buf += data
+    head, _, body = buf.partition(b"\r\n\r\n")
+    length = int(header_of(head + b"\r\n\r\n", "Content-Length"))
+    while len(body) < length:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("body cut short: %r" % body[:200])
+        body += data
+    assert len(body) == length, "stray bytes: %r" % body[length:][:200]
+    return status_of(head), body
+
+
+def keepalive_get(o):
+    """An absolute-form GET for origin o that leaves the connection open."""
+    return ("GET http://%s/hello HTTP/1.1\r\nHost: %s\r\n\r\n"
+            % (o.authority, o.authority)).encode()
+
+
+def park_clients(f, o, n):
+    """n clients that each did one keep-alive GET /hello through f and
+    are now idle, so ferry has parked them: [(sock, sent, answered)] with
+    the monotonic times before the request and after its answer."""
+    def one(i):
+        s = socket.create_connection(("127.0.0.1", f.port), 30)
+        sent = time.monotonic()
+        s.sendall(keepalive_get(o))
+        status, body = read_response(s, 30)
+        answered = time.monotonic()
+        assert status == 200 and body == HELLO, (i, status, body[:100])
+        return s, sent, answered
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as ex:
+        return list(ex.map(one, range(n), timeout=60))
+
+
+def watch_closes(socks, deadline):
+    """Wait until every socket in socks sees EOF (or a reset), or until
+    deadline; returns {sock: monotonic time of its close}. Any byte
+    ferry sends instead fails."""
+    closed = {}
+    poller = select.poll()
+    by_fd = {s.fileno(): s for s in socks}
+    for fd in by_fd:
+        poller.register(fd, select.POLLIN)
+    while len(closed) < len(socks):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        for fd, _ in poller.poll(max(1, int(left * 1000))):
+            now = time.monotonic()
+            try:
+                data = by_fd[fd].recv(4096, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                data = b""
+            assert data == b"", "bytes on an idle client: %r" % data[:200]
+            closed[by_fd[fd]] = now
+            poller.unregister(fd)
+    return closed
+
+
+def slow_get(f, slow, k):
+    """GET /slow/k from the slow origin through f; the raw answer."""
+    authority = "127.0.0.1:%d" % slow.port
+    return raw(f.port, ("GET http://%s/slow/%d HTTP/1.1\r\nHost: %s\r\n"
+                        "Connection: close\r\n\r\n"
+                        % (authority, k, authority)).encode(), timeout=40)
+
+
+def assert_nothing_yet(socks):
+    """No socket in socks has an answer or a close waiting."""
+    for i, s in enumerate(socks):
+        s.setblocking(False)
+        try:
+            got = s.recv(4096)
+        except BlockingIOError:
+            got = None
+        finally:
+            s.setblocking(True)
+        assert got is None, (i, got[:200])
+
+
+@suite.test
+def overload_parked_clients_time_out_and_queued_requests_are_all_served():
+    # Two workers and a queue of two, all held by an origin that answers
+    # only when told; 200 keep-alive clients parked just before. The idle
+    # watcher never waits for the pool, so the idle clients are closed at
+    # idle_timeout while every worker is busy; a few parked clients whose
+    # next request comes meanwhile wait for a worker and are served once
+    # the origin lets go, and so is every request held or queued for it.
+    idle_timeout, nidle, nwoken, nslow = 2, 195, 5, 6
+    cfg = {"pool": {"mode": "pool", "workers": 2, "queue": 2},
+           "client": {"idle_timeout": idle_timeout},
+           "upstream": {"io_timeout": 30}}
+    with Origin() as o, SlowOrigin() as slow, Ferry(cfg) as f, \
+            concurrent.futures.ThreadPoolExecutor(nslow) as ex:
+        try:
+            warm_up(f, o)
+            fds = f.settled_fd_count()
+            idle = park_clients(f, o, nidle)
+            first = min(sent for _, sent, _ in idle)
+            last = max(answered for _, _, answered in idle)
+            assert last - first < 1.0, "parking took %.2fs" % (last - first)
+            # The pool must be full before the first idle client times
+            # out (first + idle_timeout), and the woken clients, which
+            # wait at most idle_timeout for a worker from when they ask,
+            # must outlast the last idle one (last + idle_timeout + a
+            # 0.25 s sweep): ask halfway, so both ends keep one margin.
+            time.sleep(max(0.0, (first + last + idle_timeout + 0.25) / 2 -
+                           0.05 - time.monotonic()))
+            woken = park_clients(f, o, nwoken)
+            # Two take the workers, two the queue, and two wait for the
+            # acceptor, which waits for room.
+            answers = [ex.submit(slow_get, f, slow, k) for k in range(2)]
+            assert slow.wait_heads(2, 10) == 2, slow.count()
+            answers += [ex.submit(slow_get, f, slow, k)
+                        for k in range(2, nslow)]
+            full = time.monotonic()
+            for s, _, _ in woken:
+                s.sendall(keepalive_get(o))
+
+            closed = watch_closes([s for s, _, _ in idle],
+                                  last + idle_timeout + 1.5)
+            held = slow.count()
+            assert_nothing_yet([s for s, _, _ in woken])
+        finally:
+            slow.release.set()
+
+        assert len(closed) == nidle, "%d of %d idle clients still open " \
+            "1.5 s past the last one's idle_timeout" % (
+                nidle - len(closed), nidle)
+        late = [round(closed[s] - answered, 2) for s, _, answered in idle
+                if closed[s] - answered > idle_timeout + 1]
+        assert not late, "%d closed over 1 s after idle_timeout: %s" % (
+            len(late), late[:10])
+        early = [round(closed[s] - sent, 2) for s, sent, _ in idle
+                 if closed[s] - sent < idle_timeout - 0.01]
+        assert not early, "%d closed before idle_timeout: %s" % (
+            len(early), early[:10])
+        assert min(closed.values()) > full, "closed before the pool filled"
+        # Every worker stayed busy until the release: the queued requests
+        # reached the origin only after it.
+        assert held == 2, held
+        for i, (s, _, _) in enumerate(woken):
+            status, body = read_response(s, 30)
+            assert status == 200 and body == HELLO, (i, status, body[:100])
+        for k, fu in enumerate(answers):
+            r = fu.result(40)
+            assert status_of(r) == 200 and \
+                body_of(r) == b"slow /slow/%d" % k, (k, r[:200])
+        assert slow.count() == nslow, slow.count()
+        assert len(o.requests()) == 1 + nidle + 2 * nwoken, \
+            len(o.requests())
+        for s, _, _ in idle + woken:
+            s.close()
+        assert wait_for(lambda: f.fd_count() == fds, 10), (f.fd_count(), fds)
 
 
 sys.exit(suite.run())

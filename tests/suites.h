@@ -32,6 +32,8 @@ Suite *http_suite(void);
 Suite *httpdate_suite(void);
 Suite *loopguard_suite(void);
 Suite *maxfwd_suite(void);
+Suite *park_suite(void);
+Suite *pool_suite(void);
 Suite *splice_suite(void);
 Suite *rewrite_suite(void);
 Suite *reuse_suite(void);

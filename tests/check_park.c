@@ -1,0 +1,762 @@
+/*
+ * check_park.c: the idle watcher (park.c), over admission (admit.c) and a
+ * real pool (pool.c).
+ *
+ * Each parked client is ferry's end of a loopback TCP connection; the
+ * test keeps the client's end and talks or hangs up through it. What the
+ * watcher did shows at that end (EOF when it closed the socket) and in
+ * the pool's handler, which records every job it is handed (the byte the
+ * client sent, the peer, the verdict) and drops it with admit_job_drop().
+ * The pool has one worker and a queue of one, so two "plug" jobs, held by
+ * the handler until the test opens its gate, make it full: that is how a
+ * test keeps every worker busy while clients wake.
+ *
+ * Admission takes the live config, so each test makes one from a
+ * temporary INI ([client] idle_timeout = 1) and parks clients for that
+ * idle_timeout, as a worker does. park.c keeps file-static state: the
+ * fixture starts the watcher and stops it in every test, and leaves no
+ * handler running, so the suite also runs in one process (CK_FORK=no).
+ * Every wait is bounded; the handler gives up holding after HOLD_MS.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "admit.h"
+#include "config.h"
+#include "io.h"
+#include "loopback.h"
+#include "park.h"
+#include "pool.h"
+#include "suites.h"
+
+#define MAX_SEEN	32
+#define HOLD_MS		20000	/* the handler gives up holding after this */
+#define WAIT_MS		10000	/* the test waits for a count this long */
+#define QUIET_MS	200	/* a wait that must not end: this long */
+#define IDLE_S		1	/* the INI's [client] idle_timeout */
+#define SWEEP_MS	1000	/* how late a close at idle_timeout may be */
+
+/* What the handler saw of one job. */
+struct seen {
+	char			 byte;	/* first byte read, or 0 */
+	bool			 had_fd;
+	bool			 allowed;
+	bool			 had_cfg;
+	struct sockaddr_storage	 peer;
+};
+
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 changed;
+	bool		 gate_open;	/* jobs may end */
+	unsigned	 repark;	/* jobs to park again, not close */
+	unsigned	 entered;	/* handler calls begun */
+	unsigned	 done;		/* jobs dropped */
+	unsigned	 stuck;		/* gave up waiting for the gate */
+	struct seen	 seen[MAX_SEEN];
+} desk = { .lock = PTHREAD_MUTEX_INITIALIZER,
+    .changed = PTHREAD_COND_INITIALIZER, .gate_open = true };
+
+static struct pool *pool;
+static const struct ferry_config *cfg;	/* a reference, for idle_timeout */
+
+/* An absolute CLOCK_REALTIME time ms from now, for the desk's waits. */
+static struct timespec
+deadline_in(int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/*
+ * The pool's handler: record the job and the byte waiting on it, wait
+ * for the gate, and drop the job (closing the client).
+ */
+static void
+handler(void *arg)
+{
+	struct admit_job *job = arg;
+	struct timespec until = deadline_in(HOLD_MS);
+	struct seen s;
+	bool repark;
+	char b = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.had_fd = job->fd >= 0;
+	if (s.had_fd && recv(job->fd, &b, 1, MSG_DONTWAIT) == 1)
+		s.byte = b;
+	s.allowed = job->allowed;
+	s.had_cfg = job->cfg != NULL;
+	s.peer = job->peer;
+	pthread_mutex_lock(&desk.lock);
+	if (desk.entered < MAX_SEEN)
+		desk.seen[desk.entered] = s;
+	desk.entered++;
+	pthread_cond_broadcast(&desk.changed);
+	while (!desk.gate_open)
+		if (pthread_cond_timedwait(&desk.changed, &desk.lock,
+		    &until) == ETIMEDOUT) {
+			desk.stuck++;
+			break;
+		}
+	repark = desk.repark > 0;
+	if (repark)
+		desk.repark--;
+	pthread_mutex_unlock(&desk.lock);
+	if (repark) {
+		/* As a worker does after an answer: the socket goes back. */
+		park_client(job->fd, &job->peer, job->cfg->idle_timeout,
+		    &job->trace);
+		job->fd = -1;
+	}
+	admit_job_drop(job);
+	pthread_mutex_lock(&desk.lock);
+	desk.done++;
+	pthread_cond_broadcast(&desk.changed);
+	pthread_mutex_unlock(&desk.lock);
+}
+
+/* Wait until *count (a desk field) reaches want, for at most ms. */
+static bool
+desk_await(const unsigned *count, unsigned want, int ms)
+{
+	struct timespec until = deadline_in(ms);
+	bool reached;
+
+	pthread_mutex_lock(&desk.lock);
+	while (*count < want)
+		if (pthread_cond_timedwait(&desk.changed, &desk.lock,
+		    &until) == ETIMEDOUT)
+			break;
+	reached = *count >= want;
+	pthread_mutex_unlock(&desk.lock);
+	return reached;
+}
+
+static unsigned
+desk_get(const unsigned *field)
+{
+	unsigned v;
+
+	pthread_mutex_lock(&desk.lock);
+	v = *field;
+	pthread_mutex_unlock(&desk.lock);
+	return v;
+}
+
+static struct seen
+desk_seen(unsigned i)
+{
+	struct seen s;
+
+	ck_assert_uint_lt(i, MAX_SEEN);
+	pthread_mutex_lock(&desk.lock);
+	s = desk.seen[i];
+	pthread_mutex_unlock(&desk.lock);
+	return s;
+}
+
+static void
+desk_gate(bool open)
+{
+	pthread_mutex_lock(&desk.lock);
+	desk.gate_open = open;
+	pthread_cond_broadcast(&desk.changed);
+	pthread_mutex_unlock(&desk.lock);
+}
+
+/* Wait until park_count() is n; the watcher has no event to wait on. */
+static bool
+count_is(size_t n, int ms)
+{
+	uint64_t until = io_now_ms() + (uint64_t)ms;
+
+	for (;;) {
+		if (park_count() == n)
+			return true;
+		if (io_now_ms() >= until)
+			return false;
+		io_pause_ms(1);
+	}
+}
+
+/*
+ * The fixture: a live config from a temporary INI, a pool of one worker
+ * and one queue slot, the watcher.
+ */
+static void
+setup(void)
+{
+	struct pool_shape shape = { false, 1, 1, 0, 256 * 1024 };
+	struct ferry_config *c;
+	char path[] = "/tmp/ferry-park-XXXXXX", err[512];
+	static const char ini[] = "[client]\nidle_timeout = 1\n";
+	int fd;
+
+	pthread_mutex_lock(&desk.lock);
+	desk.gate_open = true;
+	desk.repark = 0;
+	desk.entered = desk.done = desk.stuck = 0;
+	memset(desk.seen, 0, sizeof(desk.seen));
+	pthread_mutex_unlock(&desk.lock);
+
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, ini, sizeof(ini) - 1),
+	    (ssize_t)sizeof(ini) - 1);
+	ck_assert_int_eq(close(fd), 0);
+	c = config_new(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(c != NULL, "config: %s", err);
+	config_set_live(c);
+	cfg = config_acquire();
+	ck_assert_uint_eq(cfg->idle_timeout, IDLE_S);
+
+	pool = pool_start(&shape, handler, sizeof(struct admit_job), err,
+	    sizeof(err));
+	ck_assert_msg(pool != NULL, "pool: %s", err);
+	ck_assert_msg(park_start(pool, err, sizeof(err)) == 0, "park: %s",
+	    err);
+	ck_assert(park_accepting());
+}
+
+static void
+teardown(void)
+{
+	desk_gate(true);
+	(void)park_stop(0);
+	ck_assert(!park_accepting());
+	ck_assert_uint_eq(park_count(), 0);
+	ck_assert_uint_eq(pool_stop(pool, WAIT_MS), 0);
+	pool = NULL;
+	ck_assert_uint_eq(desk_get(&desk.stuck), 0);
+	config_release(cfg);
+	cfg = NULL;
+	config_set_live(NULL);
+}
+
+/* A client: ferry's end (parked) and the client's end (the test's). */
+struct client {
+	int			 near;
+	int			 far;
+	struct sockaddr_storage	 peer;
+};
+
+static void
+client_open(struct client *c)
+{
+	socklen_t len = sizeof(c->peer);
+
+	loopback_pair(&c->near, &c->far);
+	memset(&c->peer, 0, sizeof(c->peer));
+	ck_assert_int_eq(getpeername(c->near, (struct sockaddr *)&c->peer,
+	    &len), 0);
+}
+
+/* Park c's ferry end as a worker would, for idle_s seconds. */
+static void
+client_park(struct client *c, unsigned idle_s)
+{
+	struct trace t;
+
+	memset(&t, 0, sizeof(t));
+	park_client(c->near, &c->peer, idle_s, &t);
+	c->near = -1;	/* the watcher's now */
+}
+
+/* The client sends its next request, or one byte of it. */
+static void
+client_send(const struct client *c, char b)
+{
+	ck_assert_int_eq(send(c->far, &b, 1, MSG_NOSIGNAL), 1);
+}
+
+static void
+client_close(struct client *c)
+{
+	io_close(&c->near);
+	io_close(&c->far);
+}
+
+/*
+ * Fill the pool: two plug clients that sent 'p' and 'q', admitted as new
+ * connections with the gate shut; the first holds the worker, the second
+ * the queue slot.
+ */
+static void
+plug(struct client plugs[2])
+{
+	unsigned i, running;
+	size_t queued;
+
+	desk_gate(false);
+	for (i = 0; i < 2; i++) {
+		client_open(&plugs[i]);
+		client_send(&plugs[i], i == 0 ? 'p' : 'q');
+		ck_assert_int_eq(admit_new(pool, plugs[i].near,
+		    &plugs[i].peer, NULL), 0);
+		plugs[i].near = -1;
+		if (i == 0)
+			ck_assert(desk_await(&desk.entered, 1, WAIT_MS));
+	}
+	pool_load(pool, &running, &queued);
+	ck_assert_msg(running == 1 && queued == 1, "load %u+%zu", running,
+	    queued);
+}
+
+/* Release the plugs (and whatever queues behind them). */
+static void
+unplug(struct client plugs[2])
+{
+	desk_gate(true);
+	ck_assert(desk_await(&desk.done, 2, WAIT_MS));
+	ck_assert_int_eq(desk_seen(0).byte, 'p');
+	ck_assert_int_eq(desk_seen(1).byte, 'q');
+	client_close(&plugs[0]);
+	client_close(&plugs[1]);
+}
+
+/* Peers a parked client may have: as it is, or another address. */
+static const struct {
+	const char	*addr;	/* NULL: the real loopback peer */
+	bool		 allowed;	/* by the default whitelist */
+} peers[] = {
+	{ NULL, true },
+	{ "192.0.2.7", false },
+	{ "::1", true },
+	{ "2001:db8::1", false },
+};
+
+static void
+peer_set(struct sockaddr_storage *ss, const char *addr)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':') == NULL) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(40001);
+		ck_assert_int_eq(inet_pton(AF_INET, addr, &s4->sin_addr), 1);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(40002);
+		ck_assert_int_eq(inet_pton(AF_INET6, addr, &s6->sin6_addr),
+		    1);
+	}
+}
+
+/*
+ * A parked client that sends its next request is handed to the pool: the
+ * handler gets the socket (with the byte waiting on it), the peer as
+ * parked and the whitelist's verdict on it; the watcher lets it go.
+ */
+START_TEST(test_wake_hands_over)
+{
+	struct client c;
+	struct seen s;
+
+	client_open(&c);
+	if (peers[_i].addr != NULL)
+		peer_set(&c.peer, peers[_i].addr);
+	client_park(&c, cfg->idle_timeout);
+	ck_assert_uint_eq(park_count(), 1);
+	ck_assert_msg(!desk_await(&desk.entered, 1, QUIET_MS), "handed over "
+	    "before it spoke");
+	client_send(&c, 'x');
+	ck_assert_msg(desk_await(&desk.done, 1, WAIT_MS), "never handed "
+	    "over");
+	s = desk_seen(0);
+	ck_assert(s.had_fd);
+	ck_assert(s.had_cfg);
+	ck_assert_int_eq(s.byte, 'x');
+	ck_assert_msg(memcmp(&s.peer, &c.peer, sizeof(s.peer)) == 0,
+	    "another peer");
+	ck_assert_int_eq(s.allowed, peers[_i].allowed);
+	ck_assert(count_is(0, WAIT_MS));
+	/* The handler's drop closed it. */
+	ck_assert(loopback_closed(c.far, WAIT_MS));
+	ck_assert_uint_eq(desk_get(&desk.entered), 1);
+	client_close(&c);
+}
+END_TEST
+
+/*
+ * A client served and parked again, as a worker does after each answer,
+ * is woken again by its next request: the second park re-arms the same
+ * registration (EPOLL_CTL_MOD), and the watcher reads the new entry only
+ * after the worker that filled it (ThreadSanitizer checks that).
+ */
+START_TEST(test_parked_again)
+{
+	static const char bytes[] = "abcde";
+	const size_t rounds = sizeof(bytes) - 1;
+	struct client c;
+	size_t i;
+
+	pthread_mutex_lock(&desk.lock);
+	desk.repark = (unsigned)rounds - 1;
+	pthread_mutex_unlock(&desk.lock);
+	client_open(&c);
+	client_park(&c, cfg->idle_timeout);
+	for (i = 0; i < rounds; i++) {
+		client_send(&c, bytes[i]);
+		ck_assert_msg(desk_await(&desk.done, (unsigned)i + 1,
+		    WAIT_MS), "request %zu never handed over", i);
+		ck_assert_int_eq(desk_seen((unsigned)i).byte, bytes[i]);
+		/* Parked again, open, until the last, which is dropped. */
+		ck_assert(count_is(i + 1 < rounds ? 1 : 0, WAIT_MS));
+		ck_assert_msg(!loopback_closed(c.far, 0) || i + 1 == rounds,
+		    "closed after request %zu", i);
+	}
+	ck_assert(loopback_closed(c.far, WAIT_MS));
+	client_close(&c);
+}
+END_TEST
+
+/* Whether a worker is free while a client idles. */
+static const struct {
+	const char	*name;
+	bool		 busy;	/* plugs hold the pool, a talker waits */
+} idles[] = {
+	{ "a worker free", false },
+	{ "every worker busy, another client waiting", true },
+};
+
+/*
+ * A parked client that stays silent is closed at idle_timeout, not before
+ * and at most a sweep or so after, and never reaches the handler. That
+ * holds while every worker is busy and a woken client waits for one too:
+ * the watcher never waits on the pool.
+ */
+START_TEST(test_silent_closed_at_idle_timeout)
+{
+	const char *name = idles[_i].name;
+	bool busy = idles[_i].busy;
+	struct client c, plugs[2], talker;
+	uint64_t t0, took;
+
+	if (busy) {
+		plug(plugs);
+		client_open(&talker);
+		client_park(&talker, 10 * IDLE_S);
+		client_send(&talker, 't');
+	}
+	client_open(&c);
+	t0 = io_now_ms();
+	client_park(&c, cfg->idle_timeout);
+	ck_assert_msg(loopback_closed(c.far, IDLE_S * 1000 + SWEEP_MS +
+	    WAIT_MS), "%s: never closed", name);
+	took = io_now_ms() - t0;
+	ck_assert_msg(took >= IDLE_S * 1000 && took <= IDLE_S * 1000 +
+	    SWEEP_MS, "%s: closed after %llu ms, idle_timeout %d s", name,
+	    (unsigned long long)took, IDLE_S);
+	ck_assert_uint_eq(desk_get(&desk.entered), busy ? 1 : 0);
+	if (busy) {
+		/* The talker still waits, and is served once there is room. */
+		ck_assert_uint_eq(park_count(), 1);
+		unplug(plugs);
+		ck_assert(desk_await(&desk.done, 3, WAIT_MS));
+		ck_assert_int_eq(desk_seen(2).byte, 't');
+		client_close(&talker);
+	}
+	ck_assert(count_is(0, WAIT_MS));
+	client_close(&c);
+}
+END_TEST
+
+/* Ways a parked client can go, and whether that is a request. */
+enum hangup { HUP_CLOSE, HUP_RESET, HUP_SHUT, HUP_BYTE_SHUT };
+
+static const struct {
+	const char	*name;
+	enum hangup	 how;
+	bool		 early;		/* before it is parked */
+	bool		 served;	/* a last request came before it */
+} hangups[] = {
+	{ "close", HUP_CLOSE, false, false },
+	{ "reset", HUP_RESET, false, false },
+	{ "shutdown(SHUT_WR)", HUP_SHUT, false, false },
+	{ "a byte, then shutdown(SHUT_WR)", HUP_BYTE_SHUT, false, true },
+	/* Already there when it is parked: one event says both. */
+	{ "close, before parking", HUP_CLOSE, true, false },
+	{ "reset, before parking", HUP_RESET, true, false },
+	{ "a byte and shutdown(SHUT_WR), before parking", HUP_BYTE_SHUT,
+	    true, true },
+};
+
+/* Hang up c's client end as hangups[i] says. */
+static void
+hang_up(struct client *c, int i)
+{
+	struct linger lg = { 1, 0 };
+
+	switch (hangups[i].how) {
+	case HUP_RESET:
+		ck_assert_int_eq(setsockopt(c->far, SOL_SOCKET, SO_LINGER,
+		    &lg, sizeof(lg)), 0);
+		/* FALLTHROUGH */
+	case HUP_CLOSE:
+		io_close(&c->far);
+		break;
+	case HUP_BYTE_SHUT:
+		client_send(c, 'z');
+		/* FALLTHROUGH */
+	case HUP_SHUT:
+		ck_assert_int_eq(shutdown(c->far, SHUT_WR), 0);
+		break;
+	}
+}
+
+/* Wait until c's ferry end sees what its client end did. */
+static void
+wait_near(const struct client *c)
+{
+	struct pollfd pfd = { c->near, POLLIN | POLLRDHUP, 0 };
+
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+}
+
+/*
+ * A client that hangs up while parked is closed by the watcher and never
+ * reaches the handler; one that sent a last request before it shut down
+ * its side is served all the same, also when both were there before it
+ * was parked.
+ */
+START_TEST(test_hangup)
+{
+	const char *name = hangups[_i].name;
+	struct client c;
+	struct seen s;
+
+	client_open(&c);
+	if (hangups[_i].early) {
+		hang_up(&c, _i);
+		wait_near(&c);
+	}
+	client_park(&c, cfg->idle_timeout);
+	if (!hangups[_i].early)
+		hang_up(&c, _i);
+	ck_assert_msg(count_is(0, WAIT_MS), "%s: still parked", name);
+	/* Whoever has it closes it: the client's end sees that. */
+	if (c.far != -1)
+		ck_assert_msg(loopback_closed(c.far, WAIT_MS), "%s: never "
+		    "closed", name);
+	if (hangups[_i].served) {
+		ck_assert_msg(desk_await(&desk.done, 1, WAIT_MS), "%s: its "
+		    "last request was dropped", name);
+		s = desk_seen(0);
+		ck_assert_int_eq(s.byte, 'z');
+	} else
+		ck_assert_msg(!desk_await(&desk.entered, 1, QUIET_MS),
+		    "%s: handed to a worker", name);
+	client_close(&c);
+}
+END_TEST
+
+#define NWAIT	6
+
+/*
+ * With every worker busy, woken clients wait with the watcher: still
+ * counted as parked, not handed over, not closed. Once the worker is
+ * free they are all handed over, in the order they woke.
+ */
+START_TEST(test_full_pool_waits_in_order)
+{
+	struct client plugs[2], c[NWAIT];
+	struct seen s;
+	unsigned i;
+
+	plug(plugs);
+	for (i = 0; i < NWAIT; i++) {
+		client_open(&c[i]);
+		client_park(&c[i], cfg->idle_timeout);
+	}
+	for (i = 0; i < NWAIT; i++)
+		client_send(&c[i], (char)('a' + i));
+	ck_assert_msg(!desk_await(&desk.entered, 2, QUIET_MS), "a woken "
+	    "client went past a full pool");
+	ck_assert_uint_eq(park_count(), NWAIT);
+	for (i = 0; i < NWAIT; i++)
+		ck_assert_msg(!loopback_closed(c[i].far, 0), "client %u "
+		    "closed while it waited", i);
+
+	desk_gate(true);
+	ck_assert_msg(desk_await(&desk.done, 2 + NWAIT, WAIT_MS), "%u of %u "
+	    "served", desk_get(&desk.done), 2 + NWAIT);
+	ck_assert(count_is(0, WAIT_MS));
+	ck_assert_int_eq(desk_seen(0).byte, 'p');
+	ck_assert_int_eq(desk_seen(1).byte, 'q');
+	for (i = 0; i < NWAIT; i++) {
+		s = desk_seen(2 + i);
+		ck_assert_msg(s.byte == 'a' + (int)i, "handed over as number "
+		    "%u: '%c', want '%c'", i, s.byte, 'a' + i);
+		ck_assert(loopback_closed(c[i].far, WAIT_MS));
+		client_close(&c[i]);
+	}
+	client_close(&plugs[0]);
+	client_close(&plugs[1]);
+}
+END_TEST
+
+/*
+ * A woken client that finds no free worker for idle_timeout is closed
+ * then, and is not handed over later.
+ */
+START_TEST(test_waiting_closed_without_worker)
+{
+	struct client plugs[2], c;
+	uint64_t t0, took;
+
+	plug(plugs);
+	client_open(&c);
+	t0 = io_now_ms();
+	client_park(&c, cfg->idle_timeout);
+	client_send(&c, 'w');
+	ck_assert_msg(loopback_closed(c.far, IDLE_S * 1000 + SWEEP_MS +
+	    WAIT_MS), "never closed");
+	took = io_now_ms() - t0;
+	/* Its clock restarted when it woke, after t0. */
+	ck_assert_msg(took >= IDLE_S * 1000 && took <= IDLE_S * 1000 +
+	    SWEEP_MS, "closed after %llu ms", (unsigned long long)took);
+	ck_assert(count_is(0, WAIT_MS));
+	unplug(plugs);
+	ck_assert_msg(!desk_await(&desk.entered, 3, QUIET_MS), "handed over "
+	    "after it was closed");
+	client_close(&c);
+}
+END_TEST
+
+/*
+ * park_stop() with no grace closes every parked socket, idle or waiting
+ * for a worker, and says how many; a socket parked after it is closed at
+ * once.
+ */
+START_TEST(test_stop_closes_all)
+{
+	struct client plugs[2], c[5], late;
+	unsigned i;
+
+	plug(plugs);
+	for (i = 0; i < 5; i++) {
+		client_open(&c[i]);
+		client_park(&c[i], cfg->idle_timeout);
+	}
+	/* Two wake up and wait for the busy worker; three stay idle. */
+	client_send(&c[0], 'a');
+	client_send(&c[3], 'b');
+	ck_assert_msg(!desk_await(&desk.entered, 2, QUIET_MS), "a woken "
+	    "client went past a full pool");
+	ck_assert_uint_eq(park_count(), 5);
+	ck_assert_uint_eq(park_stop(0), 5);
+	ck_assert(!park_accepting());
+	ck_assert_uint_eq(park_count(), 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_msg(loopback_closed(c[i].far, WAIT_MS), "client %u "
+		    "still open", i);
+
+	client_open(&late);
+	client_park(&late, cfg->idle_timeout);
+	ck_assert_uint_eq(park_count(), 0);
+	/* At once, not at idle_timeout: park_client() closed it. */
+	ck_assert_msg(loopback_closed(late.far, IDLE_S * 1000 / 2), "parked "
+	    "after the stop and not closed");
+	ck_assert_uint_eq(park_stop(0), 0);
+
+	unplug(plugs);
+	ck_assert_uint_eq(desk_get(&desk.entered), 2);
+	for (i = 0; i < 5; i++)
+		client_close(&c[i]);
+	client_close(&late);
+}
+END_TEST
+
+/* Open the gate after a moment, from a thread of its own. */
+static void *
+gate_later(void *arg)
+{
+	(void)arg;
+	io_pause_ms(QUIET_MS);
+	desk_gate(true);
+	return NULL;
+}
+
+/*
+ * park_stop() with a grace hands the clients that wait for a worker (they
+ * sent a request) to the draining pool, oldest first, as soon as a worker
+ * frees, and closes only the idle ones.
+ */
+START_TEST(test_stop_hands_over_waiting)
+{
+	struct client plugs[2], c[4];
+	pthread_t t;
+	unsigned i;
+
+	plug(plugs);
+	for (i = 0; i < 4; i++) {
+		client_open(&c[i]);
+		client_park(&c[i], cfg->idle_timeout);
+	}
+	client_send(&c[1], 'x');
+	client_send(&c[2], 'y');
+	ck_assert_msg(!desk_await(&desk.entered, 2, QUIET_MS), "a woken "
+	    "client went past a full pool");
+	ck_assert_int_eq(pthread_create(&t, NULL, gate_later, NULL), 0);
+	/* Waits for the gate: the two idle ones are the ones closed. */
+	ck_assert_uint_eq(park_stop(WAIT_MS), 2);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert(desk_await(&desk.done, 4, WAIT_MS));
+	ck_assert_int_eq(desk_seen(0).byte, 'p');
+	ck_assert_int_eq(desk_seen(1).byte, 'q');
+	ck_assert_int_eq(desk_seen(2).byte, 'x');
+	ck_assert_int_eq(desk_seen(3).byte, 'y');
+	for (i = 0; i < 4; i++)
+		ck_assert_msg(loopback_closed(c[i].far, WAIT_MS), "client %u "
+		    "still open", i);
+	for (i = 0; i < 4; i++)
+		client_close(&c[i]);
+	client_close(&plugs[0]);
+	client_close(&plugs[1]);
+}
+END_TEST
+
+Suite *
+park_suite(void)
+{
+	Suite *s = suite_create("park");
+	TCase *tc = tcase_create("core");
+
+	/* Real sockets, threads and idle timeouts of a second. */
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_wake_hands_over, 0, NELEM(peers));
+	tcase_add_test(tc, test_parked_again);
+	tcase_add_loop_test(tc, test_silent_closed_at_idle_timeout, 0,
+	    NELEM(idles));
+	tcase_add_loop_test(tc, test_hangup, 0, NELEM(hangups));
+	tcase_add_test(tc, test_full_pool_waits_in_order);
+	tcase_add_test(tc, test_waiting_closed_without_worker);
+	tcase_add_test(tc, test_stop_closes_all);
+	tcase_add_test(tc, test_stop_hands_over_waiting);
+	suite_add_tcase(s, tc);
+	return s;
+}
