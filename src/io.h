@@ -15,12 +15,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Milliseconds on the monotonic clock, for deadlines and access-log timing. */
 uint64_t io_now_ms(void);
 
 /* Milliseconds from now until deadline (io_now_ms() time), 0 once past. */
 int io_ms_left(uint64_t deadline);
+
+/*
+ * The CLOCK_REALTIME time ms milliseconds from now, as the deadline of a
+ * pthread_cond_timedwait() (which measures on that clock).
+ */
+struct timespec io_abstime_in(int ms);
 
 /* Sleep ms milliseconds, signals or not (a pause, never a busy loop). */
 void io_pause_ms(unsigned ms);

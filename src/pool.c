@@ -48,26 +48,11 @@ struct pool {
 	unsigned		 nthreads;
 };
 
-/* An absolute CLOCK_REALTIME time ms from now, for timed waits. */
-static struct timespec
-pool_deadline(int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
+/* Wait on cv for at most ms (the lock held, as for any condvar wait). */
 static void
 pool_wait(pthread_cond_t *cv, pthread_mutex_t *lock, int ms)
 {
-	struct timespec ts = pool_deadline(ms);
+	struct timespec ts = io_abstime_in(ms);
 
 	(void)pthread_cond_timedwait(cv, lock, &ts);
 }

@@ -71,22 +71,6 @@ static struct {
 static struct pool *pool;
 static const struct ferry_config *cfg;	/* a reference, for idle_timeout */
 
-/* An absolute CLOCK_REALTIME time ms from now, for the desk's waits. */
-static struct timespec
-deadline_in(int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /*
  * The pool's handler: record the job and the byte waiting on it, wait
  * for the gate, and drop the job (closing the client).
@@ -95,7 +79,7 @@ static void
 handler(void *arg)
 {
 	struct admit_job *job = arg;
-	struct timespec until = deadline_in(HOLD_MS);
+	struct timespec until = io_abstime_in(HOLD_MS);
 	struct seen s;
 	bool repark;
 	char b = 0;
@@ -139,7 +123,7 @@ handler(void *arg)
 static bool
 desk_await(const unsigned *count, unsigned want, int ms)
 {
-	struct timespec until = deadline_in(ms);
+	struct timespec until = io_abstime_in(ms);
 	bool reached;
 
 	pthread_mutex_lock(&desk.lock);

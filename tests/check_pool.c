@@ -92,27 +92,11 @@ job_read(const unsigned char *buf, unsigned *id, bool *hold)
 	return true;
 }
 
-/* An absolute CLOCK_REALTIME time ms from now, for the bench's waits. */
-static struct timespec
-deadline_in(int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /* A held job waits for a token or the open bench. Bench lock held. */
 static void
 handler_hold(void)
 {
-	struct timespec until = deadline_in(HOLD_MS);
+	struct timespec until = io_abstime_in(HOLD_MS);
 
 	while (!bench.open && bench.tokens == 0)
 		if (pthread_cond_timedwait(&bench.changed, &bench.lock,
@@ -169,7 +153,7 @@ bench_reset(void)
 static bool
 bench_await(const unsigned *count, unsigned want, int ms)
 {
-	struct timespec until = deadline_in(ms);
+	struct timespec until = io_abstime_in(ms);
 	bool reached;
 
 	pthread_mutex_lock(&bench.lock);
@@ -341,6 +325,35 @@ stop_empty(struct pool *p)
 	ck_assert_uint_eq(pool_stop(p, WAIT_MS), 0);
 }
 
+/* Start one submitter of job id into full p, which must make it wait. */
+static void
+submitter_blocked(struct submitter *s, struct pool *p, unsigned id,
+    const char *what)
+{
+	submitter_start(s, p, id, 1, true, NULL);
+	ck_assert_msg(!bench_await(&s->returned, 1, QUIET_MS),
+	    "%s: pool_submit() returned from a full pool", what);
+}
+
+/* Join s, whose one submit must have been taken. */
+static void
+submitter_took(struct submitter *s, const char *what)
+{
+	submitter_join(s);
+	ck_assert_msg(s->last == POOL_TAKEN, "%s: result %d", what, s->last);
+}
+
+/* Let every job end, check jobs 0..n-1 each ran once, stop p. */
+static void
+finish(struct pool *p, unsigned n, const char *what)
+{
+	bench_release(0);
+	ck_assert_msg(bench_await(&bench.done, n, WAIT_MS), "%s: %u of %u "
+	    "ran", what, bench_get(&bench.done), n);
+	assert_ran_once(0, n, what);
+	stop_empty(p);
+}
+
 /* Shapes, named; cap is how many jobs may run at once. */
 struct shape_case {
 	const char		*name;
@@ -461,11 +474,7 @@ START_TEST(test_offer_full)
 	ck_assert_msg(offer(p, n + 1, true) == POOL_FULL, "%s: took two "
 	    "for one free slot", name);
 
-	bench_release(0);
-	ck_assert_msg(bench_await(&bench.done, n + 1, WAIT_MS),
-	    "%s: %u of %u ran", name, bench_get(&bench.done), n + 1);
-	assert_ran_once(0, n + 1, name);
-	stop_empty(p);
+	finish(p, n + 1, name);
 }
 END_TEST
 
@@ -482,19 +491,12 @@ START_TEST(test_submit_waits)
 	unsigned n;
 
 	n = fill(p, cap, queue, name);
-	submitter_start(&s, p, n, 1, true, NULL);
-	ck_assert_msg(!bench_await(&s.returned, 1, QUIET_MS),
-	    "%s: pool_submit() returned from a full pool", name);
+	submitter_blocked(&s, p, n, name);
 	ck_assert(load_is(p, cap, queue));
 
 	bench_release(1);
-	submitter_join(&s);
-	ck_assert_msg(s.last == POOL_TAKEN, "%s: result %d", name, s.last);
-	bench_release(0);
-	ck_assert_msg(bench_await(&bench.done, n + 1, WAIT_MS),
-	    "%s: %u of %u ran", name, bench_get(&bench.done), n + 1);
-	assert_ran_once(0, n + 1, name);
-	stop_empty(p);
+	submitter_took(&s, name);
+	finish(p, n + 1, name);
 }
 END_TEST
 
@@ -515,9 +517,7 @@ START_TEST(test_offer_reserves)
 	unsigned n;
 
 	n = fill(p, cap, queue, name);
-	submitter_start(&s, p, n + 1, 1, true, NULL);
-	ck_assert_msg(!bench_await(&s.returned, 1, QUIET_MS),
-	    "%s: pool_submit() returned from a full pool", name);
+	submitter_blocked(&s, p, n + 1, name);
 	ck_assert_msg(offer(p, n, true) == POOL_FULL, "%s: room", name);
 	bench_release(1);
 	/* Retry as the watcher does, each refusal renewing the hold. */
@@ -530,13 +530,8 @@ START_TEST(test_offer_reserves)
 	    "the place kept for the offer", name);
 	/* The offers stopped: the next free place is the submitter's. */
 	bench_release(1);
-	submitter_join(&s);
-	ck_assert_msg(s.last == POOL_TAKEN, "%s: result %d", name, s.last);
-	bench_release(0);
-	ck_assert_msg(bench_await(&bench.done, n + 2, WAIT_MS),
-	    "%s: %u of %u ran", name, bench_get(&bench.done), n + 2);
-	assert_ran_once(0, n + 2, name);
-	stop_empty(p);
+	submitter_took(&s, name);
+	finish(p, n + 2, name);
 }
 END_TEST
 
