@@ -107,6 +107,9 @@ pool_worker(void *arg)
 	struct pool *p = arg;
 	void *job = malloc(p->job_size);
 
+	if (job == NULL)
+		log_msg(LOGL_ERROR, "a worker has no memory for its job: it "
+		    "ends, one worker fewer");
 	while (job != NULL && pool_take(p, job)) {
 		p->run(job);
 		pool_job_done(p, false);
