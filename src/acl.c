@@ -3,9 +3,8 @@
  *
  * Each entry stores its network bytes with the host bits cleared, so a match
  * is a masked compare of the client's bytes against the entry. A bare address
- * is a /32 or /128 prefix.
+ * is a /32 or /128 prefix. The item syntax is addr_parse_net()'s.
  */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,57 +12,20 @@
 
 #include "acl.h"
 #include "addr.h"
-#include "num.h"
-
-#define ACL_ITEM_MAX 64
-
-/* Clear every bit after the first prefix bits of addr (len bytes long). */
-static void
-acl_mask(uint8_t *addr, size_t len, unsigned prefix)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
-
-		if (bits >= 8)
-			continue;
-		addr[i] &= (uint8_t)(0xff00 >> bits);
-	}
-}
 
 /* Parse one "addr" or "addr/prefix" item of length len into e. */
 static int
 acl_parse_item(const char *item, size_t len, struct acl_entry *e)
 {
-	char text[ACL_ITEM_MAX];
-	const char *slash;
-	size_t addr_len;
-	unsigned max;
-	uint64_t prefix;
+	struct addr_net net;
 
-	if (len == 0 || len >= sizeof(text))
+	if (addr_parse_net(item, len, &net) == -1)
 		return -1;
-	memcpy(text, item, len);
-	text[len] = '\0';
-	slash = strchr(text, '/');
-	addr_len = slash != NULL ? (size_t)(slash - text) : len;
-	text[addr_len] = '\0';
-	memset(e, 0, sizeof(*e));
-	if (inet_pton(AF_INET, text, e->addr) == 1) {
-		e->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, text, e->addr) == 1) {
-		e->family = AF_INET6;
-		max = 128;
-	} else
-		return -1;
-	prefix = max;
-	if (slash != NULL && num_parse_dec(slash + 1, len - addr_len - 1, max,
-	    &prefix) == -1)
-		return -1;
-	e->prefix = (unsigned)prefix;
-	acl_mask(e->addr, max / 8, e->prefix);
+	e->family = net.family;
+	memcpy(e->addr, net.bytes, sizeof(e->addr));
+	e->prefix = net.prefix;
+	/* The whitelist has always accepted host bits and ignored them. */
+	addr_mask(e->addr, e->family == AF_INET ? 4 : 16, e->prefix);
 	return 0;
 }
 
@@ -116,7 +78,7 @@ acl_entry_matches(const struct acl_entry *e, int family, const uint8_t *addr)
 	if (e->family != family)
 		return false;
 	memcpy(masked, addr, len);
-	acl_mask(masked, len, e->prefix);
+	addr_mask(masked, len, e->prefix);
 	return memcmp(masked, e->addr, len) == 0;
 }
 

@@ -2,13 +2,67 @@
  * addr.c: socket addresses as bytes and text (see addr.h).
  *
  * Everything goes through addr_bytes(), so the mapped-IPv4 rule is written
- * once, and the text forms come from inet_ntop() on those bytes.
+ * once, and the text forms come from inet_ntop() on those bytes. The
+ * network parser is here, not in acl.c, because both the whitelist and
+ * the destination rules (dest.c) read the same "addr/prefix" syntax.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
+#include "num.h"
+
+/* Longest "addr/prefix" text: an IPv6 address, '/', three digits. */
+#define ADDR_NET_TEXT_MAX	(INET6_ADDRSTRLEN + 4)
+
+void
+addr_mask(uint8_t *a, size_t len, unsigned prefix)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - (unsigned)i * 8 : 0;
+
+		if (bits >= 8)
+			continue;
+		a[i] &= (uint8_t)(0xff00 >> bits);
+	}
+}
+
+int
+addr_parse_net(const char *s, size_t len, struct addr_net *out)
+{
+	char text[ADDR_NET_TEXT_MAX];
+	const char *slash;
+	size_t addr_len;
+	unsigned max;
+	uint64_t prefix;
+
+	/* inet_pton() wants a string: copy, bounded, never read past len. */
+	if (len == 0 || len >= sizeof(text))
+		return -1;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	slash = strchr(text, '/');
+	addr_len = slash != NULL ? (size_t)(slash - text) : len;
+	text[addr_len] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, text, out->bytes) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, text, out->bytes) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	prefix = max;
+	if (slash != NULL && num_parse_dec(slash + 1, len - addr_len - 1, max,
+	    &prefix) == -1)
+		return -1;
+	out->prefix = (unsigned)prefix;
+	return 0;
+}
 
 int
 addr_bytes(const struct sockaddr *sa, uint8_t out[16], uint16_t *port)

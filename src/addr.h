@@ -20,6 +20,26 @@
 /* Room for any address as addr_text_port() writes it, "[ip6]:port". */
 #define ADDR_TEXT_MAX	(INET6_ADDRSTRLEN + 8)
 
+/* An address with a prefix length: a network, or one host at full length. */
+struct addr_net {
+	int		family;		/* AF_INET or AF_INET6 */
+	uint8_t		bytes[16];	/* network bytes (4 used for IPv4) */
+	unsigned	prefix;		/* 0..32 or 0..128 */
+};
+
+/*
+ * Parse s[0..len), "addr" or "addr/prefix" (an IPv4 dotted quad or an
+ * IPv6 address as inet_pton() reads them, a decimal prefix within the
+ * family's width), into *out. A bare address gets the full width. The
+ * bytes are as written: bits past the prefix are not cleared, so that a
+ * caller may refuse them or clear them with addr_mask(). Returns 0, or -1
+ * (*out then undefined) for anything else. Pure: any thread.
+ */
+int addr_parse_net(const char *s, size_t len, struct addr_net *out);
+
+/* Clear every bit of a[0..len) after the first prefix bits. Pure. */
+void addr_mask(uint8_t *a, size_t len, unsigned prefix);
+
 /*
  * The network bytes of sa into out (4 for IPv4, 16 for IPv6; a mapped
  * IPv4 address gives its 4) and its port in host order into *port (may
