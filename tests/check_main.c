@@ -15,6 +15,7 @@ main(void)
 	srunner_add_suite(sr, uri_suite());
 	srunner_add_suite(sr, chunked_suite());
 	srunner_add_suite(sr, acl_suite());
+	srunner_add_suite(sr, dest_suite());
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, rewrite_suite());

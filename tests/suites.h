@@ -27,6 +27,7 @@ Suite *addr_suite(void);
 Suite *chunked_suite(void);
 Suite *config_suite(void);
 Suite *conn_suite(void);
+Suite *dest_suite(void);
 Suite *errpage_suite(void);
 Suite *http_suite(void);
 Suite *httpdate_suite(void);
