@@ -85,6 +85,8 @@ def classify(name, s):
         out.append(("fuzz_uri", b"\x02" + s))
     if name == "acl" and b"\n" not in s and b"%" not in s:
         out.append(("fuzz_acl", s))
+    if name == "dest" and b"\n" not in s and b"%" not in s:
+        out.append(("fuzz_dest", s))
     if name == "config" and b"=" in s and b"\n" in s:
         out.append(("fuzz_config", s))
     if name == "errpage" and b"%" not in s and len(s) > 3:
