@@ -29,11 +29,12 @@
 #include "dest.h"
 
 #define DEST_END	UINT32_MAX	/* end of a rule chain */
+#define DEST_FREE	UINT32_MAX	/* the hash of an empty slot */
 #define DEST_SLOTS_MIN	64
 #define FNV_OFFSET	2166136261u
 #define FNV_PRIME	16777619u
 
-/* A key: one pattern without its port. hash 0 marks an empty slot. */
+/* A key: one pattern without its port. hash DEST_FREE: an empty slot. */
 struct dest_slot {
 	uint32_t	hash;
 	uint32_t	key;		/* arena offset of the key's bytes */
@@ -41,8 +42,7 @@ struct dest_slot {
 	uint16_t	len;		/* key bytes: name length, 0, 4 or 16 */
 	uint8_t		kind;		/* enum destpat_kind */
 	uint8_t		prefix;		/* NET: prefix length */
-	uint8_t		nrules;
-};
+};						/* 16 bytes: 4 to a line */
 
 struct dest_rule {
 	uint32_t	text;		/* arena offset, canonical, NUL-ended */
@@ -67,7 +67,7 @@ struct dest_set {
 	bool			 has6[129];
 };
 
-/* Finish a hash: mix in the key's kind and prefix, never return 0. */
+/* Finish a hash: mix in the key's kind and prefix; never DEST_FREE. */
 static uint32_t
 dest_mix(uint32_t h, unsigned kind, unsigned prefix)
 {
@@ -77,7 +77,7 @@ dest_mix(uint32_t h, unsigned kind, unsigned prefix)
 	h ^= h >> 13;
 	h *= 0xc2b2ae35u;
 	h ^= h >> 16;
-	return h != 0 ? h : 1;
+	return h != DEST_FREE ? h : 0;
 }
 
 /* FNV-1a of k[0..len) read backwards (see the top of the file). */
@@ -101,7 +101,7 @@ dest_find(const struct dest_set *s, uint32_t h, unsigned kind,
 
 	if (s->nslots == 0)
 		return NULL;
-	for (i = h & mask; (sl = &s->slots[i])->hash != 0; i = (i + 1) & mask)
+	for (i = h & mask; (sl = &s->slots[i])->hash != DEST_FREE; i = (i + 1) & mask)
 		if (sl->hash == h && sl->kind == kind &&
 		    sl->prefix == prefix && sl->len == len &&
 		    memcmp(s->arena + sl->key, k, len) == 0)
@@ -291,19 +291,26 @@ dest_arena_add(struct dest_set *s, const void *b, size_t len, uint32_t *off)
 	return 0;
 }
 
-/* Double the table (or make the first one), rehashing every key. */
+/* Move every key into a new table of cap slots (a power of 2). */
 static int
-dest_grow(struct dest_set *s)
+dest_rehash(struct dest_set *s, size_t cap)
 {
 	struct dest_slot *n;
-	size_t cap = s->nslots == 0 ? DEST_SLOTS_MIN : s->nslots * 2, i, j;
+	size_t i, j;
 
-	if ((n = calloc(cap, sizeof(*n))) == NULL)
+	/*
+	 * Empty is all ones, written here, not calloc()'s zero: a calloc()ed
+	 * table is mapped to the zero page, so the first probe of each page
+	 * faults once to read it and again, with a TLB flush, to write it.
+	 * (The compiler turns malloc() and a zero memset() into calloc().)
+	 */
+	if ((n = malloc(cap * sizeof(*n))) == NULL)
 		return -1;
+	memset(n, 0xff, cap * sizeof(*n));
 	for (i = 0; i < s->nslots; i++) {
-		if (s->slots[i].hash == 0)
+		if (s->slots[i].hash == DEST_FREE)
 			continue;
-		for (j = s->slots[i].hash & (cap - 1); n[j].hash != 0;
+		for (j = s->slots[i].hash & (cap - 1); n[j].hash != DEST_FREE;
 		    j = (j + 1) & (cap - 1))
 			;
 		n[j] = s->slots[i];
@@ -311,6 +318,40 @@ dest_grow(struct dest_set *s)
 	free(s->slots);
 	s->slots = n;
 	s->nslots = cap;
+	return 0;
+}
+
+/*
+ * Make room for n more keys, rules and about bytes of text at once, so
+ * that a large file is not rehashed and copied at every doubling. A hint:
+ * dest_add() still grows whatever turns out short.
+ */
+static int
+dest_reserve(struct dest_set *s, size_t n, size_t bytes)
+{
+	struct dest_rule *r;
+	size_t cap = s->nslots == 0 ? DEST_SLOTS_MIN : s->nslots;
+	char *a;
+
+	if (n > DEST_RULES_MAX)
+		n = DEST_RULES_MAX;
+	while ((s->nkeys + n) * 2 > cap)
+		cap *= 2;
+	if (cap != s->nslots && dest_rehash(s, cap) == -1)
+		return -1;
+	if (s->caprules < s->nrules + n) {
+		if ((r = realloc(s->rules, (s->nrules + n) * sizeof(*r))) ==
+		    NULL)
+			return -1;
+		s->rules = r;
+		s->caprules = s->nrules + n;
+	}
+	if (bytes <= UINT32_MAX - s->used && s->cap - s->used < bytes) {
+		if ((a = realloc(s->arena, s->used + bytes)) == NULL)
+			return -1;
+		s->arena = a;
+		s->cap = s->used + bytes;
+	}
 	return 0;
 }
 
@@ -353,7 +394,8 @@ dest_slot_for(struct dest_set *s, const struct destpat *p, uint32_t text)
 	    len)) != NULL)
 		return sl;
 	/* Load at most one half: probes stay short. */
-	if ((s->nkeys + 1) * 2 > s->nslots && dest_grow(s) == -1)
+	if ((s->nkeys + 1) * 2 > s->nslots && dest_rehash(s, s->nslots == 0 ?
+	    DEST_SLOTS_MIN : s->nslots * 2) == -1)
 		return NULL;
 	/* A name's key is inside its canonical text, after any '.'. */
 	if (p->kind == DESTPAT_NET) {
@@ -361,7 +403,7 @@ dest_slot_for(struct dest_set *s, const struct destpat *p, uint32_t text)
 			return NULL;
 	} else
 		off = text + (p->kind == DESTPAT_SUFFIX);
-	for (i = h & (s->nslots - 1); s->slots[i].hash != 0;
+	for (i = h & (s->nslots - 1); s->slots[i].hash != DEST_FREE;
 	    i = (i + 1) & (s->nslots - 1))
 		;
 	sl = &s->slots[i];
@@ -371,7 +413,6 @@ dest_slot_for(struct dest_set *s, const struct destpat *p, uint32_t text)
 	sl->len = (uint16_t)len;
 	sl->kind = (uint8_t)p->kind;
 	sl->prefix = (uint8_t)prefix;
-	sl->nrules = 0;
 	s->nkeys++;
 	if (p->kind == DESTPAT_NET && p->family == AF_INET)
 		s->has4[prefix] = true;
@@ -388,8 +429,8 @@ dest_add(struct dest_set *s, const struct destpat *p, bool deny, char *err,
 	char text[DESTPAT_TEXT_MAX + 1];
 	struct dest_slot *sl;
 	struct dest_rule *r;
-	uint32_t off;
-	int n;
+	uint32_t off, i;
+	int n, chain;
 
 	if ((n = destpat_format(p, text, sizeof(text))) < 0)
 		goto nomem;
@@ -408,7 +449,10 @@ dest_add(struct dest_set *s, const struct destpat *p, bool deny, char *err,
 	if (dest_arena_add(s, text, (size_t)n + 1, &off) == -1 ||
 	    (sl = dest_slot_for(s, p, off)) == NULL)
 		goto nomem;
-	if (sl->nrules >= DEST_KEY_RULES_MAX) {
+	/* The chain is short by this very check: walking it is cheap. */
+	for (i = sl->rule, chain = 0; i != DEST_END; i = s->rules[i].next)
+		chain++;
+	if (chain >= DEST_KEY_RULES_MAX) {
 		snprintf(err, errlen, "'%s': more than %d rules for one "
 		    "pattern", text, DEST_KEY_RULES_MAX);
 		return -1;
@@ -421,7 +465,6 @@ dest_add(struct dest_set *s, const struct destpat *p, bool deny, char *err,
 	r->hi = p->port_hi;
 	r->deny = deny;
 	sl->rule = (uint32_t)s->nrules++;
-	sl->nrules++;
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
@@ -478,19 +521,54 @@ dest_line(char *line, const char **pat, size_t *len)
 	return line[n + strspn(line + n, blanks)] == '\0' ? 0 : -1;
 }
 
+/*
+ * Count f's lines and bytes, then rewind it: a block list of a million
+ * names is read twice (the second time from the page cache) rather than
+ * grown into twenty times.
+ */
+static int
+dest_measure(FILE *f, size_t *lines, size_t *bytes)
+{
+	char buf[65536];
+	const char *p, *end;
+	size_t n;
+
+	*lines = 1;
+	*bytes = 0;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		*bytes += n;
+		for (p = buf, end = buf + n; (p = memchr(p, '\n',
+		    (size_t)(end - p))) != NULL; p++)
+			(*lines)++;
+	}
+	if (ferror(f))
+		return -1;
+	rewind(f);
+	return 0;
+}
+
 int
 dest_add_file(struct dest_set *s, enum dest_verdict verdict,
     const char *path, char *err, size_t errlen)
 {
 	char line[DESTPAT_LINE_MAX + 2], why[160];
 	const char *pat;
-	size_t len, lineno = 0;
+	size_t len, lineno = 0, lines, bytes;
 	FILE *f;
 	int ret = -1;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (dest_measure(f, &lines, &bytes) == -1) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	/* Every line may be a key: text, NUL and a network's 16 bytes. */
+	if (dest_reserve(s, lines, bytes + lines * 17) == -1) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
@@ -560,7 +638,7 @@ dest_warnings(const struct dest_set *s,
 	size_t i, count = 0;
 
 	for (i = 0; i < s->nslots; i++)
-		if (s->slots[i].hash != 0)
+		if (s->slots[i].hash != DEST_FREE)
 			count += dest_warn_key(s, &s->slots[i], warn, arg);
 	return count;
 }
