@@ -13,6 +13,7 @@
 #define FERRY_ADDR_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -36,6 +37,16 @@ struct addr_net {
  * (*out then undefined) for anything else. Pure: any thread.
  */
 int addr_parse_net(const char *s, size_t len, struct addr_net *out);
+
+/*
+ * True if sa is loopback (127.0.0.0/8, ::1), unspecified (0.0.0.0/8, ::),
+ * link-local (169.254.0.0/16, fe80::/10) or multicast (224.0.0.0/4,
+ * ff00::/8), IPv4-mapped forms included: the addresses issue 16 section
+ * 4 keeps clients from reaching (cloud metadata lives at 169.254.169.254).
+ * Private ranges are not internal: LAN proxies must reach them. Another
+ * family counts as internal, so that it is refused. Pure: any thread.
+ */
+bool addr_is_internal(const struct sockaddr *sa);
 
 /* Clear every bit of a[0..len) after the first prefix bits. Pure. */
 void addr_mask(uint8_t *a, size_t len, unsigned prefix);

@@ -110,17 +110,18 @@ dest_find(const struct dest_set *s, uint32_t h, unsigned kind,
 }
 
 /*
- * The rule of sl's chain that decides on port: one with a port over one
- * without, then deny over allow. NULL if none matches the port.
+ * Fill m from the rule of sl's chain that decides on port: one with a
+ * port over one without, then deny over allow. False (m untouched) if sl
+ * is NULL or no rule of it matches the port.
  */
-static const struct dest_rule *
-dest_best(const struct dest_set *s, const struct dest_slot *sl,
-    uint16_t port)
+static bool
+dest_decide_key(const struct dest_set *s, const struct dest_slot *sl,
+    uint16_t port, struct dest_match *m)
 {
 	const struct dest_rule *r, *best = NULL;
 	uint32_t i;
 
-	for (i = sl->rule; i != DEST_END; i = r->next) {
+	for (i = sl != NULL ? sl->rule : DEST_END; i != DEST_END; i = r->next) {
 		r = &s->rules[i];
 		if (r->has_port && (port < r->lo || port > r->hi))
 			continue;
@@ -128,20 +129,10 @@ dest_best(const struct dest_set *s, const struct dest_slot *sl,
 		    best->has_port * 2 + best->deny)
 			best = r;
 	}
-	return best;
-}
-
-/* Fill m from the best rule of sl on port; false if none matches. */
-static bool
-dest_decide_key(const struct dest_set *s, const struct dest_slot *sl,
-    uint16_t port, struct dest_match *m)
-{
-	const struct dest_rule *r;
-
-	if (sl == NULL || (r = dest_best(s, sl, port)) == NULL)
+	if (best == NULL)
 		return false;
-	m->verdict = r->deny ? DEST_DENY : DEST_ALLOW;
-	m->rule = s->arena + r->text;
+	m->verdict = best->deny ? DEST_DENY : DEST_ALLOW;
+	m->rule = s->arena + best->text;
 	return true;
 }
 
@@ -224,24 +215,6 @@ dest_decide(const struct dest_match *name, const struct dest_match *addr,
 	else if (addr != NULL && addr->verdict == DEST_ALLOW)
 		*why = addr;
 	return *why != NULL ? (*why)->verdict : dflt;
-}
-bool
-dest_is_internal(const struct sockaddr *sa)
-{
-	static const uint8_t v6_unspec[16], v6_loop[16] = { [15] = 1 };
-	uint8_t a[16];
-
-	switch (addr_bytes(sa, a, NULL)) {
-	case AF_INET:
-		return a[0] == 127 || a[0] == 0 ||
-		    (a[0] == 169 && a[1] == 254) || (a[0] & 0xf0) == 224;
-	case AF_INET6:
-		return memcmp(a, v6_unspec, 16) == 0 ||
-		    memcmp(a, v6_loop, 16) == 0 ||
-		    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
-	default:
-		return true;
-	}
 }
 
 struct dest_set *
@@ -414,24 +387,25 @@ dest_slot_for(struct dest_set *s, const struct destpat *p, uint32_t text)
 	sl->kind = (uint8_t)p->kind;
 	sl->prefix = (uint8_t)prefix;
 	s->nkeys++;
-	if (p->kind == DESTPAT_NET && p->family == AF_INET)
-		s->has4[prefix] = true;
-	else if (p->kind == DESTPAT_NET)
-		s->has6[prefix] = true;
+	if (p->kind == DESTPAT_NET)
+		(p->family == AF_INET ? s->has4 : s->has6)[prefix] = true;
 	return sl;
 }
 
-/* Add the rule p of verdict deny to s. -1 with the reason in err. */
+/* Parse pattern s[0..len) and add it; -1 with the reason in err. */
 static int
-dest_add(struct dest_set *s, const struct destpat *p, bool deny, char *err,
-    size_t errlen)
+dest_add(struct dest_set *s, bool deny, const char *pat, size_t len,
+    char *err, size_t errlen)
 {
 	char text[DESTPAT_TEXT_MAX + 1];
+	struct destpat pp, *p = &pp;
 	struct dest_slot *sl;
 	struct dest_rule *r;
 	uint32_t off, i;
 	int n, chain;
 
+	if (destpat_parse(pat, len, p, err, errlen) == -1)
+		return -1;
 	if ((n = destpat_format(p, text, sizeof(text))) < 0)
 		goto nomem;
 	if (s->nrules >= DEST_RULES_MAX) {
@@ -471,18 +445,6 @@ nomem:
 	return -1;
 }
 
-/* Parse s[0..len) and add it; the reason into err on failure. */
-static int
-dest_add_one(struct dest_set *s, bool deny, const char *p, size_t len,
-    char *err, size_t errlen)
-{
-	struct destpat pat;
-
-	if (destpat_parse(p, len, &pat, err, errlen) == -1)
-		return -1;
-	return dest_add(s, &pat, deny, err, errlen);
-}
-
 int
 dest_add_list(struct dest_set *s, enum dest_verdict verdict,
     const char *list, char *err, size_t errlen)
@@ -494,7 +456,7 @@ dest_add_list(struct dest_set *s, enum dest_verdict verdict,
 	for (p += strspn(p, blanks); *p != '\0'; p += len,
 	    p += strspn(p, blanks)) {
 		len = strcspn(p, blanks);
-		if (dest_add_one(s, verdict == DEST_DENY, p, len, err,
+		if (dest_add(s, verdict == DEST_DENY, p, len, err,
 		    errlen) == -1)
 			return -1;
 	}
@@ -583,7 +545,7 @@ dest_add_file(struct dest_set *s, enum dest_verdict verdict,
 			    path, lineno);
 			goto out;
 		}
-		if (len > 0 && dest_add_one(s, verdict == DEST_DENY, pat, len,
+		if (len > 0 && dest_add(s, verdict == DEST_DENY, pat, len,
 		    why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
 			goto out;

@@ -1,12 +1,12 @@
 /*
  * dest.h: destination rules, where clients may go (issue 16, sections 3
  * and 4): the rule set built from allow and deny lists of patterns
- * (destpat.h), its two lookups, the verdict that combines them, and the
- * internal-address guard.
+ * (destpat.h), its two lookups and the verdict that combines them. The
+ * internal-address guard of section 4 is addr_is_internal() (addr.h).
  *
  * Path: not wired yet. Later: config builds a set per snapshot; the
  * request path asks dest_match_name() before DNS, dest_match_addr() and
- * dest_is_internal() on every address about to be connected to, and
+ * addr_is_internal() on every address about to be connected to, and
  * dest_decide() for the verdict.
  *
  * No order to get wrong: the most specific matching rule wins, and a
@@ -108,15 +108,6 @@ void dest_match_addr(const struct dest_set *s, const struct sockaddr *sa,
 enum dest_verdict dest_decide(const struct dest_match *name,
     const struct dest_match *addr, enum dest_verdict dflt,
     const struct dest_match **why);
-
-/*
- * True if sa is loopback (127.0.0.0/8, ::1), unspecified (0.0.0.0/8, ::),
- * link-local (169.254.0.0/16, fe80::/10) or multicast (224.0.0.0/4,
- * ff00::/8), IPv4-mapped forms included: the addresses section 4 keeps
- * clients from. Private ranges are not internal. Another family is
- * internal (refused). Pure: any thread.
- */
-bool dest_is_internal(const struct sockaddr *sa);
 
 /*
  * Report the rules of s that can never apply: a pattern listed twice in

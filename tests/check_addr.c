@@ -1,5 +1,6 @@
 /*
- * check_addr.c: socket addresses as bytes and text (addr.c).
+ * check_addr.c: socket addresses as bytes and text, and the internal-
+ * address guard (addr.c).
  *
  * One table of addresses as the kernel hands them over (IPv4, IPv6, an
  * IPv4 client on a dual-stack socket, another family), each with the
@@ -128,6 +129,82 @@ START_TEST(test_small_buffers)
 }
 END_TEST
 
+/*
+ * The internal-address guard (issue 16 section 4): each range, its
+ * IPv4-mapped form, and the neighbours on either side of it.
+ */
+static const struct {
+	const char	*addr;
+	bool		 internal;
+} internal_cases[] = {
+	{ "127.0.0.1", true },
+	{ "127.255.255.254", true },
+	{ "0.0.0.0", true },
+	{ "0.1.2.3", true },
+	{ "169.254.169.254", true },
+	{ "224.0.0.1", true },
+	{ "239.255.255.255", true },
+	{ "::1", true },
+	{ "::", true },
+	{ "fe80::1", true },
+	{ "febf::1", true },
+	{ "ff02::1", true },
+	{ "::ffff:127.0.0.1", true },
+	{ "::ffff:169.254.169.254", true },
+	{ "::ffff:0.0.0.0", true },
+	/* Private ranges are for deny rules, not the guard. */
+	{ "10.0.0.1", false },
+	{ "172.16.0.1", false },
+	{ "192.168.1.1", false },
+	{ "fc00::1", false },
+	{ "fd12::1", false },
+	{ "::ffff:10.0.0.1", false },
+	/* The neighbours of each range. */
+	{ "126.255.255.255", false },
+	{ "128.0.0.1", false },
+	{ "1.0.0.0", false },
+	{ "169.253.255.255", false },
+	{ "169.255.0.0", false },
+	{ "223.255.255.255", false },
+	{ "240.0.0.1", false },
+	{ "fec0::1", false },
+	{ "fe7f::1", false },
+	{ "::2", false },
+	{ "2001:db8::1", false },
+	{ "93.184.216.34", false },
+};
+
+START_TEST(test_internal)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	const char *ip = internal_cases[_i].addr;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1)
+		s4->sin_family = AF_INET;
+	else {
+		ck_assert(inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1);
+		s6->sin6_family = AF_INET6;
+	}
+	ck_assert_msg(addr_is_internal((struct sockaddr *)&ss) ==
+	    internal_cases[_i].internal, "%s: want %s",
+	    internal_cases[_i].addr,
+	    internal_cases[_i].internal ? "internal" : "not internal");
+}
+END_TEST
+
+START_TEST(test_internal_other_family)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	ck_assert(addr_is_internal((struct sockaddr *)&sun));
+}
+END_TEST
+
 Suite *
 addr_suite(void)
 {
@@ -137,6 +214,8 @@ addr_suite(void)
 	tcase_add_loop_test(tc, test_forms, 0, NELEM(cases));
 	tcase_add_test(tc, test_other_family);
 	tcase_add_test(tc, test_small_buffers);
+	tcase_add_loop_test(tc, test_internal, 0, NELEM(internal_cases));
+	tcase_add_test(tc, test_internal_other_family);
 	suite_add_tcase(s, tc);
 	return s;
 }
