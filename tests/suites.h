@@ -26,6 +26,7 @@ Suite *acl_suite(void);
 Suite *addr_suite(void);
 Suite *chunked_suite(void);
 Suite *config_suite(void);
+Suite *cred_suite(void);
 Suite *conn_suite(void);
 Suite *errpage_suite(void);
 Suite *http_suite(void);
