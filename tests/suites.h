@@ -39,5 +39,6 @@ Suite *splice_suite(void);
 Suite *rewrite_suite(void);
 Suite *reuse_suite(void);
 Suite *uri_suite(void);
+Suite *users_suite(void);
 
 #endif
