@@ -366,7 +366,9 @@ users_load(struct users *u, const char *path, char *warn, size_t warnlen,
 	users_check_mode(fileno(f), path, warn, warnlen);
 	if (users_read_all(u, f, path, err, errlen) == -1)
 		goto out;
-	qsort(u->entries, u->count, sizeof(u->entries[0]), users_cmp);
+	/* qsort() must not be handed the NULL array of an empty file. */
+	if (u->count > 0)
+		qsort(u->entries, u->count, sizeof(u->entries[0]), users_cmp);
 	if (users_check_all(u, path, err, errlen) == -1)
 		goto out;
 	if ((u->dummy = users_first_hash(u)) == NULL) {

@@ -236,7 +236,7 @@ START_TEST(test_caps)
 			    hash);
 			memset(text + n, '#', USERS_LINE_MAX + extra[i]);
 			n += USERS_LINE_MAX + extra[i];
-			memcpy(text + n, "\r\n" + !crlf, 1 + crlf);
+			memcpy(text + n, crlf ? "\r\n" : "\n", 1 + crlf);
 			n += 1 + crlf;
 			ck_assert_int_eq(load_text(text, n, &u, err,
 			    sizeof(err), path), extra[i] == 0 ? 0 : -1);
