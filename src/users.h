@@ -56,7 +56,8 @@ struct users {
  * Load path into *u (its previous contents are not freed: pass a zeroed or
  * freed struct). Lines are "name:hash"; a line end is LF or CRLF (a file
  * written on Windows works; a CR anywhere else is refused); blank lines
- * and lines starting with '#' are skipped. A name is 1..USERS_NAME_MAX
+ * and lines starting with '#' are skipped (a line of spaces is not
+ * blank: it is refused, like any line without ':'). A name is 1..USERS_NAME_MAX
  * bytes without ':', space or control bytes (it goes into the access log
  * as one field). A file with no user is refused: [auth] would lock out
  * everyone.
@@ -64,9 +65,10 @@ struct users {
  * Returns 0, with warn (warnlen bytes, may be 0) set to a warning or to
  * "" (the file can be read or written by group or others: not an error,
  * but the caller should say so). Returns -1 with "path:line: reason" (or
- * "path: reason") in err and *u empty. Blocking file I/O and one crypt
- * check per line's setting: call it at start-up or reload, never from a
- * worker with a client waiting. Thread-safe (no shared state).
+ * "path: reason") in err and *u empty. Blocking file I/O, but no
+ * hashing (a hash is checked by its form and crypt_checksalt()): call it
+ * at start-up or reload, never from a worker with a client waiting.
+ * Thread-safe (no shared state).
  */
 int users_load(struct users *u, const char *path, char *warn, size_t warnlen,
     char *err, size_t errlen);
