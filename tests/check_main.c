@@ -30,6 +30,8 @@ main(void)
 	srunner_add_suite(sr, httpdate_suite());
 	srunner_add_suite(sr, pool_suite());
 	srunner_add_suite(sr, park_suite());
+	srunner_add_suite(sr, cred_suite());
+	srunner_add_suite(sr, users_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -12,9 +12,9 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-deps="autoconf automake pkg-config libiniparser-dev check gcc make clang
-      libclang-rt-14-dev clang-tidy cppcheck curl openssl python3
-      ca-certificates debhelper lintian logrotate graphviz"
+deps="autoconf automake pkg-config libiniparser-dev libcrypt-dev check gcc
+      make clang libclang-rt-14-dev clang-tidy cppcheck curl openssl python3
+      ca-certificates debhelper lintian logrotate graphviz apache2-utils"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq

@@ -26,6 +26,7 @@ Suite *acl_suite(void);
 Suite *addr_suite(void);
 Suite *chunked_suite(void);
 Suite *config_suite(void);
+Suite *cred_suite(void);
 Suite *conn_suite(void);
 Suite *dest_suite(void);
 Suite *errpage_suite(void);
@@ -39,5 +40,6 @@ Suite *splice_suite(void);
 Suite *rewrite_suite(void);
 Suite *reuse_suite(void);
 Suite *uri_suite(void);
+Suite *users_suite(void);
 
 #endif

@@ -89,6 +89,8 @@ def classify(name, s):
         out.append(("fuzz_dest", s))
     if name == "config" and b"=" in s and b"\n" in s:
         out.append(("fuzz_config", s))
+    if name == "cred" and (s == b"" or s[:1].isalpha()):
+        out.append(("fuzz_cred", s))
     if name == "errpage" and b"%" not in s and len(s) > 3:
         out.append(("fuzz_errpage", b"\x90\x01\x00\x80" + s))
     return out
