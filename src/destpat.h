@@ -2,9 +2,9 @@
  * destpat.h: destination rule patterns (issue 16 section 3) and the
  * strict reading of a request's host as a name or an IP literal.
  *
- * Path: start-up (config reads allow and deny patterns into a rule set,
- * dest.c); parse, later: the request's host is checked for inet_aton()
- * forms before any rule or resolver sees it.
+ * Path: start-up (allow and deny patterns are read into a rule set);
+ * parse, later: the request's host is checked for inet_aton() forms
+ * before any rule or resolver sees it.
  *
  * Patterns: "example.com" (that host), ".example.com" (it and every name
  * below it, on label boundaries), "*" (everything, IP literals included),

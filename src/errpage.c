@@ -82,7 +82,7 @@ errpage_format(int status, const char *detail, bool head_only, time_t now,
     char *out, size_t cap)
 {
 	const char *reason = errpage_reason(status);
-	char body[1024], text[1024], date[HTTPDATE_LEN + 1];
+	char body[1024], text[1024], date[HTTPDATE_FIELD_SIZE];
 	int blen, hlen;
 
 	if (errpage_escape(detail, text, sizeof(text)) == -1)
@@ -95,14 +95,12 @@ errpage_format(int status, const char *detail, bool head_only, time_t now,
 	if (blen < 0 || (size_t)blen >= sizeof(body))
 		return 0;
 	/* RFC 9110 §6.6.1: ferry is the origin of this page; it has a clock. */
-	if (httpdate_format(now, date, sizeof(date)) == 0)
-		date[0] = '\0';
+	(void)httpdate_field(now, date);
 	hlen = snprintf(out, cap,
-	    "HTTP/1.1 %d %s\r\n%s%s%sContent-Type: text/html; charset=utf-8"
+	    "HTTP/1.1 %d %s\r\n%sContent-Type: text/html; charset=utf-8"
 	    "\r\nContent-Length: %d\r\nCache-Control: no-store\r\n"
 	    "Connection: close\r\n\r\n%s",
-	    status, reason, date[0] ? "Date: " : "", date, date[0] ? "\r\n" :
-	    "", blen, head_only ? "" : body);
+	    status, reason, date, blen, head_only ? "" : body);
 	if (hlen < 0 || (size_t)hlen >= cap)
 		return 0;
 	return (size_t)hlen;

@@ -1,10 +1,6 @@
 /*
  * httpdate.c: IMF-fixdate formatting (see httpdate.h).
  *
- * Path: the answers ferry writes itself; errpage.c and maxfwd.c format
- * with the time they are given, so that their unit tests can pass a
- * fixed one, and tunnel.c with the clock's.
- *
  * Owns nothing. gmtime_r() keeps it thread-safe. The day and month names
  * come from tables, not strftime()'s %a and %b, which follow the locale:
  * the wire format is English whatever the locale says.
@@ -39,4 +35,16 @@ httpdate_format(time_t t, char *out, size_t cap)
 		return 0;
 	}
 	return HTTPDATE_LEN;
+}
+
+size_t
+httpdate_field(time_t t, char out[HTTPDATE_FIELD_SIZE])
+{
+	char date[HTTPDATE_LEN + 1];
+
+	out[0] = '\0';
+	if (httpdate_format(t, date, sizeof(date)) == 0)
+		return 0;
+	return (size_t)snprintf(out, HTTPDATE_FIELD_SIZE, "Date: %s\r\n",
+	    date);
 }

@@ -1,9 +1,9 @@
 /*
  * httpdate.h: the Date field of the answers ferry writes itself.
  *
- * Path: any answer that comes from ferry rather than the origin: an error
- * page (errpage.c), the 200 of a CONNECT tunnel (tunnel.c), and the
- * answer to TRACE or OPTIONS at Max-Forwards 0 (maxfwd.c).
+ * Path: fail, tunnel and the Max-Forwards answer: any answer that comes
+ * from ferry rather than the origin (an error page, the 200 of a CONNECT
+ * tunnel, the answer to TRACE or OPTIONS at Max-Forwards 0).
  *
  * RFC 9110 §6.6.1: an origin server with a clock sends Date, and ferry is
  * the origin of these answers. The format is the IMF-fixdate of RFC 9110
@@ -26,5 +26,16 @@
  * Pure and locale-independent; any thread (gmtime_r()).
  */
 size_t httpdate_format(time_t t, char *out, size_t cap);
+
+/* Room for the field line httpdate_field() writes, NUL included. */
+#define HTTPDATE_FIELD_SIZE	(sizeof("Date: \r\n") + HTTPDATE_LEN)
+
+/*
+ * The whole field line "Date: <IMF-fixdate>\r\n" for t into out, which
+ * has HTTPDATE_FIELD_SIZE bytes; or "" when httpdate_format() gives no
+ * date, so that every answer of ferry's can print it as it is. Returns
+ * the length. Pure; any thread.
+ */
+size_t httpdate_field(time_t t, char out[HTTPDATE_FIELD_SIZE]);
 
 #endif

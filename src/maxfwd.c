@@ -2,9 +2,6 @@
  * maxfwd.c: Max-Forwards, and the answers ferry gives at zero (see
  * maxfwd.h).
  *
- * Path: forward.c asks before connecting; rewrite.c counts the value down
- * in the forwarded head.
- *
  * Owns nothing. The TRACE echo is measured and written by the same
  * function, maxfwd_echo(), so its Content-Length cannot disagree with the
  * body, and the whole answer is checked against the caller's buffer
@@ -18,6 +15,7 @@
 #include "framing.h"
 #include "httpdate.h"
 #include "maxfwd.h"
+#include "num.h"
 
 /* Is req's method exactly name? Methods are case-sensitive (RFC 9110 §9.1). */
 static bool
@@ -64,7 +62,7 @@ maxfwd_sensitive(const struct http_field *f)
 	};
 	size_t i, j, plen;
 
-	for (i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
+	for (i = 0; i < nitems(part); i++) {
 		plen = strlen(part[i]);
 		for (j = 0; j + plen <= f->name_len; j++)
 			if (strncasecmp(f->name + j, part[i], plen) == 0)
@@ -125,15 +123,13 @@ maxfwd_answer(const struct http_request *req, time_t now,
 {
 	bool trace = maxfwd_method_is(req, "TRACE");
 	size_t body = trace ? maxfwd_echo(req, NULL) : 0;
-	char date[HTTPDATE_LEN + 1];
+	char date[HTTPDATE_FIELD_SIZE];
 	int n;
 
 	/* RFC 9110 §6.6.1: ferry is the origin of this answer. */
-	if (httpdate_format(now, date, sizeof(date)) == 0)
-		date[0] = '\0';
-	n = snprintf(out, cap, "HTTP/1.1 200 OK\r\n%s%s%s%s"
-	    "Content-Length: %zu\r\n%s%s%s\r\n",
-	    date[0] ? "Date: " : "", date, date[0] ? "\r\n" : "",
+	(void)httpdate_field(now, date);
+	n = snprintf(out, cap, "HTTP/1.1 200 OK\r\n%s%s"
+	    "Content-Length: %zu\r\n%s%s%s\r\n", date,
 	    trace ? "Content-Type: message/http\r\n" :
 	    "Allow: " MAXFWD_ALLOW "\r\n", body,
 	    connection != NULL ? "Connection: " : "",

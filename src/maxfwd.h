@@ -2,10 +2,10 @@
  * maxfwd.h: Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2).
  *
  * Path: after parse and the whitelist and loop checks, before connect:
- * forward_serve() (forward.c) asks maxfwd_check() what to do. At zero
- * ferry is the request's final recipient and sends maxfwd_answer()
- * itself; above zero rewrite_request() (rewrite.c) forwards the value
- * less one. On every other method Max-Forwards passes untouched.
+ * maxfwd_check() says what to do. At zero ferry is the request's final
+ * recipient and sends maxfwd_answer() itself; above zero the rewrite step
+ * forwards the value less one. On every other method Max-Forwards passes
+ * untouched.
  *
  * Pure functions of a parsed request: no I/O, no allocation, no clock
  * (the caller passes the time in), so they are unit tested byte for byte.

@@ -78,18 +78,14 @@ tunnel_move(struct conn *c, struct tunnel_side *s)
 static int
 tunnel_send_established(struct conn *c)
 {
-	char head[96], date[HTTPDATE_LEN + 1];
+	char head[96], date[HTTPDATE_FIELD_SIZE];
 	int n;
 
-	if (httpdate_format(time(NULL), date, sizeof(date)) == 0)
-		n = snprintf(head, sizeof(head),
-		    "HTTP/1.1 200 Connection established\r\n\r\n");
-	else
-		n = snprintf(head, sizeof(head),
-		    "HTTP/1.1 200 Connection established\r\nDate: %s\r\n"
-		    "\r\n", date);
+	(void)httpdate_field(time(NULL), date);
+	n = snprintf(head, sizeof(head),
+	    "HTTP/1.1 200 Connection established\r\n%s\r\n", date);
 	if (n < 0 || (size_t)n >= sizeof(head))
-		return -1;	/* cannot happen: both fit */
+		return -1;	/* cannot happen: it fits */
 	return conn_send_client(c, head, (size_t)n);
 }
 

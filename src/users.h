@@ -4,8 +4,8 @@
  * user's password against its hash through libxcrypt.
  *
  * Path: start-up and reload load the file (with the config, not yet
- * wired in); after cred_parse(), a worker calls users_verify() for the
- * request's credentials.
+ * wired in); after the credentials are parsed, users_verify() checks
+ * them.
  *
  * Only slow, salted hashes are accepted: bcrypt ($2y$, $2b$, $2a$),
  * sha-crypt ($5$, $6$) and yescrypt ($y$). Clear text, DES, MD5 ($1$,

@@ -6,6 +6,7 @@
  * a year of five digits gives no date; the output never runs past the
  * caller's buffer.
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -60,6 +61,26 @@ START_TEST(test_small_buffer)
 }
 END_TEST
 
+/* The field line: the date with its name and CRLF, or nothing at all. */
+START_TEST(test_field)
+{
+	char out[HTTPDATE_FIELD_SIZE], want[64];
+	size_t n;
+
+	memset(out, 'Z', sizeof(out));
+	n = httpdate_field((time_t)date_cases[_i].t, out);
+	if (date_cases[_i].text == NULL) {
+		ck_assert_uint_eq(n, 0);
+		ck_assert_str_eq(out, "");
+		return;
+	}
+	snprintf(want, sizeof(want), "Date: %s\r\n", date_cases[_i].text);
+	ck_assert_str_eq(out, want);
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_uint_eq(n + 1, HTTPDATE_FIELD_SIZE);
+}
+END_TEST
+
 Suite *
 httpdate_suite(void)
 {
@@ -68,6 +89,7 @@ httpdate_suite(void)
 
 	tcase_add_loop_test(tc, test_format, 0, NELEM(date_cases));
 	tcase_add_test(tc, test_small_buffer);
+	tcase_add_loop_test(tc, test_field, 0, NELEM(date_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
