@@ -208,6 +208,18 @@ forward_release_upstream(struct conn *c, const struct http_response *resp,
 }
 
 /*
+ * The Connection value of an answer to the client, from c->x.keep: close,
+ * keep-alive for an HTTP/1.0 client (which closes otherwise), or none.
+ */
+static const char *
+forward_connection(const struct conn *c)
+{
+	if (!c->x.keep)
+		return "close";
+	return c->x.req.minor == 0 ? "keep-alive" : NULL;
+}
+
+/*
  * What the client is told about its connection: it persists only if it
  * asked to and the body's end can be seen without closing.
  */
@@ -217,9 +229,7 @@ forward_client_persistence(struct conn *c, const struct http_response *resp,
 {
 	if (resp->framing.kind == BODY_CLOSE || dechunk)
 		c->x.keep = false;
-	if (!c->x.keep)
-		return "close";
-	return c->x.req.minor == 0 ? "keep-alive" : NULL;
+	return forward_connection(c);
 }
 
 /*
@@ -465,22 +475,17 @@ forward_check_early_body(struct conn *c)
 }
 
 /*
- * Whether the connection can go on after a request whose body ferry does
- * not forward: none, or all of it already in req_buf (then it is used
- * up, and the next request starts after it).
+ * Whether the request's body, if any, is all in req_buf already: none, or
+ * a Content-Length body that arrived with the head. Such a request can be
+ * sent again, or answered without the body being read.
  */
 static bool
-forward_body_in_hand(struct conn *c)
+forward_body_in_hand(const struct conn *c)
 {
 	const struct framing *fr = &c->x.req.framing;
 
-	if (fr->kind == BODY_NONE)
-		return true;
-	if (fr->kind != BODY_LENGTH ||
-	    fr->length > c->req_len - c->x.req.head_len)
-		return false;
-	c->x.body_used = (size_t)fr->length;
-	return true;
+	return fr->kind == BODY_NONE || (fr->kind == BODY_LENGTH &&
+	    fr->length <= c->req_len - c->x.req.head_len);
 }
 
 /*
@@ -507,12 +512,18 @@ forward_max_forwards(struct conn *c)
 	default:
 		return false;
 	}
-	if (!forward_body_in_hand(c)) {
+	/*
+	 * The connection goes on only if the body, never forwarded, is used
+	 * up already (the next request starts after it).
+	 */
+	if (forward_body_in_hand(c)) {
+		if (c->x.req.framing.kind == BODY_LENGTH)
+			c->x.body_used = (size_t)c->x.req.framing.length;
+	} else {
 		c->x.keep = false;
 		c->x.linger = true;	/* drain the body, never read */
 	}
-	connection = !c->x.keep ? "close" : c->x.req.minor == 0 ? "keep-alive" :
-	    NULL;
+	connection = forward_connection(c);
 	len = maxfwd_answer(&c->x.req, time(NULL), connection, c->work,
 	    c->work_cap);
 	if (len == 0) {
@@ -564,11 +575,9 @@ forward_replayable(const struct conn *c)
 	static const char *const idempotent[] = {
 		"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"
 	};
-	const struct framing *fr = &c->x.req.framing;
 	size_t i, len = c->x.req.method_len;
 
-	if (fr->kind == BODY_CHUNKED || (fr->kind == BODY_LENGTH &&
-	    fr->length > c->req_len - c->x.req.head_len))
+	if (!forward_body_in_hand(c))
 		return false;
 	for (i = 0; i < nitems(idempotent); i++)
 		if (strlen(idempotent[i]) == len &&
