@@ -15,7 +15,8 @@
  *
  * A reused origin connection may have been closed by the origin while it
  * sat idle, and the close may cross the request on the wire; the request
- * then fails before any response byte. The steps below report that as
+ * then fails before any response byte (or, from a broken origin, meets
+ * leftover bytes that are no response). The steps below report that as
  * FORWARD_STALE instead of answering, and forward_serve() sends the
  * request once more on a new connection. That is safe only for a request
  * that cannot do harm twice: an idempotent method (RFC 9110 §9.2.2) whose
@@ -129,6 +130,15 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 		    HTTP_PARTIAL;
 		if (r == HTTP_DONE)
 			return FORWARD_OK;
+		/*
+		 * Bytes that are no response on a reused connection are
+		 * most likely a broken origin's leftovers from the last
+		 * exchange (a body sent after a HEAD answer, say) that
+		 * arrived after reuse_take() peeked: the connection was
+		 * never fit to reuse, so it counts as stale too.
+		 */
+		if (r == HTTP_BAD && c->x.upstream_reused)
+			return FORWARD_STALE;
 		if (r == HTTP_BAD || c->x.resp_len == c->resp_cap) {
 			snprintf(c->x.why, sizeof(c->x.why), "bad response: %s",
 			    r == HTTP_BAD ? resp->error : "head too large");
@@ -598,7 +608,8 @@ forward_serve(struct conn *c)
 		return;
 	/* Only a replayable request was sent on a reused connection. */
 	io_close(&c->upstream_fd);
-	log_msg(LOGL_DEBUG, "%s: idle origin connection to %s was closed; "
-	    "sending again on a new one", c->client_ip, c->x.upstream_name);
+	log_msg(LOGL_DEBUG, "%s: idle origin connection to %s was closed "
+	    "or unfit; sending again on a new one", c->client_ip,
+	    c->x.upstream_name);
 	(void)forward_attempt(c, false);
 }

@@ -354,6 +354,24 @@ def head_on_chunked_resource_has_no_body():
     assert seen_one(origin, "t=headch")["method"] == "HEAD"
 
 
+@suite.test
+def late_bytes_after_head_answer_do_not_break_the_next_request():
+    # origin.py sends its HEAD /chunked "body" 0.3 s after the head. By
+    # then ferry has kept the connection and the next request to that
+    # origin meets those bytes instead of an answer: ferry must send it
+    # again on a new connection, not answer 502.
+    resp = proxy_request(ferry, "HEAD %s HTTP/1.1" %
+                         origin.url("/chunked?size=300&late=0.3&t=late1"),
+                         ["Host: " + origin.authority])
+    assert status_of(resp) == 200 and body_of(resp) == b"", resp[:300]
+    resp = proxy_request(ferry, "GET %s HTTP/1.1" %
+                         origin.url("/hello?t=late2"),
+                         ["Host: " + origin.authority])
+    assert status_of(resp) == 200, resp
+    assert body_of(resp) == b"hello\n", resp
+    assert seen_one(origin, "t=late2")["method"] == "GET"
+
+
 # --- request rewrite --------------------------------------------------
 
 @suite.test

@@ -16,6 +16,7 @@ Paths:
   /echo               200, body = the raw request (head and body) received
   /big?size=N         200, N bytes of pattern(), Content-Length
   /chunked?size=N     200, N bytes of pattern() in chunks, with a trailer
+                      (even to HEAD); &late=S waits S seconds after the head
   /close?size=N       200, N bytes, no length: ends when the origin closes
   /status/NNN         that status; 1xx/204/304 and HEAD get no body
   /stall              reads the request, never answers (closes after 30 s)
@@ -176,9 +177,9 @@ class Handler(socketserver.BaseRequestHandler):
         entry["body_len"] = len(body)
         entry["body_sha256"] = hashlib.sha256(body).hexdigest()
         self.log(entry)
-        self.route(sock, method, path, size, head, body)
+        self.route(sock, method, path, size, head, body, query)
 
-    def route(self, sock, method, path, size, head, body):
+    def route(self, sock, method, path, size, head, body, query):
         if path == "/hello":
             return self.send(sock, 200, b"hello\n", method=method)
         if path in ("/echo", "/continue"):
@@ -186,7 +187,8 @@ class Handler(socketserver.BaseRequestHandler):
         if path == "/big":
             return self.send_big(sock, size, method)
         if path == "/chunked":
-            return self.send_chunked(sock, size)
+            late = float(query.get("late", ["0"])[0])
+            return self.send_chunked(sock, size, late)
         if path == "/close":
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: "
                          b"application/octet-stream\r\n\r\n")
@@ -238,9 +240,10 @@ class Handler(socketserver.BaseRequestHandler):
         for part in pattern_chunks(size):
             sock.sendall(part)
 
-    def send_chunked(self, sock, size):
+    def send_chunked(self, sock, size, late=0.0):
         sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
                      b"Trailer: X-Sum\r\n\r\n")
+        time.sleep(late)
         for part in pattern_chunks(size, 65536 + 7):
             sock.sendall(b"%x;ext=1\r\n" % len(part) + part + b"\r\n")
         sock.sendall(b"0\r\nX-Sum: done\r\n\r\n")
