@@ -98,6 +98,9 @@ check "the config is a conffile" \
     grep -qx '/etc/ferry/ferry.ini' /var/lib/dpkg/info/ferry.conffiles
 check "the init script is enabled at boot" \
     test -e /etc/rc2.d/S01ferry
+ex=/usr/share/doc/ferry/examples/fail2ban
+check "the fail2ban filter and jail are installed as examples" \
+    test -f "$ex/filter.d/ferry.conf" -a -f "$ex/jail.d/ferry.conf"
 if command -v systemd-analyze >/dev/null; then
 	check "systemd-analyze verify finds nothing in ferry.service" \
 	    test -z "$(systemd-analyze verify --man=no \
