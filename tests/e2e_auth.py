@@ -106,7 +106,7 @@ def htpasswd_c_file(user, password, cost=5):
 
 
 def auth_config(users, **auth):
-    """The [auth] section (plus the access log) for a Ferry."""
+    """A Ferry config with [auth] users and the other [auth] keys."""
     keys = {"users": users}
     keys.update({k: str(v) for k, v in auth.items()})
     return {"auth": keys}
