@@ -709,6 +709,20 @@ def fail2ban_filter_matches_real_failed_logins():
 
 
 @suite.test
+def fail2ban_filter_takes_an_ipv6_client():
+    with Ferry(auth_config(USERS), host="::1") as f:
+        for user in ("alice", "nobody"):
+            r = curl("--proxy-user", user + ":guess", "-w", "%{http_code}",
+                     "-o", "/dev/null", origin.url("/hello"), proxy=f.proxy)
+            assert r.stdout == b"407", r
+        assert wait_for(lambda: len(failed_lines(f.log())) >= 2), f.log()
+    assert [c for c, _, _ in failed_lines(f.log())] == ["::1", "::1"], \
+        f.log()
+    matched, hosts = fail2ban_regex(f.logfile)
+    assert matched == 2 and hosts == ["::1", "::1"], (matched, hosts)
+
+
+@suite.test
 def fail2ban_filter_ignores_lookalikes():
     # Lines a filter must not take: not warn, a forged message inside a
     # user name of another line, a success. (Written by hand: ferry cannot
