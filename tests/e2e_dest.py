@@ -88,6 +88,13 @@ def connect_req(target):
     return b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target)
 
 
+def names_destination(r, host, port):
+    """Whether response r carries the refusal text naming host and port
+    (an IPv6 host with or without its brackets)."""
+    forms = [host] + (["[%s]" % host] if ":" in host else [])
+    return any((REFUSED % (h, port)).encode() in r for h in forms)
+
+
 def seen(o, tok):
     """The origin's log entries whose target carries tok."""
     return [e for e in o.requests() if tok in e["target"]]
@@ -124,7 +131,7 @@ def expect_refused(f, authority, host, port, o=None, status=403):
     r, tok = ask(f, authority)
     assert status_of(r) == status, (authority, r[:400], f.log()[-1500:])
     if status == 403:
-        assert (REFUSED % (host, port)).encode() in body_of(r), r
+        assert names_destination(body_of(r), host, port), r
     time.sleep(0.05)
     assert seen(o, tok) == [], (authority, seen(o, tok))
     return r
@@ -230,15 +237,25 @@ class KeepOrigin(Script):
 
 
 def tunnel(f, target):
-    """Open a CONNECT tunnel through f; returns (socket, response head)."""
+    """Open a CONNECT tunnel through f; returns (socket, response): the
+    head of a 200 (the tunnel starts after it), or the whole of a refusal,
+    page and all."""
     s = socket.create_connection(("127.0.0.1", f.port), timeout=10)
     s.sendall(connect_req(target))
     buf = b""
     while b"\r\n\r\n" not in buf:
         data = s.recv(4096)
         if not data:
-            break
+            return s, buf
         buf += data
+    if status_of(buf) != 200:
+        need = buf.index(b"\r\n\r\n") + 4 + \
+            int(header_of(buf, "Content-Length") or 0)
+        while len(buf) < need:
+            data = s.recv(4096)
+            if not data:
+                break
+            buf += data
     return s, buf
 
 
@@ -284,7 +301,8 @@ def shipped_defaults_refuse_ipv4_mapped_loopback():
     with Ferry(shipped()) as f:
         r, tok = ask(f, auth)
         assert status_of(r) == 403, r[:300]
-        assert b"port %d" % origin.port in body_of(r), r
+        assert names_destination(body_of(r), "::ffff:127.0.0.1",
+                                 origin.port), r
         time.sleep(0.05)
         assert seen(origin, tok) == []
         assert "internal" in info_line(f, "GET", auth, 403)
@@ -320,7 +338,7 @@ def link_local_metadata_refused_before_any_connect():
             r = raw(f.port, get(auth, "/latest/meta-data/"))
             took = time.monotonic() - t0
             assert status_of(r) == 403, (auth, r[:300])
-            assert (REFUSED % (host, 80)).encode() in body_of(r), (auth, r)
+            assert names_destination(body_of(r), host, 80), (auth, r)
             assert took < 1.0, (auth, took)
             line = info_line(f, "GET", auth, 403)
             assert "refused as internal" in line, (auth, line)
@@ -410,8 +428,7 @@ def default_deny_with_a_name_allowed():
         # a literal matches no name rule and no CIDR rule: default denies
         expect_refused(f, lit(origin.port), "127.0.0.1", origin.port)
         line = info_line(f, "GET", lit(origin.port), 403)
-        assert line.endswith("(destination refused: no rule matched, "
-                             "default = deny)"), line
+        assert "no rule matched, default = deny" in line, line
     with Ferry(names_only(default="deny",
                           allow="localhost 127.0.0.0/8")) as f:
         expect_ok(f, loc(origin.port))
