@@ -55,6 +55,18 @@ access_put_escaped(char *buf, size_t limit, size_t *n, const char *s,
 	return i == len;
 }
 
+void
+access_escape(const char *s, size_t len, char out[ACCESS_USER_MAX])
+{
+	size_t n = 0;
+
+	if (!access_put_escaped(out, ACCESS_USER_MAX - 4, &n, s, len)) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
 /* The quoted request line, or "-" if there is no parsed request. */
 static void
 access_put_request(char *buf, size_t cap, size_t *n,
@@ -87,14 +99,16 @@ access_put_request(char *buf, size_t cap, size_t *n,
 size_t
 access_format(char *buf, size_t cap, const struct access_entry *e)
 {
-	char when[40];
+	char when[40], user[ACCESS_USER_MAX] = "-";
 	struct tm tm;
 	size_t n = 0;
 
 	gmtime_r(&e->when, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-	access_advance(cap, &n, snprintf(buf, cap, "%s - - [%s] ", e->client,
-	    when));
+	if (e->user != NULL && e->user[0] != '\0')
+		access_escape(e->user, strlen(e->user), user);
+	access_advance(cap, &n, snprintf(buf, cap, "%s - %s [%s] ", e->client,
+	    user, when));
 	access_put_request(buf, cap, &n, e);
 	access_advance(cap, &n, snprintf(buf + n, cap - n, " %d %llu %llu %s\n",
 	    e->status, (unsigned long long)e->bytes_out,

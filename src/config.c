@@ -35,7 +35,9 @@ enum config_type {
 	CFG_MODE,	/* pool | thread */
 	CFG_LEVEL,	/* error | warn | info | debug */
 	CFG_PORTS,	/* comma list of ports */
-	CFG_NAMES	/* comma list of header names */
+	CFG_NAMES,	/* comma list of header names */
+	CFG_LIST,	/* a pattern list, up to CONFIG_LIST_MAX bytes */
+	CFG_VERDICT	/* allow | deny */
 };
 
 struct config_key {
@@ -81,6 +83,18 @@ static const struct config_key config_keys[] = {
 	{ "headers:via", CFG_BOOL, OFF(via), 0, 0, "yes" },
 	{ "headers:forwarded_for", CFG_BOOL, OFF(forwarded_for), 0, 0, "no" },
 	{ "headers:strip", CFG_NAMES, OFF(strip), 0, 0, "" },
+	{ "auth:users", CFG_TEXT, OFF(auth_users), 0, 0, "" },
+	{ "auth:realm", CFG_TEXT, OFF(auth_realm), 0, 0, "ferry" },
+	{ "auth:cache_ttl", CFG_UINT, OFF(auth_cache_ttl), 0, 86400, "300" },
+	{ "destinations:default", CFG_VERDICT, OFF(dest_default), 0, 0,
+	    "allow" },
+	{ "destinations:allow", CFG_LIST, OFF(dest_allow), 0, 0, "" },
+	{ "destinations:deny", CFG_LIST, OFF(dest_deny), 0, 0, "" },
+	{ "destinations:allow_file", CFG_TEXT, OFF(dest_allow_file), 0, 0,
+	    "" },
+	{ "destinations:deny_file", CFG_TEXT, OFF(dest_deny_file), 0, 0, "" },
+	{ "destinations:internal", CFG_VERDICT, OFF(dest_internal), 0, 0,
+	    "deny" },
 	{ "log:level", CFG_LEVEL, OFF(log_level), 0, 0, "info" },
 	{ "log:target", CFG_TEXT, OFF(log_target), 0, 0, "stderr" },
 	{ "log:access", CFG_TEXT, OFF(log_access), 0, 0, "" },
@@ -90,7 +104,7 @@ static const struct config_key config_keys[] = {
 
 static const char *const config_sections[] = {
 	"server", "pool", "upstream", "client", "limits", "connect",
-	"headers", "log", "whitelist"
+	"headers", "auth", "destinations", "log", "whitelist"
 };
 
 /* Format an error as "FILE: [section] key = 'value': why". */
@@ -287,6 +301,16 @@ config_set(struct ferry_config *cfg, const struct config_key *k,
 		*why = "expected a comma list of header names (at most 32)";
 		cfg->nstrip = 0;
 		return config_each_item(s, config_add_strip, cfg);
+	case CFG_LIST:
+		*why = "too long (use allow_file or deny_file)";
+		return config_copy_text(field, CONFIG_LIST_MAX, s);
+	case CFG_VERDICT:
+		*why = "expected allow or deny";
+		if (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0)
+			return -1;
+		*(enum dest_verdict *)(void *)field = s[0] == 'a' ?
+		    DEST_ALLOW : DEST_DENY;
+		return 0;
 	}
 	return -1;
 }
@@ -407,6 +431,41 @@ config_apply(struct ferry_config *cfg, const dictionary *d, char *err,
 	return 0;
 }
 
+/* policy_load()'s warning callback: keep the line in cfg->warnings. */
+static void
+config_warn(void *arg, const char *msg)
+{
+	struct ferry_config *cfg = arg;
+	size_t len = strlen(cfg->warnings);
+
+	cfg->nwarnings++;
+	if (strlen(msg) + 2 <= sizeof(cfg->warnings) - len)
+		snprintf(cfg->warnings + len, sizeof(cfg->warnings) - len,
+		    "%s\n", msg);
+}
+
+/* Build the [auth] and [destinations] policy from the keys just read. */
+static int
+config_load_policy(struct ferry_config *cfg, char *err, size_t errlen)
+{
+	struct policy_spec s = {
+		.users = cfg->auth_users, .realm = cfg->auth_realm,
+		.cache_ttl = cfg->auth_cache_ttl,
+		.allow = cfg->dest_allow, .deny = cfg->dest_deny,
+		.allow_file = cfg->dest_allow_file,
+		.deny_file = cfg->dest_deny_file,
+		.dflt = cfg->dest_default,
+		.internal_allowed = cfg->dest_internal == DEST_ALLOW
+	};
+	char why[768];
+
+	if (policy_load(&cfg->policy, &s, config_warn, cfg, why,
+	    sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", cfg->path, why);
+	return -1;
+}
+
 /* Without a [whitelist] section only loopback clients may connect. */
 static int
 config_default_whitelist(struct ferry_config *cfg, char *err, size_t errlen)
@@ -451,6 +510,8 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 		    "'%s': needs [server] user", cfg->group);
 		goto out;
 	}
+	if (config_load_policy(cfg, err, errlen) == -1)
+		goto out;
 	rc = 0;
 out:
 	if (d != NULL)
@@ -464,6 +525,7 @@ void
 config_free(struct ferry_config *cfg)
 {
 	acl_free(&cfg->whitelist);
+	policy_free(&cfg->policy);
 }
 
 bool

@@ -28,11 +28,16 @@
 
 #include "acl.h"
 #include "log.h"
+#include "policy.h"
 
 #define CONFIG_MAX_PORTS	32
 #define CONFIG_MAX_STRIP	32
 #define CONFIG_NAME_MAX		64
 #define CONFIG_TEXT_MAX		256
+/* A pattern list: iniparser reads lines of up to 1 KiB. */
+#define CONFIG_LIST_MAX		1024
+/* Warnings kept from a load, one a line; more are counted, not kept. */
+#define CONFIG_WARN_MAX		2048
 
 enum pool_mode {
 	POOL_MODE_POOL,		/* fixed workers serve a bounded queue */
@@ -85,6 +90,17 @@ struct ferry_config {
 	char			strip[CONFIG_MAX_STRIP][CONFIG_NAME_MAX];
 	size_t			nstrip;
 
+	/* [auth] and [destinations], as read; policy is built from them. */
+	char			auth_users[CONFIG_TEXT_MAX];
+	char			auth_realm[CONFIG_TEXT_MAX];
+	unsigned		auth_cache_ttl;		/* seconds */
+	char			dest_allow[CONFIG_LIST_MAX];
+	char			dest_deny[CONFIG_LIST_MAX];
+	char			dest_allow_file[CONFIG_TEXT_MAX];
+	char			dest_deny_file[CONFIG_TEXT_MAX];
+	enum dest_verdict	dest_default;
+	enum dest_verdict	dest_internal;
+
 	/* [log] */
 	enum log_level		log_level;
 	char			log_target[CONFIG_TEXT_MAX];
@@ -96,6 +112,17 @@ struct ferry_config {
 	 */
 	struct acl		whitelist;
 	bool			whitelist_default;
+
+	/* The users, the credential cache and the rules (policy.h). */
+	struct policy		policy;
+
+	/*
+	 * What the load found worth saying but not refusing (a users file
+	 * others can read, rules that never apply): lines, each ending in
+	 * '\n'; nwarnings counts them all, kept or not.
+	 */
+	char			warnings[CONFIG_WARN_MAX];
+	size_t			nwarnings;
 
 	/* The one field that changes: holders of a snapshot (config_new). */
 	atomic_uint		refs;
@@ -114,8 +141,8 @@ int config_load(const char *path, struct ferry_config *cfg, char *err,
     size_t errlen);
 
 /*
- * Release what config_load() allocated (the whitelist); cfg itself stays
- * the caller's. A snapshot from config_new() goes by config_release().
+ * Release what config_load() allocated (the whitelist, the policy); cfg
+ * itself stays the caller's. A snapshot from config_new() goes by config_release().
  */
 void config_free(struct ferry_config *cfg);
 

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "errpage.h"
 #include "io.h"
+#include "policy.h"
 #include "reuse.h"
 #include "upstream.h"
 
@@ -52,11 +53,34 @@ conn_send_client(struct conn *c, const char *buf, size_t len)
 	return 0;
 }
 
-void
-conn_fail(struct conn *c, int status, const char *detail)
+bool
+conn_body_in_hand(const struct conn *c)
+{
+	const struct framing *fr = &c->x.req.framing;
+
+	return fr->kind == BODY_NONE || (fr->kind == BODY_LENGTH &&
+	    fr->length <= c->req_len - c->x.req.head_len);
+}
+
+/* Send the error page for status, saying what *o says of the connection. */
+static void
+conn_send_page(struct conn *c, int status, const char *detail,
+    const struct errpage_opts *o)
 {
 	char page[2048];
 	size_t len;
+
+	c->x.head_sent = true;
+	len = errpage_format_opts(status, detail, c->x.req_parsed &&
+	    c->x.req.is_head, o, time(NULL), page, sizeof(page));
+	if (len == 0 || conn_send_client(c, page, len) == -1)
+		c->x.keep = false;
+}
+
+void
+conn_fail(struct conn *c, int status, const char *detail)
+{
+	struct errpage_opts o = { ERRPAGE_CLOSE, NULL };
 
 	if (c->x.status == 0)
 		c->x.status = status;
@@ -66,12 +90,44 @@ conn_fail(struct conn *c, int status, const char *detail)
 	    c->x.why[0] ? ": " : "", c->x.why);
 	if (c->x.head_sent)
 		return;
-	c->x.head_sent = true;
 	c->x.linger = true;
-	len = errpage_format(status, detail, c->x.req_parsed &&
-	    c->x.req.is_head, time(NULL), page, sizeof(page));
-	if (len > 0)
-		(void)conn_send_client(c, page, len);
+	conn_send_page(c, status, detail, &o);
+}
+
+void
+conn_refuse(struct conn *c, int status, const char *detail,
+    const char *fields)
+{
+	struct errpage_opts o = { ERRPAGE_CLOSE, fields };
+
+	if (c->x.head_sent) {
+		conn_fail(c, status, detail);
+		return;
+	}
+	if (c->x.status == 0)
+		c->x.status = status;
+	if (c->x.keep && conn_body_in_hand(c)) {
+		if (c->x.req.framing.kind == BODY_LENGTH)
+			c->x.body_used = (size_t)c->x.req.framing.length;
+		o.conn = c->x.req.minor == 0 ? ERRPAGE_KEEP_ALIVE :
+		    ERRPAGE_KEEP;
+	} else {
+		c->x.keep = false;
+		c->x.linger = true;	/* a body may be on its way */
+	}
+	trace_stage(&c->trace, "refused with %d%s: %s", status, c->x.keep ?
+	    " (the connection stays open)" : "", c->x.why);
+	conn_send_page(c, status, detail, &o);
+}
+
+const char *
+conn_denied_detail(const struct conn *c, char *buf, size_t cap)
+{
+	const struct uri *u = &c->x.req.uri;
+
+	snprintf(buf, cap, "The proxy's rules do not allow requests to %.*s "
+	    "port %u.", (int)u->host_len, u->host, (unsigned)u->port);
+	return buf;
 }
 
 /* The origin's address as "ip:port" or "[ip6]:port" in name, "" if none. */
@@ -87,21 +143,49 @@ conn_upstream_name(struct conn *c)
 		    c->x.upstream_name, sizeof(c->x.upstream_name));
 }
 
+/*
+ * Take an idle kept connection to the request's origin, if there is one
+ * and the policy still allows its address: the rules may have changed by
+ * reload since it was made. Returns true with c->upstream_fd set.
+ */
+static bool
+conn_take_kept(struct conn *c)
+{
+	const struct uri *u = &c->x.req.uri;
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = sizeof(ss);
+	char why[256];
+
+	c->upstream_fd = reuse_take(u->host, u->host_len, u->port,
+	    c->x.upstream_name, sizeof(c->x.upstream_name));
+	if (c->upstream_fd == -1)
+		return false;
+	if (getpeername(c->upstream_fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    !policy_addr_allowed(&c->cfg->policy, &c->x.dest_name,
+	    (const struct sockaddr *)&ss, why, sizeof(why))) {
+		trace_stage(&c->trace, "origin: not reusing the idle "
+		    "connection to %s: %s", c->x.upstream_name, why);
+		io_close(&c->upstream_fd);
+		return false;
+	}
+	trace_stage(&c->trace, "origin: reusing an idle connection to %s",
+	    c->x.upstream_name);
+	return true;
+}
+
 int
 conn_connect_upstream(struct conn *c, bool reuse)
 {
 	const struct uri *u = &c->x.req.uri;
+	char detail[URI_HOST_MAX + 96];
 
 	c->x.upstream_reused = false;
-	if (reuse && (c->upstream_fd = reuse_take(u->host, u->host_len,
-	    u->port, c->x.upstream_name, sizeof(c->x.upstream_name))) != -1) {
+	if (reuse && conn_take_kept(c)) {
 		c->x.upstream_reused = true;
-		trace_stage(&c->trace, "origin: reusing an idle connection to "
-		    "%s", c->x.upstream_name);
 		return 0;
 	}
-	switch (upstream_connect(u, c->cfg, &c->trace, &c->upstream_fd,
-	    c->x.why, sizeof(c->x.why))) {
+	switch (upstream_connect(u, &c->x.dest_name, c->cfg, &c->trace,
+	    &c->upstream_fd, c->x.why, sizeof(c->x.why))) {
 	case UPSTREAM_OK:
 		conn_upstream_name(c);
 		trace_stage(&c->trace, "origin: connected to %s",
@@ -118,6 +202,10 @@ conn_connect_upstream(struct conn *c, bool reuse)
 	case UPSTREAM_LOOP:
 		conn_fail(c, 508, "The request is addressed to this proxy "
 		    "itself; forwarding it would loop.");
+		break;
+	case UPSTREAM_DENIED:
+		conn_refuse(c, 403, conn_denied_detail(c, detail,
+		    sizeof(detail)), NULL);
 		break;
 	case UPSTREAM_FAILED:
 		conn_fail(c, 502, "The proxy could not connect to the origin "

@@ -29,18 +29,25 @@
 #include "addr.h"
 #include "admit.h"
 #include "config.h"
+#include "dest.h"
 #include "http.h"
 #include "splice.h"
 #include "trace.h"
+#include "users.h"
 
 /*
  * One request and what became of it. req and its fields point into the
  * conn's req_buf; everything else is plain values. Zeroed before every
- * request; the next issues' per-request verdicts (user, route) go here.
+ * request; the next issues' per-request verdicts (route) go here.
  */
 struct exchange {
 	struct http_request	 req;
 	bool			 req_parsed;
+
+	/* The access decisions (gate.c). */
+	char			 user[USERS_NAME_MAX + 1]; /* "" if none */
+	struct dest_match	 dest_name;	/* the name rules' verdict */
+
 	size_t			 body_used;	/* body bytes in req_buf */
 	size_t			 resp_len;	/* bytes in c->resp_buf */
 
@@ -136,11 +143,38 @@ void conn_finish(struct conn *c);
 void conn_fail(struct conn *c, int status, const char *detail);
 
 /*
+ * Refuse the request with status (407, 403) and detail, as conn_fail()
+ * does, but let the connection persist when the client wants it and the
+ * request left no unread body (none, or a Content-Length body already
+ * in req_buf, which is then skipped): the client may answer the refusal
+ * on the same connection. fields (NULL for none) are more header lines
+ * for the page, each ending in CRLF (a 407's Proxy-Authenticate).
+ */
+void conn_refuse(struct conn *c, int status, const char *detail,
+    const char *fields);
+
+/*
+ * The 403 page's text for a destination the rules refuse, naming its host
+ * and port (as the URI parser accepted them), written into buf[0..cap).
+ * Returns buf.
+ */
+const char *conn_denied_detail(const struct conn *c, char *buf, size_t cap);
+
+/*
+ * True if the request's body, if any, is all in req_buf already: it can
+ * be sent again, or answered without the body being read.
+ */
+bool conn_body_in_hand(const struct conn *c);
+
+/*
  * Connect to the origin named by c->x.req: an idle kept connection if
  * reuse is true and there is one (c->x.upstream_reused says so), else a
- * new one (with retry). Returns 0 with c->upstream_fd open and
- * c->x.upstream_name set, or -1 after answering 502, 504 or 508 (the
- * origin is ferry itself) with the cause in c->x.why.
+ * new one (with retry). Every address is first checked against the
+ * destination rules and the internal-address guard (policy.h), a kept
+ * connection's too. Returns 0 with c->upstream_fd open and
+ * c->x.upstream_name set, or -1 after answering 403 (no address left),
+ * 502, 504 or 508 (the origin is ferry itself) with the cause in
+ * c->x.why.
  */
 int conn_connect_upstream(struct conn *c, bool reuse);
 

@@ -20,6 +20,7 @@ struct errpage_status {
 static const struct errpage_status errpage_table[] = {
 	{ 400, "Bad Request" },
 	{ 403, "Forbidden" },
+	{ 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" },
 	{ 411, "Length Required" },
 	{ 414, "URI Too Long" },
@@ -81,6 +82,21 @@ size_t
 errpage_format(int status, const char *detail, bool head_only, time_t now,
     char *out, size_t cap)
 {
+	static const struct errpage_opts closing = { ERRPAGE_CLOSE, NULL };
+
+	return errpage_format_opts(status, detail, head_only, &closing, now,
+	    out, cap);
+}
+
+size_t
+errpage_format_opts(int status, const char *detail, bool head_only,
+    const struct errpage_opts *o, time_t now, char *out, size_t cap)
+{
+	static const char *const conn[] = {
+		[ERRPAGE_CLOSE] = "Connection: close\r\n",
+		[ERRPAGE_KEEP] = "",
+		[ERRPAGE_KEEP_ALIVE] = "Connection: keep-alive\r\n"
+	};
 	const char *reason = errpage_reason(status);
 	char body[1024], text[1024], date[HTTPDATE_FIELD_SIZE];
 	int blen, hlen;
@@ -99,8 +115,9 @@ errpage_format(int status, const char *detail, bool head_only, time_t now,
 	hlen = snprintf(out, cap,
 	    "HTTP/1.1 %d %s\r\n%sContent-Type: text/html; charset=utf-8"
 	    "\r\nContent-Length: %d\r\nCache-Control: no-store\r\n"
-	    "Connection: close\r\n\r\n%s",
-	    status, reason, date, blen, head_only ? "" : body);
+	    "%s%s\r\n%s",
+	    status, reason, date, blen, o->fields != NULL ? o->fields : "",
+	    conn[o->conn], head_only ? "" : body);
 	if (hlen < 0 || (size_t)hlen >= cap)
 		return 0;
 	return (size_t)hlen;

@@ -4,9 +4,11 @@
  * Path: fail, the exit of any step that fails before a response head went
  * out: the page is formatted here, sent, and the connection closes.
  *
- * Every page has a Date (httpdate.c), a correct Content-Length and
- * "Connection: close", and says in plain words what went wrong. Pages never echo request bytes:
- * the detail text is always one of ferry's own fixed strings, and it is
+ * Every page has a Date (httpdate.c) and a correct Content-Length, and
+ * says in plain words what went wrong. Most end the connection
+ * ("Connection: close"); a refusal the client can answer (407, a denied
+ * destination) may keep it. Pages echo no request bytes but a
+ * destination that the URI parser accepted; the detail text is
  * HTML-escaped all the same.
  */
 #ifndef FERRY_ERRPAGE_H
@@ -22,6 +24,20 @@
  */
 const char *errpage_reason(int status);
 
+/* What the page says about the connection. */
+enum errpage_conn {
+	ERRPAGE_CLOSE,		/* "Connection: close" */
+	ERRPAGE_KEEP,		/* nothing: HTTP/1.1 persists by default */
+	ERRPAGE_KEEP_ALIVE	/* "Connection: keep-alive", for HTTP/1.0 */
+};
+
+/* The parts of a page's head that vary beyond its status. */
+struct errpage_opts {
+	enum errpage_conn	 conn;
+	const char		*fields;	/* more lines, each ending in
+						   CRLF, ferry's own; or NULL */
+};
+
 /*
  * Format the whole response for status with detail (NUL-terminated text)
  * into out[0..cap), dated now (the caller reads the clock, so that a test
@@ -32,5 +48,12 @@ const char *errpage_reason(int status);
  */
 size_t errpage_format(int status, const char *detail, bool head_only,
     time_t now, char *out, size_t cap);
+
+/*
+ * errpage_format() with the connection and the extra fields of *o (the
+ * Proxy-Authenticate of a 407, say). Same result and rules.
+ */
+size_t errpage_format_opts(int status, const char *detail, bool head_only,
+    const struct errpage_opts *o, time_t now, char *out, size_t cap);
 
 #endif

@@ -485,20 +485,6 @@ forward_check_early_body(struct conn *c)
 }
 
 /*
- * Whether the request's body, if any, is all in req_buf already: none, or
- * a Content-Length body that arrived with the head. Such a request can be
- * sent again, or answered without the body being read.
- */
-static bool
-forward_body_in_hand(const struct conn *c)
-{
-	const struct framing *fr = &c->x.req.framing;
-
-	return fr->kind == BODY_NONE || (fr->kind == BODY_LENGTH &&
-	    fr->length <= c->req_len - c->x.req.head_len);
-}
-
-/*
  * Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2): a malformed one is
  * 400; at zero ferry is the final recipient and answers 200 itself, as
  * any response: logged with its status, and the connection persists if
@@ -526,7 +512,7 @@ forward_max_forwards(struct conn *c)
 	 * The connection goes on only if the body, never forwarded, is used
 	 * up already (the next request starts after it).
 	 */
-	if (forward_body_in_hand(c)) {
+	if (conn_body_in_hand(c)) {
 		if (c->x.req.framing.kind == BODY_LENGTH)
 			c->x.body_used = (size_t)c->x.req.framing.length;
 	} else {
@@ -587,7 +573,7 @@ forward_replayable(const struct conn *c)
 	};
 	size_t i, len = c->x.req.method_len;
 
-	if (!forward_body_in_hand(c))
+	if (!conn_body_in_hand(c))
 		return false;
 	for (i = 0; i < nitems(idempotent); i++)
 		if (strlen(idempotent[i]) == len &&

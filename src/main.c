@@ -148,6 +148,34 @@ main_start_pool(struct main_state *st, const struct ferry_config *cfg,
 }
 
 /*
+ * Say each warning of the load of cfg (config.h): to stderr as
+ * "ferry: warning: ..." for -t, else to the log at warn.
+ */
+static void
+main_warnings(const struct ferry_config *cfg, bool to_stderr)
+{
+	const char *line = cfg->warnings, *end;
+	size_t kept = 0;
+
+	for (; (end = strchr(line, '\n')) != NULL; line = end + 1, kept++) {
+		if (to_stderr)
+			fprintf(stderr, "ferry: warning: %.*s\n",
+			    (int)(end - line), line);
+		else
+			log_msg(LOGL_WARN, "config warning: %.*s",
+			    (int)(end - line), line);
+	}
+	if (kept < cfg->nwarnings) {
+		if (to_stderr)
+			fprintf(stderr, "ferry: warning: %zu more warnings\n",
+			    cfg->nwarnings - kept);
+		else
+			log_msg(LOGL_WARN, "config warning: %zu more warnings",
+			    cfg->nwarnings - kept);
+	}
+}
+
+/*
  * Everything up to serving. Returns 0, or -1 after reporting the error.
  *
  * Log files are opened only once ferry runs as its final user, so that
@@ -181,6 +209,7 @@ main_start(struct main_state *st, bool foreground)
 	    park_start(st->pool, err, sizeof(err)) == -1)
 		goto fail_pidfile;
 	/* Before the acceptor runs, so no request line precedes these. */
+	main_warnings(cfg, false);
 	main_log_listening(cfg, fds);
 	if (acceptor_start(&st->acceptor, lfd, st->pool, err,
 	    sizeof(err)) == -1)
@@ -217,6 +246,7 @@ main_reload(const struct main_state *st)
 	    sizeof(changed)) > 0)
 		log_msg(LOGL_WARN, "reload: %s changed, which takes a "
 		    "restart; the running value stays", changed);
+	main_warnings(cfg, false);
 	config_set_live(cfg);
 	log_msg(LOGL_INFO, "reloaded %s", st->path);
 }
@@ -351,6 +381,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		main_warnings(live, true);
 		printf("ferry: %s: configuration is valid\n", arg);
 		config_release(live);
 		return 0;

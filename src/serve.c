@@ -18,6 +18,7 @@
 #include "admit.h"
 #include "conn.h"
 #include "forward.h"
+#include "gate.h"
 #include "http.h"
 #include "io.h"
 #include "log.h"
@@ -45,6 +46,7 @@ serve_access_log(const struct conn *c)
 		return;
 	memset(&e, 0, sizeof(e));
 	e.client = c->client_ip;
+	e.user = c->x.user;
 	e.when = c->x.start_time;
 	if (c->x.req_parsed) {
 		e.method = c->x.req.method;
@@ -66,20 +68,27 @@ serve_log(const struct conn *c)
 {
 	const struct exchange *x = &c->x;
 	const struct uri *u = &x->req.uri;
-	enum log_level level = x->status >= 500 || x->why[0] ? LOGL_WARN :
-	    LOGL_INFO;
+	/* A refusal by the policy is the policy working: not a warning. */
+	bool refused = x->status == 403 || x->status == 407;
+	enum log_level level = x->status >= 500 || (x->why[0] && !refused) ?
+	    LOGL_WARN : LOGL_INFO;
+	char user[ACCESS_USER_MAX + 8] = " user=";
 
 	/* A connection that never said anything is not a request. */
 	if (x->bytes_in == 0 && x->status == 0)
 		level = LOGL_DEBUG;
+	if (x->user[0] != '\0')
+		access_escape(x->user, strlen(x->user), user + 6);
+	else
+		user[0] = '\0';
 	log_msg(level,
-	    "%s %.*s %.*s %d in=%llu out=%llu %llums%s%s%s", c->client_ip,
+	    "%s %.*s %.*s %d in=%llu out=%llu %llums%s%s%s%s", c->client_ip,
 	    x->req_parsed ? (int)x->req.method_len : 1,
 	    x->req_parsed ? x->req.method : "-",
 	    x->req_parsed ? (int)u->authority_len : 1,
 	    x->req_parsed ? u->authority : "-", x->status,
 	    (unsigned long long)x->bytes_in, (unsigned long long)x->bytes_out,
-	    (unsigned long long)(io_now_ms() - x->start_ms),
+	    (unsigned long long)(io_now_ms() - x->start_ms), user,
 	    x->why[0] ? " (" : "", x->why, x->why[0] ? ")" : "");
 	serve_access_log(c);
 }
@@ -200,6 +209,8 @@ serve_exchange(struct conn *c)
 		    "this proxy (its Via header says so): it is looping.");
 		return false;
 	}
+	if (!gate_check(c))
+		return c->x.keep;
 	if (c->x.req.is_connect) {
 		c->x.keep = false;	/* the tunnel is the rest of it */
 		tunnel_serve(c);

@@ -86,19 +86,22 @@ upstream_try(const struct addrinfo *ai, int timeout_ms, int *err)
 }
 
 /*
- * One round over the addresses. Returns the socket or -1; on failure
- * *timed_out says whether the last failure was a timeout.
+ * One round over the n addresses the policy allowed. Returns the socket
+ * or -1; on failure *timed_out says whether the last failure was a
+ * timeout.
  */
 static int
-upstream_round(const struct addrinfo *res, const struct ferry_config *cfg,
-    struct trace *t, bool *timed_out, char *why, size_t whylen)
+upstream_round(const struct addrinfo *const *ais, size_t n,
+    const struct ferry_config *cfg, struct trace *t, bool *timed_out,
+    char *why, size_t whylen)
 {
 	const struct addrinfo *ai;
 	char addr[ADDR_TEXT_MAX];
-	int n = 0, fd, err;
+	size_t i;
+	int fd, err;
 
-	for (ai = res; ai != NULL && n < UPSTREAM_MAX_ADDRS; ai = ai->ai_next,
-	    n++) {
+	for (i = 0; i < n; i++) {
+		ai = ais[i];
 		if (trace_on(t)) {
 			addr_text_port(ai->ai_addr, addr, sizeof(addr));
 			trace_stage(t, "origin: trying %s", addr);
@@ -135,15 +138,43 @@ upstream_is_self(const struct addrinfo *res, const struct ferry_config *cfg)
 	return false;
 }
 
-enum upstream_result
-upstream_connect(const struct uri *u, const struct ferry_config *cfg,
-    struct trace *t, int *fd, char *why, size_t whylen)
+/*
+ * Keep in ais the first UPSTREAM_MAX_ADDRS addresses of res that the
+ * policy allows for a destination whose name matched *name; each refused
+ * one is a trace stage, and the last refusal is left in why. Returns how
+ * many were kept.
+ */
+static size_t
+upstream_allowed(const struct addrinfo *res, const struct dest_match *name,
+    const struct ferry_config *cfg, struct trace *t,
+    const struct addrinfo *ais[UPSTREAM_MAX_ADDRS], char *why,
+    size_t whylen)
 {
+	const struct addrinfo *ai;
+	size_t n = 0, seen = 0;
+
+	for (ai = res; ai != NULL && seen < UPSTREAM_MAX_ADDRS;
+	    ai = ai->ai_next, seen++) {
+		if (policy_addr_allowed(&cfg->policy, name, ai->ai_addr, why,
+		    whylen))
+			ais[n++] = ai;
+		else
+			trace_stage(t, "origin: skipping %s", why);
+	}
+	return n;
+}
+
+enum upstream_result
+upstream_connect(const struct uri *u, const struct dest_match *match,
+    const struct ferry_config *cfg, struct trace *t, int *fd, char *why,
+    size_t whylen)
+{
+	const struct addrinfo *ais[UPSTREAM_MAX_ADDRS];
 	struct addrinfo hints, *res = NULL;
 	char name[URI_HOST_MAX + 1], serv[8];
 	bool timed_out = false;
 	unsigned round;
-	size_t len;
+	size_t len, n;
 	int rc;
 
 	*fd = -1;
@@ -170,6 +201,14 @@ upstream_connect(const struct uri *u, const struct ferry_config *cfg,
 		freeaddrinfo(res);
 		return UPSTREAM_LOOP;
 	}
+	if ((n = upstream_allowed(res, match, cfg, t, ais, why,
+	    whylen)) == 0) {
+		len = strlen(why);
+		snprintf(why + len, whylen - len, "; no address of %s left",
+		    name);
+		freeaddrinfo(res);
+		return UPSTREAM_DENIED;
+	}
 	for (round = 0; round <= cfg->retries && *fd < 0; round++) {
 		if (round > 0) {
 			unsigned ms = UPSTREAM_BACKOFF_MS << (round - 1);
@@ -177,7 +216,7 @@ upstream_connect(const struct uri *u, const struct ferry_config *cfg,
 			io_pause_ms(ms < UPSTREAM_BACKOFF_MAX_MS ? ms :
 			    UPSTREAM_BACKOFF_MAX_MS);
 		}
-		*fd = upstream_round(res, cfg, t, &timed_out, why, whylen);
+		*fd = upstream_round(ais, n, cfg, t, &timed_out, why, whylen);
 	}
 	freeaddrinfo(res);
 	if (*fd >= 0)

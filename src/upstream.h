@@ -7,6 +7,12 @@
  * round where every address failed, up to [upstream] retries more rounds
  * follow with a short growing pause. Nothing has been sent when this runs,
  * so retrying can never replay a request.
+ *
+ * Before any connect, each resolved address is put to the destination
+ * rules and the internal-address guard (policy_addr_allowed()): the check
+ * is on the very address passed to connect(), so a name that resolves to
+ * a safe address at one moment and an internal one the next (DNS
+ * rebinding) cannot slip through. Refused addresses are skipped.
  */
 #ifndef FERRY_UPSTREAM_H
 #define FERRY_UPSTREAM_H
@@ -15,6 +21,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dest.h"
 #include "trace.h"
 #include "uri.h"
 
@@ -24,12 +31,15 @@ enum upstream_result {
 	UPSTREAM_UNRESOLVED,	/* the name did not resolve (or was too long) */
 	UPSTREAM_FAILED,	/* refused or unreachable on every attempt */
 	UPSTREAM_TIMEDOUT,	/* the last attempt timed out */
-	UPSTREAM_LOOP		/* an address is ferry's own (loopguard.h) */
+	UPSTREAM_LOOP,		/* an address is ferry's own (loopguard.h) */
+	UPSTREAM_DENIED		/* the rules refused every address */
 };
 
 /*
- * Connect to u's host and port; a name that resolves to ferry's own
- * listening address is refused before any connect. Each address tried is
+ * Connect to u's host and port, whose name rules matched *match
+ * (dest_match_name()); a name that resolves to ferry's own listening
+ * address is refused before any connect, and so is one whose every
+ * address the policy refuses. Each address tried is
  * a stage of the trace t (NULL: none). Returns UPSTREAM_OK with the
  * connected socket in *fd (non-blocking, close-on-exec, with TCP_NODELAY;
  * the caller closes it), or the failure with *fd = -1. why receives the
@@ -39,7 +49,7 @@ enum upstream_result {
  * thread: u and t are the caller's, nothing is shared.
  */
 enum upstream_result upstream_connect(const struct uri *u,
-    const struct ferry_config *cfg, struct trace *t, int *fd, char *why,
-    size_t whylen);
+    const struct dest_match *match, const struct ferry_config *cfg,
+    struct trace *t, int *fd, char *why, size_t whylen);
 
 #endif

@@ -289,9 +289,10 @@ users_check_mode(int fd, const char *path, char *warn, size_t warnlen)
 		warn[0] = '\0';
 	if (fstat(fd, &st) == 0 &&
 	    (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0)
-		snprintf(warn, warnlen, "%s: group or others may read or "
-		    "write it (mode %04o): chmod 600 or 640 to ferry's group",
-		    path, (unsigned)(st.st_mode & 07777));
+		snprintf(warn, warnlen, "users file %s can be read or "
+		    "written by group or others (mode %04o): make it mode "
+		    "600, owned by the user ferry runs as", path,
+		    (unsigned)(st.st_mode & 07777));
 }
 
 /* The lines of f into u; -1 with err set at the first bad one. */
@@ -403,6 +404,24 @@ users_key_cmp(const void *k, const void *elem)
 	return (key->len > e->name_len) - (key->len < e->name_len);
 }
 
+/* The entry of name[0..len), or NULL. */
+static const struct users_entry *
+users_find(const struct users *u, const char *name, size_t len)
+{
+	struct users_key key = { name, len };
+
+	if (u == NULL || u->count == 0)
+		return NULL;
+	return bsearch(&key, u->entries, u->count, sizeof(u->entries[0]),
+	    users_key_cmp);
+}
+
+bool
+users_has(const struct users *u, const char *name, size_t len)
+{
+	return users_find(u, name, len) != NULL;
+}
+
 /*
  * True if the NUL-terminated a and b are equal, in a time that depends on
  * their lengths only, never on where they differ (no memcmp(), which
@@ -425,7 +444,6 @@ bool
 users_verify(const struct users *u, const char *name, size_t name_len,
     const char *password, size_t pw_len)
 {
-	struct users_key key;
 	const struct users_entry *e;
 	struct crypt_data *cd = NULL;
 	char pw[USERS_PASSWORD_MAX + 1];
@@ -436,10 +454,7 @@ users_verify(const struct users *u, const char *name, size_t name_len,
 	if (u == NULL || u->count == 0 || pw_len > USERS_PASSWORD_MAX ||
 	    (pw_len > 0 && memchr(password, '\0', pw_len) != NULL))
 		return false;
-	key.name = name;
-	key.len = name_len;
-	e = bsearch(&key, u->entries, u->count, sizeof(u->entries[0]),
-	    users_key_cmp);
+	e = users_find(u, name, name_len);
 	setting = e != NULL ? e->hash : u->dummy;
 	if (pw_len > 0)
 		memcpy(pw, password, pw_len);

@@ -86,6 +86,13 @@ int users_load(struct users *u, const char *path, char *warn, size_t warnlen,
 bool users_verify(const struct users *u, const char *name, size_t name_len,
     const char *password, size_t pw_len);
 
+/*
+ * True if name[0..len) is a user of u. For the log only (which of user
+ * and password was wrong): the answer to the client must not depend on
+ * it. Any thread.
+ */
+bool users_has(const struct users *u, const char *name, size_t len);
+
 /* Free everything u owns; u is empty afterwards. NULL-safe. */
 void users_free(struct users *u);
 

@@ -58,6 +58,36 @@ START_TEST(test_get)
 }
 END_TEST
 
+/* The user who logged in is the third field, escaped as one field. */
+START_TEST(test_user)
+{
+	struct access_entry e = entry("GET", "http://example.com/");
+	char buf[ACCESS_LINE_MAX], user[ACCESS_USER_MAX], name[400];
+
+	e.user = "alice";
+	fmt(&e, buf);
+	ck_assert_str_eq(buf, "127.0.0.1 - alice [25/Nov/2026:06:36:22 "
+	    "+0000] \"GET http://example.com/ HTTP/1.1\" 200 107 3 "
+	    "192.0.2.7:80\n");
+	e.user = "";
+	fmt(&e, buf);
+	ck_assert_ptr_nonnull(strstr(buf, " - - ["));
+	/* A name cannot forge fields: spaces and quotes are escaped. */
+	e.user = "eve \"x\" client 10.0.0.1\\\xc3\xa9";
+	fmt(&e, buf);
+	ck_assert_msg(strstr(buf, "127.0.0.1 - eve\\x20\\x22x\\x22\\x20"
+	    "client\\x2010.0.0.1\\x5c\\xc3\\xa9 [") == buf, "%s", buf);
+	/* A name too long for its room is cut with "...". */
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	access_escape(name, strlen(name), user);
+	ck_assert_uint_eq(strlen(user), ACCESS_USER_MAX - 1);
+	ck_assert_str_eq(user + ACCESS_USER_MAX - 4, "...");
+	e.user = name;
+	ck_assert_uint_lt(fmt(&e, buf), ACCESS_LINE_MAX);
+}
+END_TEST
+
 START_TEST(test_connect_v6_http10)
 {
 	struct access_entry e = entry("CONNECT", "[2001:db8::1]:443");
@@ -189,6 +219,7 @@ access_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_get);
+	tcase_add_test(tc, test_user);
 	tcase_add_test(tc, test_connect_v6_http10);
 	tcase_add_test(tc, test_unparsed);
 	tcase_add_loop_test(tc, test_escapes, 0, NELEM(escapes));

@@ -119,6 +119,38 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.log_level, LOGL_INFO);
 	ck_assert_str_eq(cfg.log_target, "stderr");
 	ck_assert_str_eq(cfg.log_access, "");
+	/* No auth, every destination but internal addresses. */
+	ck_assert(!cfg.policy.auth);
+	ck_assert_str_eq(cfg.policy.realm, "ferry");
+	ck_assert_uint_eq(cfg.auth_cache_ttl, 300);
+	ck_assert_ptr_nonnull(cfg.policy.dest);
+	ck_assert_uint_eq(dest_count(cfg.policy.dest), 0);
+	ck_assert_int_eq(cfg.policy.dflt, DEST_ALLOW);
+	ck_assert(!cfg.policy.internal_allowed);
+	ck_assert_uint_eq(cfg.nwarnings, 0);
+	config_free(&cfg);
+}
+END_TEST
+
+/* [auth] and [destinations] build the policy; warnings are kept. */
+START_TEST(test_policy_keys)
+{
+	struct ferry_config cfg;
+
+	load_good("[auth]\nrealm = \"Office proxy\"\ncache_ttl = 0\n"
+	    "[destinations]\ndefault = deny\ninternal = allow\n"
+	    "allow = .corp.test 10.0.0.0/8 [2001:db8::]/32:443\n"
+	    "deny = *:25 ads.corp.test ads.corp.test\n", &cfg);
+	ck_assert_str_eq(cfg.policy.realm, "Office proxy");
+	ck_assert_uint_eq(cfg.auth_cache_ttl, 0);
+	ck_assert_int_eq(cfg.policy.dflt, DEST_DENY);
+	ck_assert(cfg.policy.internal_allowed);
+	ck_assert_uint_eq(dest_count(cfg.policy.dest), 6);
+	/* The same deny twice: a rule that never applies. */
+	ck_assert_uint_eq(cfg.nwarnings, 1);
+	ck_assert_msg(strstr(cfg.warnings, "ads.corp.test") != NULL, "%s",
+	    cfg.warnings);
+	ck_assert_ptr_nonnull(strchr(cfg.warnings, '\n'));
 	config_free(&cfg);
 }
 END_TEST
@@ -645,6 +677,22 @@ static const struct {
 	    "localhost" },
 	{ "[whitelist]\nlocal = 127.0.0.1/\n", "[whitelist]", "local",
 	    "127.0.0.1/" },
+	/* [auth] and [destinations] */
+	{ "[auth]\nrealm = a\"b\n", "[auth]", "realm", NULL },
+	{ "[auth]\ncache_ttl = 86401\n", "[auth]", "cache_ttl", "86401" },
+	{ "[auth]\nusers = /nonexistent/users\n", "[auth]", "users",
+	    "/nonexistent/users" },
+	{ "[auth]\npassword = x\n", "[auth]", "password", NULL },
+	{ "[destinations]\ndefault = block\n", "[destinations]",
+	    "default", "block" },
+	{ "[destinations]\ninternal = yes\n", "[destinations]",
+	    "internal", "yes" },
+	{ "[destinations]\ndeny = good.test *.bad.test\n",
+	    "[destinations]", "deny", "*.bad.test" },
+	{ "[destinations]\nallow = 10.0.0.0/33\n", "[destinations]",
+	    "allow", "10.0.0.0/33" },
+	{ "[destinations]\ndeny_file = /nonexistent/deny\n",
+	    "[destinations]", "deny_file", "/nonexistent/deny" },
 };
 
 START_TEST(test_bad_file)
@@ -982,6 +1030,7 @@ config_suite(void)
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_default_whitelist);
+	tcase_add_test(tc, test_policy_keys);
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_snapshot_lifetime);
 	tcase_add_test(tc, test_snapshot_bad_file);

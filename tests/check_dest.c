@@ -36,25 +36,6 @@ build(const char *allow, const char *deny)
 	return s;
 }
 
-/* ss from an address text and a port. */
-static void
-sockaddr_of(const char *ip, uint16_t port, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		return;
-	}
-	ck_assert_msg(inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1,
-	    "bad test address %s", ip);
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
-}
-
 static const char *
 verdict_name(enum dest_verdict v)
 {

@@ -27,6 +27,7 @@ static const struct {
 } statuses[] = {
 	{ 400, "Bad Request" },
 	{ 403, "Forbidden" },
+	{ 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" },
 	{ 411, "Length Required" },
 	{ 414, "URI Too Long" },
@@ -247,6 +248,43 @@ START_TEST(test_exact_head)
 END_TEST
 
 /*
+ * A 407 that keeps the connection: the challenge field before the blank
+ * line, no Connection field for HTTP/1.1, "keep-alive" for HTTP/1.0.
+ */
+START_TEST(test_opts)
+{
+	static const char challenge[] =
+	    "Proxy-Authenticate: Basic realm=\"ferry\", charset=\"UTF-8\"\r\n";
+	struct errpage_opts o = { ERRPAGE_KEEP, challenge };
+	char page[2048], want[512];
+	const char *body;
+	size_t len;
+
+	len = errpage_format_opts(407, "Log in.", false, &o, NOW, page,
+	    sizeof(page));
+	ck_assert_uint_gt(len, 0);
+	body = strstr(page, "\r\n\r\n") + 4;
+	snprintf(want, sizeof(want), "HTTP/1.1 407 Proxy Authentication "
+	    "Required\r\nDate: " NOW_TEXT "\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
+	    strlen(body), challenge);
+	ck_assert(strncmp(page, want, strlen(want)) == 0);
+	ck_assert_uint_eq(len, strlen(want) + strlen(body));
+	ck_assert_ptr_null(strstr(page, "Connection"));
+
+	o.conn = ERRPAGE_KEEP_ALIVE;
+	o.fields = NULL;
+	len = errpage_format_opts(403, "No.", true, &o, NOW, page,
+	    sizeof(page));
+	ck_assert_uint_gt(len, 0);
+	ck_assert_ptr_nonnull(strstr(page, "\r\nCache-Control: no-store\r\n"
+	    "Connection: keep-alive\r\n\r\n"));
+	ck_assert_ptr_null(strstr(page, "Proxy-Authenticate"));
+}
+END_TEST
+
+/*
  * A clock out of IMF-fixdate's range (a year of five digits) is no
  * clock: no Date at all (RFC 9110 §6.6.1), and the page is still whole.
  */
@@ -323,6 +361,7 @@ errpage_suite(void)
 	tcase_add_test(tc, test_huge_detail);
 	tcase_add_test(tc, test_detail_escaped);
 	tcase_add_test(tc, test_exact_head);
+	tcase_add_test(tc, test_opts);
 	tcase_add_test(tc, test_no_clock_no_date);
 	tcase_add_loop_test(tc, test_unknown_status, 0, NELEM(unknown_codes));
 	tcase_add_loop_test(tc, test_small_buffer, 0, 2);

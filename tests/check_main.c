@@ -27,11 +27,12 @@ main(void)
 	srunner_add_suite(sr, loopguard_suite());
 	srunner_add_suite(sr, conn_suite());
 	srunner_add_suite(sr, maxfwd_suite());
-	srunner_add_suite(sr, httpdate_suite());
 	srunner_add_suite(sr, pool_suite());
 	srunner_add_suite(sr, park_suite());
 	srunner_add_suite(sr, cred_suite());
 	srunner_add_suite(sr, users_suite());
+	srunner_add_suite(sr, authcache_suite());
+	srunner_add_suite(sr, policy_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -81,6 +81,7 @@ class Daemon:
             "server": {"listen": "127.0.0.1:%d" % self.port,
                        "pidfile": self.pidfile},
             "log": {"level": "info", "target": self.logfile},
+            "destinations": {"allow": "127.0.0.1"},  # the loopback origin
         }
         for name, keys in (extra or {}).items():
             sections.setdefault(name, {}).update(keys)

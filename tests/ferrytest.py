@@ -131,6 +131,9 @@ class Ferry:
             "upstream": {"connect_timeout": 2, "io_timeout": 5},
             "client": {"header_timeout": 5, "idle_timeout": 10},
             "log": {"level": "debug", "target": self.logfile},
+            # The origins the tests start live on loopback, which the
+            # internal-address guard refuses by default.
+            "destinations": {"allow": "127.0.0.0/8 ::1"},
         }
         for name, keys in (config or {}).items():
             sections.setdefault(name, {}).update(keys)

@@ -12,7 +12,7 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-deps="autoconf automake pkg-config libiniparser-dev libcrypt-dev check gcc
+deps="autoconf automake pkg-config libiniparser-dev libcrypt-dev libsodium-dev check gcc
       make clang libclang-rt-14-dev clang-tidy cppcheck curl openssl python3
       ca-certificates debhelper lintian logrotate graphviz apache2-utils"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -43,7 +43,7 @@ done
 for name in $names; do
 	# shellcheck disable=SC2086
 	$cc $cflags -fsanitize=fuzzer "$here/$name.c" $objs -liniparser \
-	    -lcrypt -lpthread -o "$out/$name"
+	    -lcrypt -lsodium -lpthread -o "$out/$name"
 done
 
 # The error pages once more under MemorySanitizer, which sees a read of
