@@ -195,6 +195,9 @@ def still_open(s, seconds=0.3):
         return False
 
 
+TRACE = {"log": {"level": "trace"}}
+
+
 class KeepOrigin(Script):
     """A loopback origin (127.0.0.1) that answers every GET on a
     connection and keeps it open (tests/origin.py closes after each
@@ -266,8 +269,11 @@ def shipped_defaults_refuse_loopback_literal():
     with Ferry(shipped()) as f:
         r = expect_refused(f, lit(origin.port), "127.0.0.1", origin.port)
         line = info_line(f, "GET", lit(origin.port), 403)
-        assert "no address left: 127.0.0.1:%d refused as internal " \
-            "(loopback)" % origin.port in line, line
+        assert "refused as internal" in line, line
+        # The wording the issue 16 contract fixes ("Logs"): it names the
+        # kind of internal address.
+        assert line.endswith("(no address left: 127.0.0.1:%d refused as "
+                             "internal (loopback))" % origin.port), line
 
 
 @suite.test
@@ -377,7 +383,7 @@ def allow_one_address_opens_only_that_address():
             assert status_of(r) == 403, r[:300]
             line = info_line(f, "GET", "127.0.0.2:%d" %
                              (o2.port if o2 else 80), 403)
-            assert "refused as internal (loopback)" in line, line
+            assert "refused as internal" in line, line
             if o2:
                 time.sleep(0.05)
                 assert o2.requests() == []
@@ -498,7 +504,12 @@ def tie_goes_to_deny_and_check_warns():
     cfg = names_only(allow="localhost", deny="localhost")
     with Ferry(cfg) as f:
         expect_refused(f, loc(origin.port), "localhost", origin.port)
-        assert "config warning: " in f.log(), f.log()[-2000:]
+        warn = re.compile(r" warn: config warning: .*localhost")
+        assert len(warn.findall(f.log())) >= 1, f.log()[-2000:]
+        # a reload warns again
+        n = len(warn.findall(f.log()))
+        f.reload(cfg)
+        assert len(warn.findall(f.log())) > n, f.log()[-2000:]
     r = check_config(cfg)
     err = r.stderr.decode()
     assert r.returncode == 0, r
@@ -551,7 +562,8 @@ def cidr_deny_refuses_a_name_it_resolves_to():
                        internal="allow")) as f:
         expect_refused(f, loc(origin.port), "localhost", origin.port)
         line = info_line(f, "GET", loc(origin.port), 403)
-        assert "127.0.0.0/8" in line and "no address left" in line, line
+        assert 'refused by deny rule "127.0.0.0/8"' in line, line
+        assert "no address" in line, line
 
 
 @suite.test
@@ -604,6 +616,44 @@ def refusal_page_keeps_a_keepalive_connection():
         assert len(acc) == 1, acc
         assert re.search(r'"GET http://localhost:%d/hello\?%s HTTP/1.1" '
                          r'403 ' % (origin.port, tok), acc[0]), acc[0]
+
+
+@suite.test
+def refusal_with_a_body_in_hand_or_not():
+    # A body wholly received with the head: the connection goes on. A
+    # body still to come: Connection: close, and ferry closes.
+    with Ferry(dest(deny="localhost")) as f:
+        with socket.create_connection(("127.0.0.1", f.port), 5) as s:
+            s.sendall(b"POST http://%s/echo HTTP/1.1\r\nHost: %s\r\n"
+                      b"Content-Length: 5\r\n\r\nhello"
+                      % ((loc(origin.port).encode(),) * 2))
+            r = read_one(s)
+            assert status_of(r) == 403, r
+            assert (header_of(r, "Connection") or "").lower() != "close", r
+            s.sendall(get(lit(origin.port), "/hello?" + token(),
+                          close=False))
+            assert status_of(read_one(s)) == 200
+        with socket.create_connection(("127.0.0.1", f.port), 5) as s:
+            s.sendall(b"POST http://%s/echo HTTP/1.1\r\nHost: %s\r\n"
+                      b"Content-Length: 100000\r\n\r\nhello"
+                      % ((loc(origin.port).encode(),) * 2))
+            r = read_one(s)
+            assert status_of(r) == 403, r
+            assert (header_of(r, "Connection") or "").lower() == "close", r
+            assert not still_open(s, 2.0), "still open after the 403"
+
+
+@suite.test
+def refusal_to_http10_keepalive_client_says_keep_alive():
+    with Ferry(dest(deny="localhost")) as f, \
+            socket.create_connection(("127.0.0.1", f.port), 5) as s:
+        s.sendall(b"GET http://%s/hello HTTP/1.0\r\nHost: %s\r\n"
+                  b"Connection: keep-alive\r\n\r\n"
+                  % ((loc(origin.port).encode(),) * 2))
+        r = read_one(s)
+        assert status_of(r) == 403, r
+        assert (header_of(r, "Connection") or "").lower() == "keep-alive", r
+        assert still_open(s)
 
 
 @suite.test
@@ -857,35 +907,37 @@ def parked_keepalive_client_gets_the_new_rules():
 def reused_origin_connection_is_checked_again():
     # ferry keeps the origin connection; after a reload that denies its
     # address (or turns the guard on), the next request is refused even
-    # though an idle connection to that very origin is at hand.
-    with KeepOrigin() as o, Ferry() as f:
-        for who in (lit(o.port), loc(o.port)):
+    # though an idle connection to that very origin is at hand. The trace
+    # shows that ferry had the kept connection and let it go.
+    cases = [
+        (shipped(deny="127.0.0.0/8", internal="allow"), lit, "127.0.0.1"),
+        (shipped(deny="127.0.0.0/8", allow="localhost", internal="allow"),
+         loc, "localhost"),
+        (shipped(), lit, "127.0.0.1"),
+        (shipped(allow="localhost"), loc, "localhost"),
+    ]
+    with KeepOrigin() as o, Ferry(TRACE) as f:
+        for cfg, where, host in cases:
+            who = where(o.port)
             with socket.create_connection(("127.0.0.1", f.port), 5) as s:
                 for i in (1, 2):
                     s.sendall(get(who, "/warm%d" % i, close=False))
                     r = read_one(s)
                     assert status_of(r) == 200, r
-        if o.conns > 2:
-            raise AssertionError("ferry did not reuse: %d" % o.conns)
-        before = len(o.requests())
-        cases = [
-            (shipped(deny="127.0.0.0/8", internal="allow"), lit(o.port),
-             "127.0.0.1"),
-            (shipped(deny="127.0.0.0/8", allow="localhost",
-                     internal="allow"), loc(o.port), "localhost"),
-            (shipped(), lit(o.port), "127.0.0.1"),
-            (shipped(allow="localhost"), loc(o.port), "localhost"),
-        ]
-        for cfg, who, host in cases:
-            f.reload(cfg)
+            assert "origin: reusing an idle connection" in f.log()
+            before = len(o.requests())
+            dropped = f.log().count("origin: not reusing")
+            f.reload(cfg | TRACE)
             with socket.create_connection(("127.0.0.1", f.port), 5) as s:
                 s.sendall(get(who, "/after", close=False))
                 r = read_one(s)
             assert status_of(r) == 403, (cfg, who, r)
-            assert (REFUSED % (host, o.port)).encode() in r, r
+            assert names_destination(r, host, o.port), r
             assert len(o.requests()) == before, (cfg, o.requests())
-        # back to loopback allowed: it goes through again
-        f.reload({})
+            assert f.log().count("origin: not reusing") == dropped + 1, \
+                (cfg, f.log()[-3000:])
+            f.reload(TRACE)
+        # and with loopback allowed again it goes through
         with socket.create_connection(("127.0.0.1", f.port), 5) as s:
             s.sendall(get(loc(o.port), "/again", close=False))
             assert status_of(read_one(s)) == 200
