@@ -374,6 +374,8 @@ def allow_one_address_opens_only_that_address():
     with Ferry(shipped(allow="127.0.0.1")) as f:
         expect_ok(f, lit(origin.port))
         expect_ok(f, loc(origin.port))
+        # the IPv4-mapped form is matched as the IPv4 address
+        expect_ok(f, "[::ffff:127.0.0.1]:%d" % origin.port)
         try:
             o2 = Origin(host="127.0.0.2").start()
         except (OSError, RuntimeError):
@@ -394,9 +396,14 @@ def allow_one_address_opens_only_that_address():
 
 @suite.test
 def allow_ipv6_loopback_in_brackets():
-    with Origin(host="::1") as o6, Ferry(shipped(allow="[::1]")) as f:
-        expect_ok(f, o6.authority, o=o6)
-        expect_refused(f, lit(origin.port), "127.0.0.1", origin.port)
+    with Origin(host="::1") as o6, Origin(host="::1") as o7:
+        with Ferry(shipped(allow="[::1]")) as f:
+            expect_ok(f, o6.authority, o=o6)
+            expect_refused(f, lit(origin.port), "127.0.0.1", origin.port)
+        # with a port: that port only
+        with Ferry(shipped(allow="[::1]:%d" % o6.port)) as f:
+            expect_ok(f, o6.authority, o=o6)
+            expect_refused(f, o7.authority, "::1", o7.port, o=o7)
 
 
 @suite.test
@@ -564,6 +571,9 @@ def cidr_deny_refuses_a_name_it_resolves_to():
         line = info_line(f, "GET", loc(origin.port), 403)
         assert 'refused by deny rule "127.0.0.0/8"' in line, line
         assert "no address" in line, line
+        # an IPv4 network denies the IPv4-mapped form of its addresses
+        expect_refused(f, "[::ffff:127.0.0.1]:%d" % origin.port,
+                       "::ffff:127.0.0.1", origin.port)
 
 
 @suite.test
