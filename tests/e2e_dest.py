@@ -331,6 +331,7 @@ def link_local_metadata_refused_before_any_connect():
     # and the log says why. Same for the other guarded kinds.
     cfg = shipped()
     cfg["upstream"] = {"connect_timeout": 5}
+    cfg["log"] = {"level": "trace"}
     with Ferry(cfg) as f:
         for host, auth in (("169.254.169.254", "169.254.169.254:80"),
                            ("169.254.169.254",
@@ -348,6 +349,10 @@ def link_local_metadata_refused_before_any_connect():
             assert took < 1.0, (auth, took)
             line = info_line(f, "GET", auth, 403)
             assert "refused as internal" in line, (auth, line)
+        # the trace has no attempt to connect (e2e_trace's "origin:
+        # trying ADDR" stage) for any of them
+        assert " trace: " in f.log() and "origin: trying" not in f.log(), \
+            f.log()[-3000:]
 
 
 @suite.test
