@@ -5,6 +5,7 @@
 --   wrk -s absform.lua http://127.0.0.1:PROXY/ -- http://127.0.0.1:ORIGIN/small
 -- Direct, the first argument is empty and the second is the path:
 --   wrk -s absform.lua http://127.0.0.1:ORIGIN/ -- "" /small
+-- A third argument, if given, is sent as Proxy-Authorization (a login).
 -- At the end one line "BENCH key=value ..." gives bench.py the numbers.
 
 function init(args)
@@ -14,6 +15,9 @@ function init(args)
 		wrk.headers["Host"] = string.match(target, "^http://([^/]+)")
 	else
 		wrk.path = args[2] or "/"
+	end
+	if args[3] ~= nil and args[3] ~= "" then
+		wrk.headers["Proxy-Authorization"] = args[3]
 	end
 end
 

@@ -17,6 +17,7 @@ in time; everything started is stopped by pid, also on Ctrl-C.
 """
 import argparse
 import atexit
+import base64
 import os
 import re
 import shutil
@@ -29,9 +30,12 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOOLS = ["nginx", "wrk", "ab", "curl", "openssl", "tinyproxy", "squid"]
+TOOLS = ["nginx", "wrk", "ab", "curl", "openssl", "tinyproxy", "squid",
+         "htpasswd"]
 SCENARIOS = ["small_c50", "small_c500", "small_c1", "ab_keepalive", "mb_c8",
-             "big_get", "big_connect", "idle_1000"]
+             "big_get", "big_connect", "idle_1000", "auth_c50"]
+# auth_c50: the login the second ferry asks for (bcrypt, htpasswd's cost).
+AUTH_USER, AUTH_PASSWORD = "bench", "bench-password"
 STARTED = []
 
 
@@ -148,28 +152,43 @@ shutdown_lifetime 1 seconds
     return port
 
 
-def start_ferry(d, binary, tls):
+def start_ferry(d, binary, tls, name="ferry", extra=""):
+    """ferry with the shipped defaults; the origin lives on 127.0.0.1,
+    which the internal-address guard refuses unless allowed."""
     port = free_port()
-    conf = write(os.path.join(d, "ferry.ini"),
+    conf = write(os.path.join(d, name + ".ini"),
                  "[server]\nlisten = 127.0.0.1:%d\n[connect]\nports = %d\n"
-                 "[log]\nlevel = warn\ntarget = %s/ferry.log\n"
-                 % (port, tls, d))
+                 "[destinations]\nallow = 127.0.0.1\n"
+                 "[log]\nlevel = warn\ntarget = %s/%s.log\n%s"
+                 % (port, tls, d, name, extra))
     start([binary, "-f", "-c", conf], port,
-          open(os.path.join(d, "ferry.out"), "w"))
+          open(os.path.join(d, name + ".out"), "w"))
     return port
+
+
+def start_ferry_auth(d, binary, tls):
+    """A second ferry that asks for a login: a users file of one bcrypt
+    entry made by htpasswd -B (cost 10, as admins make them)."""
+    users = os.path.join(d, "users")
+    subprocess.run(["htpasswd", "-B", "-C", "10", "-b", "-c", users,
+                    AUTH_USER, AUTH_PASSWORD], check=True,
+                   capture_output=True)
+    return start_ferry(d, binary, tls, "ferry-auth",
+                       "[auth]\nusers = %s\n" % users)
 
 
 # --- the loads ---
 
-def wrk(proxy, origin, path, conns, seconds):
-    """wrk through proxy (None: direct); returns (req/s ok, p99 ms, errs)."""
+def wrk(proxy, origin, path, conns, seconds, login=""):
+    """wrk through proxy (None: direct), sending login as
+    Proxy-Authorization if given; returns (req/s ok, p99 ms, errs)."""
     script = os.path.join(HERE, "absform.lua")
     url = "http://127.0.0.1:%d/" % (proxy or origin)
     cmd = ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns),
            "-d", "%ds" % seconds, "--timeout", "5s", "--latency",
            "-s", script, url]
     if proxy:
-        cmd += ["--", "http://127.0.0.1:%d%s" % (origin, path)]
+        cmd += ["--", "http://127.0.0.1:%d%s" % (origin, path), "", login]
     else:
         cmd += ["--", "", path]
     out = subprocess.run(cmd, capture_output=True, text=True,
@@ -184,6 +203,24 @@ def wrk(proxy, origin, path, conns, seconds):
                           float(m["connect"])),
             "MB/s": float(m["bytes"]) / (float(m["duration_us"]) / 1e6)
             / 1e6}
+
+
+def auth_c50(plain, authed, origin, seconds, rounds=3):
+    """small_c50 through ferry without and with a login, alternating, so
+    both see the same machine; the median run of each."""
+    login = "Basic " + base64.b64encode(
+        ("%s:%s" % (AUTH_USER, AUTH_PASSWORD)).encode()).decode()
+    runs = {"ferry": [], "ferry+auth": []}
+    for _ in range(rounds):
+        runs["ferry"].append(wrk(plain, origin, "/small", 50, seconds))
+        runs["ferry+auth"].append(wrk(authed, origin, "/small", 50, seconds,
+                                      login))
+    out = {}
+    for name, got in runs.items():
+        got = [r for r in got if r]
+        if got:
+            out[name] = sorted(got, key=lambda r: r["req/s"])[len(got) // 2]
+    return out
 
 
 def ab_keepalive(proxy, origin, n=20000):
@@ -259,8 +296,11 @@ def report(results, systems, out):
                 tsv.append("%s\t%s\t%s\t%s" % (scen, s, metric, v))
                 cell = "%d" % v if float(v).is_integer() else "%.2f" % v
                 notes = []
-                for ref, tag in (("direct", "xd"), ("tinyproxy", "xt")):
+                for ref, tag in (("direct", "xd"), ("tinyproxy", "xt"),
+                                 ("ferry", "xf")):
                     base = (metrics.get(ref) or {}).get(metric)
+                    if ref == "ferry" and s != "ferry+auth":
+                        continue
                     if s not in (ref, "direct") and base:
                         r = ratio(v, base, lower)
                         if r:
@@ -275,7 +315,8 @@ def report(results, systems, out):
     print(table)
     write(os.path.join(out, "table.md"), table + "\n")
     write(os.path.join(out, "results.tsv"), "\n".join(tsv) + "\n")
-    print("\nxd: ratio to direct, xt: to tinyproxy; above 1 is better "
+    print("\nxd: ratio to direct, xt: to tinyproxy, xf: to ferry; above 1 "
+          "is better "
           "(inverted for %s)" % ", ".join(sorted(LOWER_IS_BETTER)))
     print("results: %s/table.md, %s/results.tsv" % (out, out))
 
@@ -304,6 +345,10 @@ def main():
     pids = {p.args[0].split("/")[-1]: p.pid for p in STARTED}
     pids["ferry"] = STARTED[-1].pid
     systems = ["direct", "tinyproxy", "squid", "ferry"]
+    if "auth_c50" in only:
+        ports["ferry+auth"] = start_ferry_auth(d, os.path.abspath(a.ferry),
+                                               tls)
+        systems.append("ferry+auth")
     results = []
     s = a.seconds
     loads = {
@@ -322,8 +367,15 @@ def main():
     for scen in SCENARIOS:
         if scen not in only:
             continue
+        if scen == "auth_c50":
+            metrics = auth_c50(ports["ferry"], ports["ferry+auth"], http, s)
+            print("bench: auth_c50: %s" % metrics, file=sys.stderr)
+            results.append((scen, metrics))
+            continue
         metrics = {}
         for sysname in systems:
+            if sysname == "ferry+auth":     # auth_c50 only
+                continue
             if scen == "idle_1000":
                 if sysname != "direct":
                     metrics[sysname] = idle_1000(ports[sysname], http,

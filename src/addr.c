@@ -124,21 +124,36 @@ addr_text_port(const struct sockaddr *sa, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
-bool
-addr_is_internal(const struct sockaddr *sa)
+const char *
+addr_internal_kind(const struct sockaddr *sa)
 {
 	static const uint8_t v6_unspec[16], v6_loop[16] = { [15] = 1 };
 	uint8_t a[16];
 
 	switch (addr_bytes(sa, a, NULL)) {
 	case AF_INET:
-		return a[0] == 127 || a[0] == 0 ||
-		    (a[0] == 169 && a[1] == 254) || (a[0] & 0xf0) == 224;
+		if (a[0] == 127)
+			return "loopback";
+		if (a[0] == 0)
+			return "unspecified";
+		if (a[0] == 169 && a[1] == 254)
+			return "link-local";
+		return (a[0] & 0xf0) == 224 ? "multicast" : NULL;
 	case AF_INET6:
-		return memcmp(a, v6_unspec, 16) == 0 ||
-		    memcmp(a, v6_loop, 16) == 0 ||
-		    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
+		if (memcmp(a, v6_loop, 16) == 0)
+			return "loopback";
+		if (memcmp(a, v6_unspec, 16) == 0)
+			return "unspecified";
+		if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+			return "link-local";
+		return a[0] == 0xff ? "multicast" : NULL;
 	default:
-		return true;
+		return "not IP";
 	}
+}
+
+bool
+addr_is_internal(const struct sockaddr *sa)
+{
+	return addr_internal_kind(sa) != NULL;
 }

@@ -48,6 +48,13 @@ int addr_parse_net(const char *s, size_t len, struct addr_net *out);
  */
 bool addr_is_internal(const struct sockaddr *sa);
 
+/*
+ * What kind of internal address sa is, for the log: "loopback",
+ * "unspecified", "link-local", "multicast", or "not IP" for another
+ * family; NULL if it is not internal. A static string. Pure.
+ */
+const char *addr_internal_kind(const struct sockaddr *sa);
+
 /* Clear every bit of a[0..len) after the first prefix bits. Pure. */
 void addr_mask(uint8_t *a, size_t len, unsigned prefix);
 

@@ -27,6 +27,7 @@
 
 #include "addr.h"
 #include "dest.h"
+#include "num.h"
 
 #define DEST_END	UINT32_MAX	/* end of a rule chain */
 #define DEST_FREE	UINT32_MAX	/* the hash of an empty slot */
@@ -221,6 +222,20 @@ struct dest_set *
 dest_set_new(void)
 {
 	return calloc(1, sizeof(struct dest_set));
+}
+
+bool
+dest_has_addr_rules(const struct dest_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(s->has4); i++)
+		if (s->has4[i])
+			return true;
+	for (i = 0; i < nitems(s->has6); i++)
+		if (s->has6[i])
+			return true;
+	return false;
 }
 
 void

@@ -81,6 +81,12 @@ int dest_add_file(struct dest_set *s, enum dest_verdict verdict,
 size_t dest_count(const struct dest_set *s);
 
 /*
+ * True if s holds an address (CIDR) rule of either list: only then can an
+ * address decide what the name did not. Only reads s.
+ */
+bool dest_has_addr_rules(const struct dest_set *s);
+
+/*
  * The name family: the most specific name rule ("x", ".x", "*") that
  * matches host[0..len) on port: an exact host over a longer suffix over
  * a shorter one over "*"; at one pattern, a rule with a port over one

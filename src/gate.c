@@ -137,9 +137,10 @@ gate_destination(struct conn *c)
 	}
 	dest_match_name(c->cfg->policy.dest, u->host, u->host_len, u->port,
 	    &c->x.dest_name);
-	if (policy_name_refused(&c->x.dest_name, why, sizeof(why))) {
-		snprintf(c->x.why, sizeof(c->x.why), "destination refused by "
-		    "%s", why);
+	if (policy_name_refused(&c->cfg->policy, &c->x.dest_name, why,
+	    sizeof(why))) {
+		snprintf(c->x.why, sizeof(c->x.why), "destination refused%s%s",
+		    why[0] == ':' ? "" : " ", why);
 		conn_refuse(c, 403, conn_denied_detail(c, detail,
 		    sizeof(detail)), NULL);
 		return false;

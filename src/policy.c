@@ -121,12 +121,19 @@ policy_free(struct policy *p)
 }
 
 bool
-policy_name_refused(const struct dest_match *m, char *why, size_t whylen)
+policy_name_refused(const struct policy *p, const struct dest_match *m,
+    char *why, size_t whylen)
 {
-	if (m->verdict != DEST_DENY)
-		return false;
-	snprintf(why, whylen, "deny rule \"%s\"", m->rule);
-	return true;
+	if (m->verdict == DEST_DENY) {
+		snprintf(why, whylen, "by deny rule \"%s\"", m->rule);
+		return true;
+	}
+	if (m->verdict == DEST_NONE && p->dflt == DEST_DENY &&
+	    !dest_has_addr_rules(p->dest)) {
+		snprintf(why, whylen, ": no rule matched, default = deny");
+		return true;
+	}
+	return false;
 }
 
 bool
@@ -135,6 +142,7 @@ policy_addr_allowed(const struct policy *p, const struct dest_match *name,
 {
 	const struct dest_match *decided;
 	struct dest_match addr;
+	const char *kind;
 	char text[ADDR_TEXT_MAX];
 
 	dest_match_addr(p->dest, sa, &addr);
@@ -153,9 +161,9 @@ policy_addr_allowed(const struct policy *p, const struct dest_match *name,
 	}
 	/* Only an allow CIDR rule naming the address opens an internal one. */
 	if (!p->internal_allowed && addr.verdict != DEST_ALLOW &&
-	    addr_is_internal(sa)) {
-		snprintf(why, whylen, "%s refused as internal (internal = "
-		    "deny)", text);
+	    (kind = addr_internal_kind(sa)) != NULL) {
+		snprintf(why, whylen, "%s refused as internal (%s)", text,
+		    kind);
 		return false;
 	}
 	return true;

@@ -75,12 +75,12 @@ bool policy_addr_allowed(const struct policy *p,
     size_t whylen);
 
 /*
- * True if the name alone refuses the destination: the most specific name
- * rule (dest_match_name()'s *m) is a deny; why then names it. A name no
- * rule matched is not refused here even when default = deny: a CIDR rule
- * on its addresses may still allow it, and only DNS tells.
+ * True if the name alone refuses the destination, before any DNS: its
+ * most specific name rule (dest_match_name()'s *m) is a deny, or no name
+ * rule matched, default = deny and no address rule exists that could
+ * still allow one of its addresses. why then says which.
  */
-bool policy_name_refused(const struct dest_match *m, char *why,
-    size_t whylen);
+bool policy_name_refused(const struct policy *p, const struct dest_match *m,
+    char *why, size_t whylen);
 
 #endif

@@ -171,7 +171,7 @@ upstream_connect(const struct uri *u, const struct dest_match *match,
 {
 	const struct addrinfo *ais[UPSTREAM_MAX_ADDRS];
 	struct addrinfo hints, *res = NULL;
-	char name[URI_HOST_MAX + 1], serv[8];
+	char name[URI_HOST_MAX + 1], serv[8], refused[192];
 	bool timed_out = false;
 	unsigned round;
 	size_t len, n;
@@ -201,11 +201,9 @@ upstream_connect(const struct uri *u, const struct dest_match *match,
 		freeaddrinfo(res);
 		return UPSTREAM_LOOP;
 	}
-	if ((n = upstream_allowed(res, match, cfg, t, ais, why,
-	    whylen)) == 0) {
-		len = strlen(why);
-		snprintf(why + len, whylen - len, "; no address of %s left",
-		    name);
+	if ((n = upstream_allowed(res, match, cfg, t, ais, refused,
+	    sizeof(refused))) == 0) {
+		snprintf(why, whylen, "no address left: %s", refused);
 		freeaddrinfo(res);
 		return UPSTREAM_DENIED;
 	}

@@ -173,14 +173,30 @@ START_TEST(test_name_refused)
 	char why[128];
 
 	s.deny = ".ads.test";
+	s.allow = "good.test";
 	s.dflt = DEST_DENY;
 	load_ok(&p, &s);
 	dest_match_name(p.dest, "x.ads.test", 10, 80, &m);
-	ck_assert(policy_name_refused(&m, why, sizeof(why)));
-	ck_assert_str_eq(why, "deny rule \".ads.test\"");
-	/* No rule: not refused yet, even with default = deny. */
+	ck_assert(policy_name_refused(&p, &m, why, sizeof(why)));
+	ck_assert_str_eq(why, "by deny rule \".ads.test\"");
+	dest_match_name(p.dest, "good.test", 9, 80, &m);
+	ck_assert(!policy_name_refused(&p, &m, why, sizeof(why)));
+	/* No rule and default = deny: only names can allow, so refused. */
 	dest_match_name(p.dest, "ok.test", 7, 80, &m);
-	ck_assert(!policy_name_refused(&m, why, sizeof(why)));
+	ck_assert(policy_name_refused(&p, &m, why, sizeof(why)));
+	ck_assert_str_eq(why, ": no rule matched, default = deny");
+	policy_free(&p);
+
+	/* An address rule might still allow it: DNS must tell. */
+	s.allow = "good.test 192.0.2.0/24";
+	load_ok(&p, &s);
+	dest_match_name(p.dest, "ok.test", 7, 80, &m);
+	ck_assert(!policy_name_refused(&p, &m, why, sizeof(why)));
+	/* With default = allow a name no rule matched goes on. */
+	policy_free(&p);
+	s.dflt = DEST_ALLOW;
+	load_ok(&p, &s);
+	ck_assert(!policy_name_refused(&p, &m, why, sizeof(why)));
 	policy_free(&p);
 }
 END_TEST

@@ -119,22 +119,32 @@ origin_pid=$!
 for _ in $(seq 50); do grep -q ready "$work/origin.out" && break; sleep 0.1
 done
 url="http://127.0.0.1:$port/hello"
-check "curl -x http://127.0.0.1:3128 gets the origin's body" \
-    test "$(curl -sS --max-time 10 -x http://127.0.0.1:3128 "$url")" = hello
-logged() { grep -q "\"GET $url HTTP/1.1\" 200 " /var/log/ferry/access.log; }
-for _ in $(seq 20); do logged && break; sleep 0.1; done
-check "the access log got the line" logged
+via_ferry() { curl -sS --max-time 10 -x http://127.0.0.1:3128 "$@"; }
+check "the shipped config refuses a loopback origin (internal = deny)" \
+    test "$(via_ferry -o /dev/null -w '%{http_code}' "$url?0")" = 403
 
-# --- reload, rotation ---
+# --- reload: the admin opens 127.0.0.1, as README says ---
+sed -i -E 's/^allow =$/allow = 127.0.0.1/' /etc/ferry/ferry.ini
+check "ferry -t accepts the edited file" /usr/sbin/ferry -t -c /etc/ferry/ferry.ini
 check "reload" /etc/init.d/ferry reload
 check "reload keeps the same process" \
     test "$(cat /run/ferry.pid 2>/dev/null)" = "$pid"
-check "it still serves after the reload" \
-    test "$(curl -sS --max-time 10 -x http://127.0.0.1:3128 "$url?2")" = hello
+# SIGHUP is taken in the background: wait for the new rules to serve.
+for _ in $(seq 50); do
+	[ "$(via_ferry "$url" 2>/dev/null)" = hello ] && break
+	sleep 0.1
+done
+check "after the reload, curl -x http://127.0.0.1:3128 gets the body" \
+    test "$(via_ferry "$url?2")" = hello
+logged() { grep -q "\"GET $url?2 HTTP/1.1\" 200 " /var/log/ferry/access.log; }
+for _ in $(seq 20); do logged && break; sleep 0.1; done
+check "the access log got the line" logged
+
+# --- rotation ---
 check "logrotate rotates the access log" \
     logrotate -f /etc/logrotate.d/ferry
 check "the rotated file holds the old lines" \
-    grep -q "GET $url HTTP" /var/log/ferry/access.log.1
+    grep -q "GET $url?2 HTTP" /var/log/ferry/access.log.1
 curl -sS --max-time 10 -x http://127.0.0.1:3128 "$url?3" >/dev/null
 rotated() { grep -q "GET $url?3 HTTP" /var/log/ferry/access.log 2>/dev/null; }
 for _ in $(seq 20); do rotated && break; sleep 0.1; done
