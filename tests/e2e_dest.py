@@ -296,7 +296,7 @@ def shipped_defaults_refuse_ipv6_loopback():
     with Origin(host="::1") as o6, Ferry(shipped()) as f:
         expect_refused(f, o6.authority, "::1", o6.port, o=o6)
         line = info_line(f, "GET", o6.authority, 403)
-        assert "internal" in line, line
+        assert "refused as internal (loopback)" in line, line
 
 
 @suite.test
@@ -311,7 +311,8 @@ def shipped_defaults_refuse_ipv4_mapped_loopback():
                                  origin.port), r
         time.sleep(0.05)
         assert seen(origin, tok) == []
-        assert "internal" in info_line(f, "GET", auth, 403)
+        assert "refused as internal (loopback)" in \
+            info_line(f, "GET", auth, 403)
 
 
 @suite.test
@@ -320,8 +321,8 @@ def shipped_defaults_refuse_unspecified_address():
     with Ferry(shipped()) as f:
         expect_refused(f, "0.0.0.0:%d" % origin.port, "0.0.0.0",
                        origin.port)
-        assert "internal" in info_line(f, "GET", "0.0.0.0:%d" %
-                                       origin.port, 403)
+        assert "refused as internal (unspecified)" in info_line(
+            f, "GET", "0.0.0.0:%d" % origin.port, 403)
 
 
 @suite.test
@@ -333,14 +334,15 @@ def link_local_metadata_refused_before_any_connect():
     cfg["upstream"] = {"connect_timeout": 5}
     cfg["log"] = {"level": "trace"}
     with Ferry(cfg) as f:
-        for host, auth in (("169.254.169.254", "169.254.169.254:80"),
-                           ("169.254.169.254",
-                            "169.254.169.254"),
-                           ("::ffff:169.254.169.254",
-                            "[::ffff:169.254.169.254]:80"),
-                           ("224.0.0.1", "224.0.0.1:80"),
-                           ("fe80::1", "[fe80::1]:80"),
-                           ("::", "[::]:80")):
+        for host, auth, kind in (
+                ("169.254.169.254", "169.254.169.254:80", "link-local"),
+                ("169.254.169.254", "169.254.169.254", "link-local"),
+                ("::ffff:169.254.169.254", "[::ffff:169.254.169.254]:80",
+                 "link-local"),
+                ("224.0.0.1", "224.0.0.1:80", "multicast"),
+                ("ff02::1", "[ff02::1]:80", "multicast"),
+                ("fe80::1", "[fe80::1]:80", "link-local"),
+                ("::", "[::]:80", "unspecified")):
             t0 = time.monotonic()
             r = raw(f.port, get(auth, "/latest/meta-data/"))
             took = time.monotonic() - t0
@@ -348,7 +350,7 @@ def link_local_metadata_refused_before_any_connect():
             assert names_destination(body_of(r), host, 80), (auth, r)
             assert took < 1.0, (auth, took)
             line = info_line(f, "GET", auth, 403)
-            assert "refused as internal" in line, (auth, line)
+            assert "refused as internal (%s)" % kind in line, (auth, line)
         # the trace has no attempt to connect (e2e_trace's "origin:
         # trying ADDR" stage) for any of them
         assert " trace: " in f.log() and "origin: trying" not in f.log(), \
@@ -390,7 +392,7 @@ def allow_one_address_opens_only_that_address():
             assert status_of(r) == 403, r[:300]
             line = info_line(f, "GET", "127.0.0.2:%d" %
                              (o2.port if o2 else 80), 403)
-            assert "refused as internal" in line, line
+            assert "refused as internal (loopback)" in line, line
             if o2:
                 time.sleep(0.05)
                 assert o2.requests() == []
