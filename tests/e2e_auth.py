@@ -36,7 +36,8 @@ import urllib.error
 import urllib.request
 
 from ferrytest import (SRCDIR, TMP, FERRY_BIN, Ferry, Origin, Script, Suite,
-                       body_of, curl, echo, free_port, header_of, raw,
+                       absolute_request, body_of, curl, echo, free_port,
+                       header_of, raw,
                        read_text, status_of, wait_for, write_ini)
 
 suite = Suite("auth")
@@ -118,14 +119,6 @@ def basic(user, password):
     """A Proxy-Authorization value for user and password (UTF-8)."""
     token = ("%s:%s" % (user, password)).encode("utf-8")
     return "Basic " + base64.b64encode(token).decode()
-
-
-def req(authority, path="/hello", method="GET", version="1.1", fields="",
-        body=b""):
-    """An absolute-form request for http://authority/path."""
-    return ("%s http://%s%s HTTP/%s\r\nHost: %s\r\n%s\r\n"
-            % (method, authority, path, version, authority,
-               fields)).encode() + body
 
 
 def pa(user_password):
@@ -320,7 +313,7 @@ def no_credentials_gets_407():
     out = raw(ferry.port, b"GET %s HTTP/1.0\r\n\r\n"
               % origin.url("/hello").encode())
     assert_challenge(out)
-    out = raw(ferry.port, req(origin.authority, version="1.0",
+    out = raw(ferry.port, absolute_request(origin.authority, version="1.0",
                               fields="Proxy-Authorization: Bearer abc\r\n"))
     assert_challenge(out)
     assert origin.requests()[n:] == [], "the origin was reached"
@@ -367,9 +360,9 @@ def wget_proxy_user_logs_in():
 def realm_from_config_is_in_the_challenge():
     with Ferry(auth_config(USERS, realm="Staff Only")) as f:
         with Conn(f.port) as c:
-            r = c.request(req(origin.authority))
+            r = c.request(absolute_request(origin.authority))
             assert_challenge(r, realm="Staff Only")
-            r = c.request(req(origin.authority, fields=pa(ALICE)))
+            r = c.request(absolute_request(origin.authority, fields=pa(ALICE)))
             assert r.status == 200 and r.body == HELLO, r
 
 
@@ -385,7 +378,7 @@ def scheme_is_caseless_and_base64_strict():
                               ("Basic\t" + token, 407),
                               ("Basic " + token + "AAAA", 407),
                               ("Basic", 407)):
-            r = c.request(req(origin.authority, fields="Proxy-Authorization:"
+            r = c.request(absolute_request(origin.authority, fields="Proxy-Authorization:"
                               " %s\r\n" % value))
             assert r.status == status, (value, r)
 
@@ -395,15 +388,15 @@ def scheme_is_caseless_and_base64_strict():
 @suite.test
 def retry_after_407_on_the_same_connection():
     with Conn(ferry.port) as c:
-        r = c.request(req(origin.authority))
+        r = c.request(absolute_request(origin.authority))
         assert_challenge(r)
         assert "close" not in r.connection(), r
-        r = c.request(req(origin.authority, fields=pa(ALICE)))
+        r = c.request(absolute_request(origin.authority, fields=pa(ALICE)))
         assert r.status == 200 and r.body == HELLO, r
         # Still checked on every request of the connection.
-        r = c.request(req(origin.authority, fields=pa(("alice", "x"))))
+        r = c.request(absolute_request(origin.authority, fields=pa(("alice", "x"))))
         assert_challenge(r)
-        r = c.request(req(origin.authority, fields=pa(BOB)))
+        r = c.request(absolute_request(origin.authority, fields=pa(BOB)))
         assert r.status == 200 and r.body == HELLO, r
 
 
@@ -411,10 +404,10 @@ def retry_after_407_on_the_same_connection():
 def http10_keep_alive_407_says_keep_alive():
     ka = "Connection: keep-alive\r\n"
     with Conn(ferry.port) as c:
-        r = c.request(req(origin.authority, version="1.0", fields=ka))
+        r = c.request(absolute_request(origin.authority, version="1.0", fields=ka))
         assert_challenge(r)
         assert r.connection() == {"keep-alive"}, r
-        r = c.request(req(origin.authority, version="1.0",
+        r = c.request(absolute_request(origin.authority, version="1.0",
                           fields=ka + pa(ALICE)))
         assert r.status == 200 and r.body == HELLO, r
 
@@ -426,11 +419,11 @@ def post_with_body_received_keeps_the_connection():
     body = b"x=1&y=2"
     fields = "Content-Length: %d\r\n" % len(body)
     with Conn(ferry.port) as c:
-        r = c.request(req(origin.authority, "/echo", "POST", fields=fields,
+        r = c.request(absolute_request(origin.authority, "/echo", "POST", fields=fields,
                           body=body))
         assert_challenge(r)
         assert "close" not in r.connection(), r
-        r = c.request(req(origin.authority, "/echo", "POST",
+        r = c.request(absolute_request(origin.authority, "/echo", "POST",
                           fields=fields + pa(ALICE), body=body))
         assert r.status == 200 and r.body.endswith(b"\r\n\r\n" + body), r
 
@@ -443,7 +436,7 @@ def post_407_with_unread_body_closes():
                     "Transfer-Encoding: chunked\r\n"):
         n = len(origin.requests())
         with Conn(ferry.port) as c:
-            r = c.request(req(origin.authority, "/echo", "POST",
+            r = c.request(absolute_request(origin.authority, "/echo", "POST",
                               fields=framing))
             assert_challenge(r)
             assert r.connection() == {"close"}, (framing, r)
@@ -455,7 +448,7 @@ def post_407_with_unread_body_closes():
 def two_proxy_authorization_fields_are_400():
     n = len(origin.requests())
     for second in (ALICE, ("alice", "wrong")):
-        out = raw(ferry.port, req(origin.authority, fields=pa(ALICE) +
+        out = raw(ferry.port, absolute_request(origin.authority, fields=pa(ALICE) +
                                   pa(second) + "Connection: close\r\n"))
         assert status_of(out) == 400, out
         assert b"more than one Proxy-Authorization field" in out, out
@@ -527,7 +520,7 @@ def curl_https_through_connect_with_and_without_credentials():
 def proxy_authorization_never_reaches_the_origin():
     def check(f, fields):
         n = len(origin.requests())
-        out = raw(f.port, req(origin.authority, "/echo",
+        out = raw(f.port, absolute_request(origin.authority, "/echo",
                               fields=fields + "Connection: close\r\n"))
         assert status_of(out) == 200, out
         assert b"proxy-authorization" not in body_of(out).lower(), out
@@ -598,11 +591,11 @@ def failed_login_is_logged_with_client_user_and_reason():
          proxy=ferry.proxy)
     curl("--interface", "127.0.0.2", "--proxy-user", "mallory:" + secret,
          origin.url("/hello"), proxy=ferry.proxy)
-    raw(ferry.port, req(origin.authority, version="1.0",
+    raw(ferry.port, absolute_request(origin.authority, version="1.0",
                         fields="Proxy-Authorization: Basic @@@@\r\n"),
         source="127.0.0.3")
     # Base64 of a value without ':' is malformed too.
-    raw(ferry.port, req(origin.authority, version="1.0",
+    raw(ferry.port, absolute_request(origin.authority, version="1.0",
                         fields="Proxy-Authorization: Basic %s\r\n"
                         % base64.b64encode(b"nocolon").decode()))
     want = [("127.0.0.1", "alice", "wrong password"),
@@ -625,9 +618,9 @@ def no_failed_login_line_for_a_challenge():
     # failed login (a browser's first request would count as one).
     mark = log_mark()
     curl(origin.url("/hello"), proxy=ferry.proxy)
-    raw(ferry.port, req(origin.authority, version="1.0",
+    raw(ferry.port, absolute_request(origin.authority, version="1.0",
                         fields="Proxy-Authorization: Negotiate abcd\r\n"))
-    raw(ferry.port, req(origin.authority, version="1.0",
+    raw(ferry.port, absolute_request(origin.authority, version="1.0",
                         fields="Proxy-Authorization: Bearer abcd\r\n"))
     time.sleep(0.3)
     assert "auth failed" not in since(mark), since(mark)
@@ -637,7 +630,7 @@ def no_failed_login_line_for_a_challenge():
 def failed_login_user_name_is_escaped():
     mark = log_mark()
     for user in ("eve client 10.9.9.9", 'q"x\\y', "\u00e9"):
-        raw(ferry.port, req(origin.authority, version="1.0",
+        raw(ferry.port, absolute_request(origin.authority, version="1.0",
                             fields=pa((user, "pw"))))
     want = [("127.0.0.1", r"eve\x20client\x2010.9.9.9", "unknown user"),
             ("127.0.0.1", r"q\x22x\x5cy", "unknown user"),
@@ -680,7 +673,7 @@ def fail2ban_filter_matches_real_failed_logins():
         # A name made to look like a second client field.
         login("127.0.0.3", "x client 10.9.9.9", "x")
         login("127.0.0.3", 'a" client 10.9.9.9 user "b', "x")
-        raw(f.port, req(origin.authority, version="1.0",
+        raw(f.port, absolute_request(origin.authority, version="1.0",
                         fields="Proxy-Authorization: Basic ====\r\n"),
             source="127.0.0.3")
         # Successes and challenges: not failures.
@@ -753,7 +746,7 @@ def reload_changes_users_for_new_requests():
     cfg = auth_config(path)
     with Ferry(cfg) as f:
         def status(user_password):
-            return status_of(raw(f.port, req(origin.authority, version="1.0",
+            return status_of(raw(f.port, absolute_request(origin.authority, version="1.0",
                                              fields=pa(user_password))))
         assert status(ALICE) == 200
         assert status(dave) == 407
@@ -853,14 +846,14 @@ def cache_trace_stages_hashed_then_cached():
         with Ferry(cfg) as f:
             with Conn(f.port) as c:
                 for _ in range(3):
-                    r = c.request(req(origin.authority, fields=pa(BOB)))
+                    r = c.request(absolute_request(origin.authority, fields=pa(BOB)))
                     assert r.status == 200, r
             # And on a new connection.
-            out = raw(f.port, req(origin.authority, version="1.0",
+            out = raw(f.port, absolute_request(origin.authority, version="1.0",
                                   fields=pa(BOB)))
             assert status_of(out) == 200, out
             # A wrong password for a cached user is hashed, and fails.
-            out = raw(f.port, req(origin.authority, version="1.0",
+            out = raw(f.port, absolute_request(origin.authority, version="1.0",
                                   fields=pa(("bob", "b:uild eR"))))
             assert_challenge(out)
             def stages():
@@ -897,11 +890,11 @@ def cache_spares_the_hash_on_keep_alive():
     path = users_file([line])
     with Ferry(auth_config(path, cache_ttl=300)) as f:
         with Conn(f.port, timeout=30) as c:
-            r = c.request(req(origin.authority, fields=pa(user)))
+            r = c.request(absolute_request(origin.authority, fields=pa(user)))
             assert r.status == 200, r  # hashed once, now cached
             t0 = time.monotonic()
             for _ in range(20):
-                r = c.request(req(origin.authority, fields=pa(user)))
+                r = c.request(absolute_request(origin.authority, fields=pa(user)))
                 assert r.status == 200, r
             took = time.monotonic() - t0
     # Without the cache these 20 requests cost at least 20 hashes; with it

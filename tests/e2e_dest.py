@@ -30,12 +30,12 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 from ferrytest import (FERRY_BIN, TMP, Ferry, Origin, Script, Suite,
-                       body_of, curl, echo, header_of, raw, read_text,
-                       status_of, wait_for)
+                       body_of, curl, echo, header_of, raw, read_response,
+                       read_text, status_of, wait_for)
+from keeporigin import KeepAliveOrigin
 
 suite = Suite("dest")
 
@@ -163,27 +163,6 @@ def write(name, text):
     return path
 
 
-def read_one(s, timeout=5.0):
-    """Exactly one response framed by Content-Length from socket s (ferry's
-    own pages and the origins here always carry one); b"" if s closed
-    before a head."""
-    s.settimeout(timeout)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        data = s.recv(65536)
-        if not data:
-            return buf
-        buf += data
-    need = buf.index(b"\r\n\r\n") + 4 + \
-        int(header_of(buf, "Content-Length") or 0)
-    while len(buf) < need:
-        data = s.recv(65536)
-        if not data:
-            break
-        buf += data
-    return buf
-
-
 def still_open(s, seconds=0.3):
     """Whether s stays open and silent for a moment."""
     s.settimeout(seconds)
@@ -196,47 +175,6 @@ def still_open(s, seconds=0.3):
 
 
 TRACE = {"log": {"level": "trace"}}
-
-
-class KeepOrigin(Script):
-    """A loopback origin (127.0.0.1) that answers every GET on a
-    connection and keeps it open (tests/origin.py closes after each
-    answer), so ferry pools the connection. seen: [(conn, target)];
-    conns: connections accepted so far, numbered from 1."""
-
-    def __init__(self):
-        super().__init__(self.handle)
-        self.lock = threading.Lock()
-        self.seen = []
-        self.conns = 0
-
-    def requests(self):
-        with self.lock:
-            return list(self.seen)
-
-    def handle(self, conn, stop):
-        with self.lock:
-            self.conns += 1
-            cid = self.conns
-        conn.settimeout(0.2)
-        buf = b""
-        deadline = time.monotonic() + 60
-        while not stop.is_set() and time.monotonic() < deadline:
-            try:
-                data = conn.recv(65536)
-            except socket.timeout:
-                continue
-            if not data:
-                return
-            buf += data
-            while b"\r\n\r\n" in buf:
-                head, _, buf = buf.partition(b"\r\n\r\n")
-                target = head.split(b" ")[1].decode("latin-1")
-                with self.lock:
-                    self.seen.append((cid, target))
-                body = b"ok %d\n" % cid
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
-                             b"\r\n%s" % (len(body), body))
 
 
 def tunnel(f, target):
@@ -610,7 +548,7 @@ def refusal_page_keeps_a_keepalive_connection():
         with socket.create_connection(("127.0.0.1", f.port), 5) as s:
             tok = token()
             s.sendall(get(loc(origin.port), "/hello?" + tok, close=False))
-            r = read_one(s)
+            r = read_response(s)
             assert status_of(r) == 403, r
             assert header_of(r, "Content-Length") is not None, r
             assert (header_of(r, "Connection") or "").lower() != "close", r
@@ -620,7 +558,7 @@ def refusal_page_keeps_a_keepalive_connection():
             # the same connection goes on to an allowed destination
             tok2 = token()
             s.sendall(get(lit(origin.port), "/hello?" + tok2, close=False))
-            r = read_one(s)
+            r = read_response(s)
             assert status_of(r) == 200, r
             assert body_of(r) == b"hello\n", r
         assert seen(origin, tok) == [] and len(seen(origin, tok2)) == 1
@@ -644,17 +582,17 @@ def refusal_with_a_body_in_hand_or_not():
             s.sendall(b"POST http://%s/echo HTTP/1.1\r\nHost: %s\r\n"
                       b"Content-Length: 5\r\n\r\nhello"
                       % ((loc(origin.port).encode(),) * 2))
-            r = read_one(s)
+            r = read_response(s)
             assert status_of(r) == 403, r
             assert (header_of(r, "Connection") or "").lower() != "close", r
             s.sendall(get(lit(origin.port), "/hello?" + token(),
                           close=False))
-            assert status_of(read_one(s)) == 200
+            assert status_of(read_response(s)) == 200
         with socket.create_connection(("127.0.0.1", f.port), 5) as s:
             s.sendall(b"POST http://%s/echo HTTP/1.1\r\nHost: %s\r\n"
                       b"Content-Length: 100000\r\n\r\nhello"
                       % ((loc(origin.port).encode(),) * 2))
-            r = read_one(s)
+            r = read_response(s)
             assert status_of(r) == 403, r
             assert (header_of(r, "Connection") or "").lower() == "close", r
             assert not still_open(s, 2.0), "still open after the 403"
@@ -667,7 +605,7 @@ def refusal_to_http10_keepalive_client_says_keep_alive():
         s.sendall(b"GET http://%s/hello HTTP/1.0\r\nHost: %s\r\n"
                   b"Connection: keep-alive\r\n\r\n"
                   % ((loc(origin.port).encode(),) * 2))
-        r = read_one(s)
+        r = read_response(s)
         assert status_of(r) == 403, r
         assert (header_of(r, "Connection") or "").lower() == "keep-alive", r
         assert still_open(s)
@@ -909,12 +847,12 @@ def parked_keepalive_client_gets_the_new_rules():
             socket.create_connection(("127.0.0.1", f.port), 5) as s:
         tok = token()
         s.sendall(get(loc(origin.port), "/hello?" + tok, close=False))
-        r = read_one(s)
+        r = read_response(s)
         assert status_of(r) == 200, r
         f.reload(dest(deny="localhost"))
         tok2 = token()
         s.sendall(get(loc(origin.port), "/hello?" + tok2, close=False))
-        r = read_one(s)
+        r = read_response(s)
         assert status_of(r) == 403, r
         time.sleep(0.05)
         assert seen(origin, tok2) == []
@@ -933,13 +871,13 @@ def reused_origin_connection_is_checked_again():
         (shipped(), lit, "127.0.0.1"),
         (shipped(allow="localhost"), loc, "localhost"),
     ]
-    with KeepOrigin() as o, Ferry(TRACE) as f:
+    with KeepAliveOrigin() as o, Ferry(TRACE) as f:
         for cfg, where, host in cases:
             who = where(o.port)
             with socket.create_connection(("127.0.0.1", f.port), 5) as s:
                 for i in (1, 2):
                     s.sendall(get(who, "/warm%d" % i, close=False))
-                    r = read_one(s)
+                    r = read_response(s)
                     assert status_of(r) == 200, r
             assert "origin: reusing an idle connection" in f.log()
             before = len(o.requests())
@@ -947,7 +885,7 @@ def reused_origin_connection_is_checked_again():
             f.reload(cfg | TRACE)
             with socket.create_connection(("127.0.0.1", f.port), 5) as s:
                 s.sendall(get(who, "/after", close=False))
-                r = read_one(s)
+                r = read_response(s)
             assert status_of(r) == 403, (cfg, who, r)
             assert names_destination(r, host, o.port), r
             assert len(o.requests()) == before, (cfg, o.requests())
@@ -957,7 +895,7 @@ def reused_origin_connection_is_checked_again():
         # and with loopback allowed again it goes through
         with socket.create_connection(("127.0.0.1", f.port), 5) as s:
             s.sendall(get(loc(o.port), "/again", close=False))
-            assert status_of(read_one(s)) == 200
+            assert status_of(read_response(s)) == 200
 
 
 def main():

@@ -25,8 +25,8 @@ import time
 import urllib.request
 
 from ferrytest import (TMP, Ferry, Origin, Script, Suite, body_of, curl,
-                       fresh_date, free_port, header_of, raw, read_text,
-                       read_request_head, status_of, wait_for)
+                       fresh_date, free_port, header_of, raw, read_response,
+                       read_text, read_request_head, status_of, wait_for)
 
 suite = Suite("http")
 
@@ -745,27 +745,6 @@ def every_method_forwarded():
 
 # --- Max-Forwards on TRACE and OPTIONS (RFC 9110 7.6.2) ---------------
 
-def read_one_response(s, timeout=5.0):
-    """Read exactly one response framed by Content-Length from socket s
-    (ferry's own answers always carry one); b"" if s closed first."""
-    s.settimeout(timeout)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        data = s.recv(65536)
-        if not data:
-            return buf
-        buf += data
-    need = buf.index(b"\r\n\r\n") + 4 + int(header_of(buf,
-                                                       "Content-Length"))
-    while len(buf) < need:
-        data = s.recv(65536)
-        if not data:
-            break
-        buf += data
-    assert len(buf) == need, ("more than one response", buf)
-    return buf
-
-
 @suite.test
 def options_and_trace_at_max_forwards_zero_are_answered_by_ferry():
     # At Max-Forwards 0 ferry is the final recipient: it answers OPTIONS
@@ -779,7 +758,7 @@ def options_and_trace_at_max_forwards_zero_are_answered_by_ferry():
             s.sendall(("OPTIONS %s HTTP/1.1\r\nHost: %s\r\n"
                        "Max-Forwards: 0\r\n\r\n" % (url, origin.authority)
                        ).encode())
-            r = read_one_response(s)
+            r = read_response(s)
             assert status_of(r) == 200, r
             assert header_of(r, "Allow").startswith("GET, HEAD, POST"), r
             assert "TRACE" in header_of(r, "Allow"), r
@@ -792,7 +771,7 @@ def options_and_trace_at_max_forwards_zero_are_answered_by_ferry():
                      "X-Api-Key: SECRET4\r\nX-Trace-Me: yes\r\n\r\n"
                      % (url, origin.authority)).encode()
             s.sendall(trace)
-            r = read_one_response(s)
+            r = read_response(s)
             assert status_of(r) == 200, r
             assert header_of(r, "Content-Type") == "message/http", r
             assert fresh_date(r), r
@@ -805,7 +784,7 @@ def options_and_trace_at_max_forwards_zero_are_answered_by_ferry():
             s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n"
                        % (origin.url("/hello?t=mf0g"), origin.authority)
                        ).encode())
-            r = read_one_response(s)
+            r = read_response(s)
             assert status_of(r) == 200 and body_of(r) == b"hello\n", r
         assert seen(origin, "t=mf0") == seen(origin, "t=mf0g"), \
             "OPTIONS or TRACE reached the origin"
@@ -877,10 +856,10 @@ def max_forwards_zero_answer_persists_only_as_asked():
     with socket.create_connection(("127.0.0.1", ferry.port), 5) as s:
         s.sendall((head + "Connection: keep-alive\r\n"
                    "Content-Length: 3\r\n\r\nabc").encode())
-        r = read_one_response(s)
+        r = read_response(s)
         assert header_of(r, "Connection") == "keep-alive", r
         s.sendall(b"GET %s HTTP/1.0\r\n\r\n" % url.encode())
-        r = read_one_response(s)
+        r = read_response(s)
         assert status_of(r) == 200 and body_of(r) == b"hello\n", r
     t0 = time.monotonic()
     r = raw(ferry.port, ("TRACE %s HTTP/1.1\r\nHost: %s\r\n"

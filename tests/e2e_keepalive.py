@@ -19,8 +19,8 @@ workers) do not keep a fresh client from being served at once.
 
 Every response is read by framing (Content-Length, chunked, or none for
 HEAD/1xx/204/304), never until close: that is the point of keep-alive. The
-keep-alive origin is a Script server in this file (tests/origin.py closes
-after every answer).
+keep-alive origin is tests/keeporigin.py (tests/origin.py closes after
+every answer).
 """
 import concurrent.futures
 import os
@@ -30,8 +30,9 @@ import sys
 import threading
 import time
 
-from ferrytest import (Ferry, Origin, Script, Suite, echo, free_port,
-                       thread_count, wait_for)
+from ferrytest import (Ferry, Origin, Script, Suite, absolute_request, echo,
+                       free_port, thread_count, wait_for)
+from keeporigin import KeepAliveOrigin
 from origin import pattern
 
 suite = Suite("keepalive")
@@ -192,14 +193,6 @@ class Client:
         return time.monotonic() - t0
 
 
-def req(authority, path="/hello", method="GET", version="1.1", fields="",
-        body=b""):
-    """An absolute-form request for http://authority/path."""
-    return ("%s http://%s%s HTTP/%s\r\nHost: %s\r\n%s\r\n"
-            % (method, authority, path, version, authority,
-               fields)).encode() + body
-
-
 def assert_persists(r):
     assert "close" not in r.connection(), r
 
@@ -210,167 +203,8 @@ def assert_closes(r):
 
 # --- the keep-alive origin ---
 
-class KeepAliveOrigin(Script):
-    """A Script origin that serves many requests per connection. Each
-    request gets 200 with body "<method> <target> #<conn>.<n>" (or
-    ?size=N bytes of pattern()), and fields X-Conn (which connection,
-    from 1) and X-Seq (the request's number on it, from 1).
-
-    answer: how many requests to answer on each connection before
-    misbehaving (None: all of them); answer_conn(conn id), if given,
-    says it per connection instead. then: what happens next: "close"
-    (close at once after the last answer) or "die" (read the next
-    request, then close without answering). delay: seconds to wait
-    before each answer. fields: extra response fields (bytes, CRLF-ended);
-    version: of the status line. A target with "chunked" in it is
-    answered chunked. junk: bytes sent after every answer (a broken
-    origin): with it in one write, or junk_delay seconds later.
-
-    seen: [(conn, method, target, body)] in arrival order; eofs: how many
-    connections the peer (ferry) closed."""
-
-    def __init__(self, answer=None, then="close", delay=0.0, fields=b"",
-                 answer_conn=None, version=b"1.1", junk=b"", junk_delay=0.0):
-        super().__init__(self.handle)
-        self.answer = answer
-        self.then = then
-        self.delay = delay
-        self.fields = fields
-        self.answer_conn = answer_conn
-        self.version = version
-        self.junk = junk
-        self.junk_delay = junk_delay
-        self.lock = threading.Lock()
-        self.seen = []
-        self.eofs = 0
-        self.conns = 0
-
-    @property
-    def authority(self):
-        return "127.0.0.1:%d" % self.port
-
-    def requests(self):
-        with self.lock:
-            return list(self.seen)
-
-    def handle(self, conn, stop):
-        with self.lock:
-            self.conns += 1
-            cid = self.conns
-        limit = self.answer_conn(cid) if self.answer_conn else self.answer
-        rd = _Reader(conn, stop)
-        n = 0
-        while True:
-            got = rd.request()
-            if got is None:
-                with self.lock:
-                    self.eofs += 1
-                return
-            method, target, body = got
-            n += 1
-            with self.lock:
-                self.seen.append((cid, method, target, body))
-            if limit is not None and n > limit:
-                return  # "die": read it, close without answering
-            if self.delay:
-                time.sleep(self.delay)
-            if "size=" in target:
-                data = pattern(int(target.split("size=")[1]))
-            else:
-                data = ("%s %s #%d.%d\n" % (method, target, cid,
-                                            n)).encode()
-            if method == "HEAD":
-                framing, data = b"Content-Length: %d\r\n" % len(data), b""
-            elif "chunked" in target:
-                framing = b"Transfer-Encoding: chunked\r\n"
-                data = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in
-                                (data[:3], data[3:]) if p) + b"0\r\n\r\n"
-            else:
-                framing = b"Content-Length: %d\r\n" % len(data)
-            answer = (b"HTTP/%s 200 OK\r\n%sX-Conn: %d\r\nX-Seq: %d"
-                      b"\r\n%s\r\n%s" % (self.version, framing, cid, n,
-                                          self.fields, data))
-            if self.junk and not self.junk_delay:
-                answer += self.junk  # in the same write
-            conn.sendall(answer)
-            if self.junk and self.junk_delay:
-                time.sleep(self.junk_delay)
-                conn.sendall(self.junk)
-            if limit is not None and n == limit and self.then == "close":
-                return
-
-
-class _Reader:
-    """Request reader for a Script handler: head, then the body by
-    Content-Length or chunked, keeping what follows."""
-
-    def __init__(self, conn, stop):
-        self.conn = conn
-        self.stop = stop
-        self.buf = b""
-        conn.settimeout(0.2)
-
-    def _fill(self):
-        deadline = time.monotonic() + 60
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            try:
-                data = self.conn.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return False
-            if not data:
-                return False
-            self.buf += data
-            return True
-        return False
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            if not self._fill():
-                raise EOFError
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
-
-    def _take(self, n):
-        while len(self.buf) < n:
-            if not self._fill():
-                raise EOFError
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def request(self):
-        """(method, target, body) or None at EOF."""
-        try:
-            while b"\r\n\r\n" not in self.buf:
-                if not self._fill():
-                    return None
-            head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            method, target = lines[0].split(" ")[:2]
-            fields = {}
-            for ln in lines[1:]:
-                n, _, v = ln.partition(":")
-                fields[n.strip().lower()] = v.strip()
-            body = b""
-            if fields.get("transfer-encoding", "").lower() == "chunked":
-                while True:
-                    size = int(self._line().split(b";")[0], 16)
-                    if size == 0:
-                        while self._line() != b"":
-                            pass
-                        break
-                    body += self._take(size)
-                    self._take(2)
-            elif "content-length" in fields:
-                body = self._take(int(fields["content-length"]))
-            return method, target, body
-        except EOFError:
-            return None
-
-
 def get_on(c, authority, path="/hello", **kw):
-    c.send(req(authority, path, **kw))
+    c.send(absolute_request(authority, path, **kw))
     return c.response(head_request=kw.get("method") == "HEAD")
 
 
@@ -419,9 +253,9 @@ def keepalive_origin_answers_many_on_one_client_connection():
 @suite.test
 def three_pipelined_requests_answered_in_order_byte_exact():
     with Origin() as o, Ferry() as f, Client(f.port) as c:
-        c.send(req(o.authority, "/hello") +
-               req(o.authority, "/big?size=100000") +
-               req(o.authority, "/hello"))
+        c.send(absolute_request(o.authority, "/hello") +
+               absolute_request(o.authority, "/big?size=100000") +
+               absolute_request(o.authority, "/hello"))
         r1, r2, r3 = c.response(), c.response(), c.response()
         assert r1.status == 200 and r1.body == HELLO, r1
         assert r2.status == 200 and r2.body == pattern(100000), r2
@@ -437,12 +271,12 @@ def each_request_on_a_connection_has_its_own_log_lines():
     access = os.path.join(f.dir, "access.log")
     f.configure({"log": {"access": access}})
     with Origin() as o, f, Client(f.port) as c:
-        reqs = [req(o.authority, "/hello"),
-                req(o.authority, "/big?size=1000"),
-                req(o.authority, "/echo", "POST",
+        reqs = [absolute_request(o.authority, "/hello"),
+                absolute_request(o.authority, "/big?size=1000"),
+                absolute_request(o.authority, "/echo", "POST",
                     fields="Transfer-Encoding: chunked\r\n",
                     body=b"3\r\nabc\r\n0\r\n\r\n"),
-                req(o.authority, "/status/204")]
+                absolute_request(o.authority, "/status/204")]
         c.send(b"".join(reqs))
         for i in range(4):
             r = c.response()
@@ -464,7 +298,7 @@ def each_request_on_a_connection_has_its_own_log_lines():
 @suite.test
 def pipelined_to_keepalive_origin_in_order():
     with KeepAliveOrigin() as o, Ferry() as f, Client(f.port) as c:
-        c.send(b"".join(req(o.authority, "/p%d" % i) for i in range(1, 6)))
+        c.send(b"".join(absolute_request(o.authority, "/p%d" % i) for i in range(1, 6)))
         for i in range(1, 6):
             r = c.response()
             assert r.status == 200, r
@@ -478,7 +312,7 @@ def hundred_pipelined_requests_in_one_write():
     # 60 KB: more than the head buffer (32 KB) holds at once, so ferry
     # must keep a partial request and read on as it goes.
     with KeepAliveOrigin() as o, Ferry() as f, Client(f.port) as c:
-        c.send(b"".join(req(o.authority, "/r%03d" % i,
+        c.send(b"".join(absolute_request(o.authority, "/r%03d" % i,
                             fields="X-Pad: %s\r\n" % ("p" * 500))
                         for i in range(100)))
         for i in range(100):
@@ -500,11 +334,11 @@ def pipelined_after_chunked_post():
                                data[i:i + 8000] + b"\r\n"
                                for i in range(0, size, 8000)) + b"0\r\n\r\n"
             with Client(f.port, timeout=15) as c:
-                c.send(req(o.authority, "/echo", "POST",
+                c.send(absolute_request(o.authority, "/echo", "POST",
                            fields="Transfer-Encoding: chunked\r\n",
                            body=chunked) +
-                       req(o.authority, "/hello") +
-                       req(o.authority, "/big?size=3000"))
+                       absolute_request(o.authority, "/hello") +
+                       absolute_request(o.authority, "/big?size=3000"))
                 r1 = c.response()
                 assert r1.status == 200, r1
                 # /echo sends back the head and the body as it came.
@@ -523,9 +357,9 @@ def pipelined_after_length_post():
         for size in (10, 200000):
             data = os.urandom(size)
             with Client(f.port, timeout=15) as c:
-                c.send(req(o.authority, "/echo", "POST",
+                c.send(absolute_request(o.authority, "/echo", "POST",
                            fields="Content-Length: %d\r\n" % size,
-                           body=data) + req(o.authority, "/hello"))
+                           body=data) + absolute_request(o.authority, "/hello"))
                 r1 = c.response()
                 assert r1.status == 200, r1
                 assert r1.body.split(b"\r\n\r\n", 1)[1] == data, size
@@ -537,8 +371,8 @@ def pipelined_after_length_post():
 @suite.test
 def pipelined_request_split_across_writes():
     with Origin() as o, Ferry() as f, Client(f.port) as c:
-        second = req(o.authority, "/big?size=500")
-        c.send(req(o.authority, "/hello") + second[:17])
+        second = absolute_request(o.authority, "/big?size=500")
+        c.send(absolute_request(o.authority, "/hello") + second[:17])
         r1 = c.response()
         assert r1.status == 200 and r1.body == HELLO, r1
         time.sleep(0.3)
@@ -553,8 +387,8 @@ def pipelined_then_half_close_all_answered():
     # A client may send everything and shut its write side: each request
     # is still answered, then ferry closes.
     with Origin() as o, Ferry() as f, Client(f.port) as c:
-        c.send(req(o.authority, "/hello") + req(o.authority, "/big?size=10") +
-               req(o.authority, "/hello"))
+        c.send(absolute_request(o.authority, "/hello") + absolute_request(o.authority, "/big?size=10") +
+               absolute_request(o.authority, "/hello"))
         c.sock.shutdown(socket.SHUT_WR)
         bodies = [c.response().body for _ in range(3)]
         assert bodies == [HELLO, pattern(10), HELLO], bodies
@@ -578,10 +412,10 @@ def head_204_304_then_next_request_parses():
             assert r.status == 200 and r.body == HELLO, r
             assert_persists(r)
         # The same, pipelined: any stray byte would shift the next head.
-        c.send(req(o.authority, "/big?size=1000", "HEAD") +
-               req(o.authority, "/status/204") +
-               req(o.authority, "/status/304") +
-               req(o.authority, "/big?size=7"))
+        c.send(absolute_request(o.authority, "/big?size=1000", "HEAD") +
+               absolute_request(o.authority, "/status/204") +
+               absolute_request(o.authority, "/status/304") +
+               absolute_request(o.authority, "/big?size=7"))
         assert c.response(head_request=True).status == 200
         assert c.response().status == 204
         assert c.response().status == 304
@@ -605,8 +439,8 @@ def client_connection_close_is_honoured():
 def connection_close_stops_the_pipeline():
     # Nothing after a request saying close is served.
     with Origin() as o, Ferry() as f, Client(f.port) as c:
-        c.send(req(o.authority, "/hello", fields="Connection: close\r\n") +
-               req(o.authority, "/big?size=10"))
+        c.send(absolute_request(o.authority, "/hello", fields="Connection: close\r\n") +
+               absolute_request(o.authority, "/big?size=10"))
         r = c.response()
         assert r.status == 200 and r.body == HELLO, r
         assert_closes(r)
@@ -654,7 +488,7 @@ def close_delimited_origin_response_ends_client_connection():
     with Origin() as o, Ferry() as f, Client(f.port) as c:
         r = get_on(c, o.authority, "/hello")
         assert r.status == 200
-        c.send(req(o.authority, "/close?size=1000"))
+        c.send(absolute_request(o.authority, "/close?size=1000"))
         deadline = time.monotonic() + 5
         status, head, fields = c._head(deadline)
         r = Response(status, head, fields, b"")
@@ -696,12 +530,12 @@ def error_pages_close_even_with_keepalive():
         cases = [
             # 400: space before colon; a valid request follows in the
             # same write and must not be served.
-            req(o.authority, fields="X-A : a\r\n") + req(o.authority),
+            absolute_request(o.authority, fields="X-A : a\r\n") + absolute_request(o.authority),
             # 502: nothing listens on that port.
-            req("127.0.0.1:%d" % closed,
-                fields="Connection: keep-alive\r\n") + req(o.authority),
+            absolute_request("127.0.0.1:%d" % closed,
+                fields="Connection: keep-alive\r\n") + absolute_request(o.authority),
             # HTTP/1.0 asking for keep-alive, to the closed port.
-            req("127.0.0.1:%d" % closed, version="1.0",
+            absolute_request("127.0.0.1:%d" % closed, version="1.0",
                 fields="Connection: keep-alive\r\n"),
         ]
         for want, data in zip((400, 502, 502), cases):
@@ -1015,7 +849,7 @@ def stray_bytes_from_origin_never_reach_the_next_answer():
 @suite.test
 def expect_continue_then_next_request():
     with Origin() as o, Ferry() as f, Client(f.port) as c:
-        c.send(req(o.authority, "/continue", "POST",
+        c.send(absolute_request(o.authority, "/continue", "POST",
                    fields="Content-Length: 4\r\nExpect: 100-continue\r\n"))
         status, head, _ = c._head(time.monotonic() + 5)
         assert status == 100, head
@@ -1033,7 +867,7 @@ def partial_next_request_times_out_with_408_and_closes():
     with Origin() as o, Ferry({"client": {"header_timeout": 1}}) as f, \
             Client(f.port) as c:
         assert get_on(c, o.authority).status == 200
-        c.send(req(o.authority)[:20])
+        c.send(absolute_request(o.authority)[:20])
         r = c.response(timeout=4)
         assert r.status == 408, r
         assert_closes(r)

@@ -344,6 +344,37 @@ def status_of(response):
         return 0
 
 
+def absolute_request(authority, path="/hello", method="GET", version="1.1",
+                     fields="", body=b""):
+    """An absolute-form request for http://authority/path, Host set to
+    authority; fields are more CRLF-ended lines."""
+    return ("%s http://%s%s HTTP/%s\r\nHost: %s\r\n%s\r\n"
+            % (method, authority, path, version, authority,
+               fields)).encode() + body
+
+
+def read_response(s, timeout=5.0):
+    """Exactly one response framed by Content-Length (none: no body) from
+    socket s, as ferry's own pages and the test origins send them; what
+    arrived if s closed first (b"" before a head)."""
+    s.settimeout(timeout)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        data = s.recv(65536)
+        if not data:
+            return buf
+        buf += data
+    need = buf.index(b"\r\n\r\n") + 4 + \
+        int(header_of(buf, "Content-Length") or 0)
+    while len(buf) < need:
+        data = s.recv(65536)
+        if not data:
+            break
+        buf += data
+    assert len(buf) <= need, ("more than one response", buf)
+    return buf
+
+
 def header_of(response, name):
     """The value of the first field name in a raw response head, or None."""
     head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1")
