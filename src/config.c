@@ -444,6 +444,26 @@ config_warn(void *arg, const char *msg)
 		    "%s\n", msg);
 }
 
+/*
+ * A file named by a key, made absolute against the config file's folder
+ * if relative: a daemon reloads after chdir("/"), where a path relative
+ * to the folder it was started from would name another file. "" stays.
+ */
+static int
+config_file_path(const struct ferry_config *cfg, char *path)
+{
+	const char *slash = strrchr(cfg->path, '/');
+	char rel[CONFIG_TEXT_MAX];
+	int n;
+
+	if (path[0] == '\0' || path[0] == '/' || slash == NULL)
+		return 0;
+	strcpy(rel, path);
+	n = snprintf(path, CONFIG_TEXT_MAX, "%.*s/%s",
+	    (int)(slash - cfg->path), cfg->path, rel);
+	return n > 0 && n < CONFIG_TEXT_MAX ? 0 : -1;
+}
+
 /* Build the [auth] and [destinations] policy from the keys just read. */
 static int
 config_load_policy(struct ferry_config *cfg, char *err, size_t errlen)
@@ -458,6 +478,14 @@ config_load_policy(struct ferry_config *cfg, char *err, size_t errlen)
 		.internal_allowed = cfg->dest_internal == DEST_ALLOW
 	};
 	char why[768];
+
+	if (config_file_path(cfg, cfg->auth_users) == -1 ||
+	    config_file_path(cfg, cfg->dest_allow_file) == -1 ||
+	    config_file_path(cfg, cfg->dest_deny_file) == -1) {
+		snprintf(err, errlen, "%s: a file path of [auth] or "
+		    "[destinations] is too long once made absolute", cfg->path);
+		return -1;
+	}
 
 	if (policy_load(&cfg->policy, &s, config_warn, cfg, why,
 	    sizeof(why)) == 0)

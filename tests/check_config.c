@@ -132,6 +132,33 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* A relative rules file is found beside the config file, not in ".". */
+START_TEST(test_policy_relative_path)
+{
+	char deny[64], text[256], err[512];
+	struct ferry_config cfg;
+	FILE *f;
+	int fd;
+
+	strcpy(deny, "/tmp/ferry-deny-XXXXXX");
+	fd = mkstemp(deny);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("# two rules\nads.test\n.track.test\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	/* The INI goes to /tmp too (write_ini()); name the file bare. */
+	snprintf(text, sizeof(text), "[destinations]\ndeny_file = %s\n",
+	    deny + 5);
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_msg(load(text, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(dest_count(cfg.policy.dest), 2);
+	ck_assert_str_eq(cfg.dest_deny_file, deny);
+	config_free(&cfg);
+	unlink(deny);
+}
+END_TEST
+
 /* [auth] and [destinations] build the policy; warnings are kept. */
 START_TEST(test_policy_keys)
 {
@@ -1031,6 +1058,7 @@ config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_default_whitelist);
 	tcase_add_test(tc, test_policy_keys);
+	tcase_add_test(tc, test_policy_relative_path);
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_snapshot_lifetime);
 	tcase_add_test(tc, test_snapshot_bad_file);
