@@ -584,6 +584,8 @@ config_strips_header(const struct ferry_config *cfg, const char *name,
 
 static pthread_mutex_t config_live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ferry_config *config_live;
+/* config_live's generation, readable without the lock. */
+static atomic_ulong config_live_gen;
 
 struct ferry_config *
 config_new(const char *path, char *err, size_t errlen)
@@ -609,9 +611,18 @@ config_set_live(struct ferry_config *cfg)
 
 	pthread_mutex_lock(&config_live_lock);
 	old = config_live;
+	if (cfg != NULL)
+		cfg->generation = (old != NULL ? old->generation : 0) + 1;
 	config_live = cfg;
+	atomic_store(&config_live_gen, cfg != NULL ? cfg->generation : 0);
 	pthread_mutex_unlock(&config_live_lock);
 	config_release(old);
+}
+
+unsigned long
+config_live_generation(void)
+{
+	return atomic_load(&config_live_gen);
 }
 
 const struct ferry_config *

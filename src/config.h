@@ -11,8 +11,10 @@
  * and never see iniparser. Every key is documented in etc/ferry.ini.
  *
  * Reload (SIGHUP) loads a whole new struct and makes it the live one; a
- * connection keeps its snapshot while a worker serves it (a parked
- * keep-alive client gets the live one when it wakes). Snapshots are
+ * connection keeps its snapshot for its buffers and limits while a worker
+ * serves it (a parked keep-alive client gets the live one when it wakes),
+ * but each request's access checks take the live one's rules
+ * (conn_refresh_rules()). Snapshots are
  * reference counted: the last holder to let go frees one, so a config is
  * never freed while a worker still reads it.
  */
@@ -124,6 +126,12 @@ struct ferry_config {
 	char			warnings[CONFIG_WARN_MAX];
 	size_t			nwarnings;
 
+	/*
+	 * Which live snapshot this is: 1 for the first made live, one more
+	 * for each reload (config_set_live() sets it); 0 if never live.
+	 */
+	unsigned long		generation;
+
 	/* The one field that changes: holders of a snapshot (config_new). */
 	atomic_uint		refs;
 };
@@ -167,6 +175,13 @@ void config_set_live(struct ferry_config *cfg);
  * takes the live lock briefly, so a reload cannot free it under the call.
  */
 const struct ferry_config *config_acquire(void);
+
+/*
+ * The generation of the live snapshot (0 before start-up): one atomic
+ * read, so that a worker can tell cheaply, before each request, whether
+ * its connection's snapshot is still the live one. Any thread.
+ */
+unsigned long config_live_generation(void);
 
 /*
  * Drop a reference; the last one frees the snapshot. NULL is a no-op. Any

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "conn.h"
 #include "errpage.h"
 #include "io.h"
@@ -28,6 +29,29 @@
 /* Lingering close: how long and how much to drain. */
 #define CONN_LINGER_MS		1000
 #define CONN_LINGER_BYTES	((size_t)256 * 1024)
+
+const struct ferry_config *
+conn_rules(const struct conn *c)
+{
+	return c->newer != NULL ? c->newer : c->cfg;
+}
+
+void
+conn_refresh_rules(struct conn *c)
+{
+	const struct ferry_config *live;
+
+	if (conn_rules(c)->generation == config_live_generation() ||
+	    (live = config_acquire()) == NULL)
+		return;
+	config_release(c->newer);
+	c->newer = live;
+	c->allowed = acl_allows(&live->whitelist,
+	    (const struct sockaddr *)&c->peer);
+	trace_stage(&c->trace, "a reload made new rules live: this request "
+	    "is checked against them (whitelist %s)", c->allowed ?
+	    "allows" : "refuses");
+}
 
 int
 conn_client_timeout_ms(const struct conn *c)
@@ -161,7 +185,7 @@ conn_take_kept(struct conn *c)
 	if (c->upstream_fd == -1)
 		return false;
 	if (getpeername(c->upstream_fd, (struct sockaddr *)&ss, &len) == -1 ||
-	    !policy_addr_allowed(&c->cfg->policy, &c->x.dest_name,
+	    !policy_addr_allowed(&conn_rules(c)->policy, &c->x.dest_name,
 	    (const struct sockaddr *)&ss, why, sizeof(why))) {
 		trace_stage(&c->trace, "origin: not reusing the idle "
 		    "connection to %s: %s", c->x.upstream_name, why);
@@ -184,7 +208,8 @@ conn_connect_upstream(struct conn *c, bool reuse)
 		c->x.upstream_reused = true;
 		return 0;
 	}
-	switch (upstream_connect(u, &c->x.dest_name, c->cfg, &c->trace,
+	switch (upstream_connect(u, &conn_rules(c)->policy, &c->x.dest_name,
+	    c->cfg, &c->trace,
 	    &c->upstream_fd, c->x.why, sizeof(c->x.why))) {
 	case UPSTREAM_OK:
 		conn_upstream_name(c);
@@ -301,4 +326,6 @@ conn_finish(struct conn *c)
 	free(c->work);
 	free(c->req_fields);
 	free(c->resp_fields);
+	config_release(c->newer);
+	c->newer = NULL;
 }

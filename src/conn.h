@@ -78,6 +78,15 @@ struct exchange {
  */
 struct conn {
 	const struct ferry_config *cfg;
+	/*
+	 * The snapshot whose access rules (whitelist, [auth],
+	 * [destinations], [connect] ports) this request is checked against:
+	 * the live one as of the request, so that a reload reaches a
+	 * connection that never goes idle (conn_refresh_rules()). A
+	 * reference of the conn's own, or NULL while cfg is still live.
+	 * Buffers and limits stay cfg's: they were sized from it.
+	 */
+	const struct ferry_config *newer;
 	int			 client_fd;
 	int			 upstream_fd;
 	bool			 allowed;	/* client is whitelisted */
@@ -118,6 +127,20 @@ struct conn {
  * pass to conn_fail() and conn_finish()).
  */
 int conn_init(struct conn *c, const struct admit_job *job);
+
+/*
+ * The snapshot whose access rules apply to the current request: the
+ * live one when conn_refresh_rules() last looked (see struct conn).
+ */
+const struct ferry_config *conn_rules(const struct conn *c);
+
+/*
+ * Before a request's access checks: if a reload made another snapshot
+ * live since the connection's rules were taken, take the live one's and
+ * ask its whitelist again (c->allowed). One atomic read when nothing
+ * changed.
+ */
+void conn_refresh_rules(struct conn *c);
 
 /*
  * Start a new exchange: forget everything of the last request (one

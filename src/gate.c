@@ -32,7 +32,7 @@ gate_challenge(struct conn *c)
 	char field[GATE_CHALLENGE_MAX];
 
 	snprintf(field, sizeof(field), "Proxy-Authenticate: Basic "
-	    "realm=\"%s\", charset=\"UTF-8\"\r\n", c->cfg->policy.realm);
+	    "realm=\"%s\", charset=\"UTF-8\"\r\n", conn_rules(c)->policy.realm);
 	conn_refuse(c, 407, "This proxy needs a user name and password.",
 	    field);
 }
@@ -56,7 +56,7 @@ gate_login_failed(struct conn *c, const char *user, size_t len,
 static bool
 gate_verify(struct conn *c, const struct cred *cr)
 {
-	const struct policy *p = &c->cfg->policy;
+	const struct policy *p = &conn_rules(c)->policy;
 	uint64_t now = io_now_ms();
 
 	if (authcache_hit(p->cache, cr->user, cr->user_len, cr->password,
@@ -80,7 +80,7 @@ gate_verify(struct conn *c, const struct cred *cr)
 static bool
 gate_auth(struct conn *c)
 {
-	const struct policy *p = &c->cfg->policy;
+	const struct policy *p = &conn_rules(c)->policy;
 	const struct http_field *f = NULL;
 	enum cred_result r;
 	struct cred cr;
@@ -135,9 +135,9 @@ gate_destination(struct conn *c)
 		conn_fail(c, 400, "The host is not a valid IP address.");
 		return false;
 	}
-	dest_match_name(c->cfg->policy.dest, u->host, u->host_len, u->port,
+	dest_match_name(conn_rules(c)->policy.dest, u->host, u->host_len, u->port,
 	    &c->x.dest_name);
-	if (policy_name_refused(&c->cfg->policy, &c->x.dest_name, why,
+	if (policy_name_refused(&conn_rules(c)->policy, &c->x.dest_name, why,
 	    sizeof(why))) {
 		snprintf(c->x.why, sizeof(c->x.why), "destination refused%s%s",
 		    why[0] == ':' ? "" : " ", why);

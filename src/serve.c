@@ -200,6 +200,7 @@ serve_exchange(struct conn *c)
 	serve_trace_request(c);
 	/* While draining, every connection ends with its current request. */
 	c->x.keep = c->x.req.keep_alive && park_accepting();
+	conn_refresh_rules(c);
 	if (!c->allowed) {
 		conn_fail(c, 403, "Your address may not use this proxy.");
 		return false;

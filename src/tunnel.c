@@ -130,7 +130,7 @@ tunnel_serve(struct conn *c)
 	const struct uri *u = &c->x.req.uri;
 	size_t head = c->x.req.head_len;
 
-	if (!config_connect_port_allowed(c->cfg, u->port)) {
+	if (!config_connect_port_allowed(conn_rules(c), u->port)) {
 		conn_fail(c, 403, "CONNECT is not allowed to this port.");
 		return;
 	}

@@ -146,7 +146,7 @@ upstream_is_self(const struct addrinfo *res, const struct ferry_config *cfg)
  */
 static size_t
 upstream_allowed(const struct addrinfo *res, const struct dest_match *name,
-    const struct ferry_config *cfg, struct trace *t,
+    const struct policy *p, struct trace *t,
     const struct addrinfo *ais[UPSTREAM_MAX_ADDRS], char *why,
     size_t whylen)
 {
@@ -155,7 +155,7 @@ upstream_allowed(const struct addrinfo *res, const struct dest_match *name,
 
 	for (ai = res; ai != NULL && seen < UPSTREAM_MAX_ADDRS;
 	    ai = ai->ai_next, seen++) {
-		if (policy_addr_allowed(&cfg->policy, name, ai->ai_addr, why,
+		if (policy_addr_allowed(p, name, ai->ai_addr, why,
 		    whylen))
 			ais[n++] = ai;
 		else
@@ -165,9 +165,9 @@ upstream_allowed(const struct addrinfo *res, const struct dest_match *name,
 }
 
 enum upstream_result
-upstream_connect(const struct uri *u, const struct dest_match *match,
-    const struct ferry_config *cfg, struct trace *t, int *fd, char *why,
-    size_t whylen)
+upstream_connect(const struct uri *u, const struct policy *p,
+    const struct dest_match *match, const struct ferry_config *cfg,
+    struct trace *t, int *fd, char *why, size_t whylen)
 {
 	const struct addrinfo *ais[UPSTREAM_MAX_ADDRS];
 	struct addrinfo hints, *res = NULL;
@@ -201,7 +201,7 @@ upstream_connect(const struct uri *u, const struct dest_match *match,
 		freeaddrinfo(res);
 		return UPSTREAM_LOOP;
 	}
-	if ((n = upstream_allowed(res, match, cfg, t, ais, refused,
+	if ((n = upstream_allowed(res, match, p, t, ais, refused,
 	    sizeof(refused))) == 0) {
 		snprintf(why, whylen, "no address left: %s", refused);
 		freeaddrinfo(res);

@@ -37,7 +37,8 @@ enum upstream_result {
 
 /*
  * Connect to u's host and port, whose name rules matched *match
- * (dest_match_name()); a name that resolves to ferry's own listening
+ * (dest_match_name()), by the rules of policy p (those of the live
+ * snapshot: see conn_rules()) and the limits of cfg; a name that resolves to ferry's own listening
  * address is refused before any connect, and so is one whose every
  * address the policy refuses. Each address tried is
  * a stage of the trace t (NULL: none). Returns UPSTREAM_OK with the
@@ -49,7 +50,8 @@ enum upstream_result {
  * thread: u and t are the caller's, nothing is shared.
  */
 enum upstream_result upstream_connect(const struct uri *u,
-    const struct dest_match *match, const struct ferry_config *cfg,
-    struct trace *t, int *fd, char *why, size_t whylen);
+    const struct policy *p, const struct dest_match *match,
+    const struct ferry_config *cfg, struct trace *t, int *fd, char *why,
+    size_t whylen);
 
 #endif

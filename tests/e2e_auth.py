@@ -37,7 +37,7 @@ import urllib.request
 
 from ferrytest import (SRCDIR, TMP, FERRY_BIN, Ferry, Origin, Script, Suite,
                        absolute_request, body_of, curl, echo, free_port,
-                       header_of, raw,
+                       header_of, raw, read_response,
                        read_text, status_of, wait_for, write_ini)
 
 suite = Suite("auth")
@@ -114,6 +114,11 @@ def auth_config(users, **auth):
 
 
 # --- credentials and requests ---
+
+def origin_saw(o, token):
+    """Whether the origin o logged a request whose target holds token."""
+    return any(token in q["target"] for q in o.requests())
+
 
 def basic(user, password):
     """A Proxy-Authorization value for user and password (UTF-8)."""
@@ -746,8 +751,8 @@ def reload_changes_users_for_new_requests():
     cfg = auth_config(path)
     with Ferry(cfg) as f:
         def status(user_password):
-            return status_of(raw(f.port, absolute_request(origin.authority, version="1.0",
-                                             fields=pa(user_password))))
+            return status_of(raw(f.port, absolute_request(
+                origin.authority, version="1.0", fields=pa(user_password))))
         assert status(ALICE) == 200
         assert status(dave) == 407
         # alice is now in the cache; the new file drops her.
@@ -762,6 +767,31 @@ def reload_changes_users_for_new_requests():
                          r".*%s:1: " % re.escape(path), f.log()), f.log()
         assert status(dave) == 200
         assert status(("zed", "z")) == 407
+
+
+@suite.test
+def reload_reaches_a_connection_that_never_goes_idle():
+    # Two requests in one write: the first waits on a slow origin while
+    # the users file changes and ferry reloads. The second was sent with
+    # the old password on the same connection, which never went idle:
+    # it is checked against the users that are live when it is served.
+    path = users_file([htpasswd_line(*ALICE)])
+    cfg = auth_config(path)
+    with Ferry(cfg) as f, \
+            socket.create_connection(("127.0.0.1", f.port), 10) as s:
+        s.sendall(absolute_request(origin.authority,
+                                   "/slowbody?size=30&t=never-idle1",
+                                   fields=pa(ALICE)) +
+                  absolute_request(origin.authority, "/hello?t=never-idle2",
+                                   fields=pa(ALICE)))
+        assert wait_for(lambda: origin_saw(origin, "t=never-idle1"), 5)
+        users_file([htpasswd_line(ALICE[0], "a new password")], path=path)
+        f.reload(cfg)
+        first = read_response(s, 10)
+        assert status_of(first) == 200, first[:300]
+        second = read_response(s, 10)
+        assert status_of(second) == 407, second[:300]
+        assert not origin_saw(origin, "t=never-idle2")
 
 
 def check_config(users_path):
