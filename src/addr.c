@@ -124,29 +124,39 @@ addr_text_port(const struct sockaddr *sa, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
+/* Set *block to bits and return kind: addr_internal_kind()'s answer. */
+static const char *
+addr_block(const char *kind, unsigned bits, unsigned *block)
+{
+	*block = bits;
+	return kind;
+}
+
 const char *
-addr_internal_kind(const struct sockaddr *sa)
+addr_internal_kind(const struct sockaddr *sa, unsigned *block)
 {
 	static const uint8_t v6_unspec[16], v6_loop[16] = { [15] = 1 };
 	uint8_t a[16];
 
+	*block = 0;
 	switch (addr_bytes(sa, a, NULL)) {
 	case AF_INET:
 		if (a[0] == 127)
-			return "loopback";
+			return addr_block("loopback", 8, block);
 		if (a[0] == 0)
-			return "unspecified";
+			return addr_block("unspecified", 8, block);
 		if (a[0] == 169 && a[1] == 254)
-			return "link-local";
-		return (a[0] & 0xf0) == 224 ? "multicast" : NULL;
+			return addr_block("link-local", 16, block);
+		return (a[0] & 0xf0) == 224 ?
+		    addr_block("multicast", 4, block) : NULL;
 	case AF_INET6:
 		if (memcmp(a, v6_loop, 16) == 0)
-			return "loopback";
+			return addr_block("loopback", 128, block);
 		if (memcmp(a, v6_unspec, 16) == 0)
-			return "unspecified";
+			return addr_block("unspecified", 128, block);
 		if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-			return "link-local";
-		return a[0] == 0xff ? "multicast" : NULL;
+			return addr_block("link-local", 10, block);
+		return a[0] == 0xff ? addr_block("multicast", 8, block) : NULL;
 	default:
 		return "not IP";
 	}
@@ -155,5 +165,7 @@ addr_internal_kind(const struct sockaddr *sa)
 bool
 addr_is_internal(const struct sockaddr *sa)
 {
-	return addr_internal_kind(sa) != NULL;
+	unsigned block;
+
+	return addr_internal_kind(sa, &block) != NULL;
 }

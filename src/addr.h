@@ -51,9 +51,12 @@ bool addr_is_internal(const struct sockaddr *sa);
 /*
  * What kind of internal address sa is, for the log: "loopback",
  * "unspecified", "link-local", "multicast", or "not IP" for another
- * family; NULL if it is not internal. A static string. Pure.
+ * family; NULL if it is not internal. A static string. *block receives
+ * the prefix length of the internal block sa lies in (8 for 127.0.0.0/8,
+ * 128 for ::1; an IPv4-mapped address counts as IPv4), so that a caller
+ * can tell whether a CIDR rule lies inside it; 0 if none. Pure.
  */
-const char *addr_internal_kind(const struct sockaddr *sa);
+const char *addr_internal_kind(const struct sockaddr *sa, unsigned *block);
 
 /* Clear every bit of a[0..len) after the first prefix bits. Pure. */
 void addr_mask(uint8_t *a, size_t len, unsigned prefix);

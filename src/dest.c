@@ -27,7 +27,6 @@
 
 #include "addr.h"
 #include "dest.h"
-#include "num.h"
 
 #define DEST_END	UINT32_MAX	/* end of a rule chain */
 #define DEST_FREE	UINT32_MAX	/* the hash of an empty slot */
@@ -66,6 +65,7 @@ struct dest_set {
 	size_t			 cap;
 	bool			 has4[33];	/* an IPv4 key of that prefix */
 	bool			 has6[129];
+	bool			 allow_addr;	/* an allow rule of CIDR form */
 };
 
 /* Finish a hash: mix in the key's kind and prefix; never DEST_FREE. */
@@ -147,6 +147,7 @@ dest_match_name(const struct dest_set *s, const char *host, size_t len,
 
 	m->verdict = DEST_NONE;
 	m->rule = NULL;
+	m->prefix = 0;
 	if (n > 0 && host[n - 1] == '.')
 		n--;
 	if (n > 0 && n <= sizeof(name)) {
@@ -187,6 +188,7 @@ dest_match_addr(const struct dest_set *s, const struct sockaddr *sa,
 
 	m->verdict = DEST_NONE;
 	m->rule = NULL;
+	m->prefix = 0;
 	if (family != AF_INET && family != AF_INET6)
 		return;
 	for (;; p--) {
@@ -195,8 +197,10 @@ dest_match_addr(const struct dest_set *s, const struct sockaddr *sa,
 			addr_mask(k, blen, p);
 			if (dest_decide_key(s, dest_find(s, dest_mix(
 			    dest_hash_back(k, blen), DESTPAT_NET, p),
-			    DESTPAT_NET, p, k, blen), port, m))
+			    DESTPAT_NET, p, k, blen), port, m)) {
+				m->prefix = p;
 				return;
+			}
 		}
 		if (p == 0)
 			return;
@@ -225,17 +229,9 @@ dest_set_new(void)
 }
 
 bool
-dest_has_addr_rules(const struct dest_set *s)
+dest_has_addr_allow(const struct dest_set *s)
 {
-	size_t i;
-
-	for (i = 0; i < nitems(s->has4); i++)
-		if (s->has4[i])
-			return true;
-	for (i = 0; i < nitems(s->has6); i++)
-		if (s->has6[i])
-			return true;
-	return false;
+	return s->allow_addr;
 }
 
 void
@@ -454,6 +450,8 @@ dest_add(struct dest_set *s, bool deny, const char *pat, size_t len,
 	r->hi = p->port_hi;
 	r->deny = deny;
 	sl->rule = (uint32_t)s->nrules++;
+	if (!deny && p->kind == DESTPAT_NET)
+		s->allow_addr = true;
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");

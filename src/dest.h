@@ -2,12 +2,13 @@
  * dest.h: destination rules, where clients may go (issue 16, sections 3
  * and 4): the rule set built from allow and deny lists of patterns
  * (destpat.h), its two lookups and the verdict that combines them. The
- * internal-address guard of section 4 is addr_is_internal() (addr.h).
+ * internal-address guard of section 4 is in policy.c, with
+ * addr_internal_kind() (addr.h).
  *
- * Path: not wired yet. Later: config builds a set per snapshot; the
- * request path asks dest_match_name() before DNS, dest_match_addr() and
- * addr_is_internal() on every address about to be connected to, and
- * dest_decide() for the verdict.
+ * Path: policy.c builds a set per config snapshot; the request path asks
+ * dest_match_name() before DNS (gate.c), then dest_match_addr() and
+ * dest_decide() on every address about to be connected to
+ * (policy_addr_allowed()).
  *
  * No order to get wrong: the most specific matching rule wins, and a
  * tie goes to deny.
@@ -45,6 +46,8 @@ enum dest_verdict {
 struct dest_match {
 	enum dest_verdict	 verdict;
 	const char		*rule;
+	unsigned		 prefix;	/* an address rule's prefix
+						   length (IPv4 as IPv4) */
 };
 
 struct dest_set;
@@ -81,10 +84,10 @@ int dest_add_file(struct dest_set *s, enum dest_verdict verdict,
 size_t dest_count(const struct dest_set *s);
 
 /*
- * True if s holds an address (CIDR) rule of either list: only then can an
- * address decide what the name did not. Only reads s.
+ * True if s holds an allow rule of address (CIDR) form: only then can an
+ * address allow what no name rule did. Only reads s.
  */
-bool dest_has_addr_rules(const struct dest_set *s);
+bool dest_has_addr_allow(const struct dest_set *s);
 
 /*
  * The name family: the most specific name rule ("x", ".x", "*") that

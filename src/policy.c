@@ -129,7 +129,7 @@ policy_name_refused(const struct policy *p, const struct dest_match *m,
 		return true;
 	}
 	if (m->verdict == DEST_NONE && p->dflt == DEST_DENY &&
-	    !dest_has_addr_rules(p->dest)) {
+	    !dest_has_addr_allow(p->dest)) {
 		snprintf(why, whylen, ": no rule matched, default = deny");
 		return true;
 	}
@@ -143,6 +143,7 @@ policy_addr_allowed(const struct policy *p, const struct dest_match *name,
 	const struct dest_match *decided;
 	struct dest_match addr;
 	const char *kind;
+	unsigned block;
 	char text[ADDR_TEXT_MAX];
 
 	dest_match_addr(p->dest, sa, &addr);
@@ -159,9 +160,14 @@ policy_addr_allowed(const struct policy *p, const struct dest_match *name,
 	default:
 		break;
 	}
-	/* Only an allow CIDR rule naming the address opens an internal one. */
-	if (!p->internal_allowed && addr.verdict != DEST_ALLOW &&
-	    (kind = addr_internal_kind(sa)) != NULL) {
+	/*
+	 * Only an allow CIDR rule that names the address explicitly opens
+	 * an internal one: a rule inside its internal block (127.0.0.1,
+	 * 169.254.0.0/16), not a wide one that merely covers it (0.0.0.0/0).
+	 */
+	if (!p->internal_allowed &&
+	    (kind = addr_internal_kind(sa, &block)) != NULL &&
+	    (addr.verdict != DEST_ALLOW || addr.prefix < block)) {
 		snprintf(why, whylen, "%s refused as internal (%s)", text,
 		    kind);
 		return false;

@@ -77,8 +77,8 @@ bool policy_addr_allowed(const struct policy *p,
 /*
  * True if the name alone refuses the destination, before any DNS: its
  * most specific name rule (dest_match_name()'s *m) is a deny, or no name
- * rule matched, default = deny and no address rule exists that could
- * still allow one of its addresses. why then says which.
+ * rule matched, default = deny and no allow rule of address form exists
+ * that could still allow one of its addresses. why then says which.
  */
 bool policy_name_refused(const struct policy *p, const struct dest_match *m,
     char *why, size_t whylen);

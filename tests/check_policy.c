@@ -252,15 +252,17 @@ END_TEST
 
 START_TEST(test_bad_values)
 {
-	static const char *const realms[] = {
-		"", "a\"b", "a\\b", "tab\there",
-		"0123456789012345678901234567890123456789012345678901234567890"
-		"1234"
+	char long_realm[POLICY_REALM_MAX + 2];
+	const char *const realms[] = {
+		"", "a\"b", "a\\b", "tab\there", long_realm
 	};
 	struct policy_spec s = spec_empty();
 	struct policy p;
 	char err[512];
 	size_t i;
+
+	memset(long_realm, 'r', sizeof(long_realm) - 1);
+	long_realm[sizeof(long_realm) - 1] = '\0';
 
 	for (i = 0; i < nitems(realms); i++) {
 		s.realm = realms[i];
