@@ -6,7 +6,9 @@
  * judged by users_parse_line(), a pure function, then its hash by
  * users_check_hash(); the file as a whole is judged after sorting
  * (duplicates sit side by side). Passwords are never copied anywhere but
- * the stack of users_verify(), which wipes them.
+ * the stack of users_verify(), which wipes them. users_load() times one
+ * hash per distinct setting so that users_verify() can make every failure
+ * last as long as the slowest: no timing oracle on names or hash costs.
  */
 #include <sys/stat.h>
 
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "users.h"
 
@@ -333,20 +336,96 @@ users_read_all(struct users *u, FILE *f, const char *path, char *err,
 	return 0;
 }
 
-/*
- * A copy of the hash of the file's first user (not the sorted array's):
- * the dummy an unknown name is checked against. NULL if out of memory.
- */
-static char *
-users_first_hash(const struct users *u)
+/* A CLOCK_MONOTONIC reading in nanoseconds. */
+static uint64_t
+users_now_ns(void)
 {
-	const struct users_entry *first = &u->entries[0];
-	size_t i;
+	struct timespec ts;
 
-	for (i = 1; i < u->count; i++)
-		if (u->entries[i].line < first->line)
-			first = &u->entries[i];
-	return strdup(first->hash);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Bytes of hash (which passed users_check_hash()) that crypt reads as its
+ * parameters, through the '$' before the salt: "$2b$12$", "$y$j9T$",
+ * "$6$rounds=5000$", or "$6$" for sha-crypt's default rounds. Hashes
+ * with the same setting cost the same time.
+ */
+static size_t
+users_setting_len(const char *hash)
+{
+	size_t i, seen = 0, want = 3;
+
+	/* sha-crypt has a parameter field only when it names its rounds. */
+	if ((hash[1] == '5' || hash[1] == '6') &&
+	    strncmp(hash + 3, "rounds=", 7) != 0)
+		want = 2;
+	for (i = 0; hash[i] != '\0'; i++)
+		if (hash[i] == '$' && ++seen == want)
+			return i + 1;
+	return i;
+}
+
+/* Does entry i of u have the setting of one of the first n in seen[]? */
+static bool
+users_setting_seen(const struct users *u, const size_t *seen, size_t n,
+    size_t i)
+{
+	const char *h = u->entries[i].hash;
+	size_t k, len = users_setting_len(h);
+
+	for (k = 0; k < n; k++)
+		if (users_setting_len(u->entries[seen[k]].hash) == len &&
+		    memcmp(u->entries[seen[k]].hash, h, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Time one crypt_rn() per distinct setting in u, with a fixed password
+ * and the setting's first entry as salt, and keep the slowest: u->dummy
+ * a copy of its hash, u->slowest_ns its time. users_verify() pads every
+ * failure to slowest_ns, so neither an unknown name nor a user with a
+ * cheaper hash answers faster than the dearest user. Returns 0, or -1
+ * with err set (out of memory).
+ */
+static int
+users_time_settings(struct users *u, char *err, size_t errlen)
+{
+	struct crypt_data *cd = NULL;
+	size_t *seen = NULL, n = 0, i, slowest = 0;
+	uint64_t t0, ns;
+	int rc = -1;
+
+	/* About 32 KiB, and one index per entry at most. */
+	cd = calloc(1, sizeof(*cd));
+	seen = calloc(u->count, sizeof(*seen));
+	if (cd == NULL || seen == NULL)
+		goto out;
+	for (i = 0; i < u->count; i++) {
+		if (users_setting_seen(u, seen, n, i))
+			continue;
+		seen[n++] = i;
+		t0 = users_now_ns();
+		/* A failure (none expected: the hash was checked) counts 0. */
+		if (crypt_rn("ferry-timing", u->entries[i].hash, cd,
+		    (int)sizeof(*cd)) == NULL)
+			continue;
+		ns = users_now_ns() - t0;
+		if (ns > u->slowest_ns) {
+			u->slowest_ns = ns;
+			slowest = i;
+		}
+	}
+	if ((u->dummy = strdup(u->entries[slowest].hash)) != NULL)
+		rc = 0;
+out:
+	if (rc == -1)
+		snprintf(err, errlen, "out of memory");
+	free(cd);
+	free(seen);
+	return rc;
 }
 
 int
@@ -372,10 +451,8 @@ users_load(struct users *u, const char *path, char *warn, size_t warnlen,
 		qsort(u->entries, u->count, sizeof(u->entries[0]), users_cmp);
 	if (users_check_all(u, path, err, errlen) == -1)
 		goto out;
-	if ((u->dummy = users_first_hash(u)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (users_time_settings(u, err, errlen) == -1)
 		goto out;
-	}
 	rc = 0;
 out:
 	if (f != NULL)
@@ -440,6 +517,26 @@ users_same(const char *a, const char *b)
 	return diff == 0;
 }
 
+/*
+ * Sleep until ns nanoseconds have passed since start (users_now_ns()
+ * time). The rest is recomputed from the clock after a signal, so an
+ * EINTR neither cuts the pause short nor lengthens it.
+ */
+static void
+users_pad(uint64_t start, uint64_t ns)
+{
+	struct timespec ts;
+	uint64_t now, left;
+
+	while ((now = users_now_ns()) - start < ns) {
+		left = ns - (now - start);
+		ts.tv_sec = (time_t)(left / 1000000000u);
+		ts.tv_nsec = (long)(left % 1000000000u);
+		if (nanosleep(&ts, NULL) == -1 && errno != EINTR)
+			break;
+	}
+}
+
 bool
 users_verify(const struct users *u, const char *name, size_t name_len,
     const char *password, size_t pw_len)
@@ -448,12 +545,14 @@ users_verify(const struct users *u, const char *name, size_t name_len,
 	struct crypt_data *cd = NULL;
 	char pw[USERS_PASSWORD_MAX + 1];
 	const char *setting, *out;
+	uint64_t start;
 	bool ok = false;
 
 	/* Decided by the password alone, so they say nothing of the name. */
 	if (u == NULL || u->count == 0 || pw_len > USERS_PASSWORD_MAX ||
 	    (pw_len > 0 && memchr(password, '\0', pw_len) != NULL))
 		return false;
+	start = users_now_ns();
 	e = users_find(u, name, name_len);
 	setting = e != NULL ? e->hash : u->dummy;
 	if (pw_len > 0)
@@ -473,5 +572,12 @@ out:
 		explicit_bzero(cd, sizeof(*cd));
 		free(cd);
 	}
+	/*
+	 * A failure takes as long as the slowest hash in the file, whoever
+	 * the name: a cheaper user's hash, or none, must not show. Success
+	 * is not padded: its caller knew the password already.
+	 */
+	if (!ok)
+		users_pad(start, u->slowest_ns);
 	return ok;
 }

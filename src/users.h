@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Bytes in a line, without its line end; a longer line is refused. */
 #define USERS_LINE_MAX		512
@@ -42,14 +43,17 @@ struct users_entry {
 
 /*
  * A loaded users file. entries is sorted by name (bytes, then length) for
- * bsearch. dummy is the hash an unknown name is checked against: a copy
- * of the first user's in the file, so a miss costs what a hit costs.
- * Immutable after users_load(): any number of threads may read it.
+ * bsearch. slowest_ns is what one hash of the file's dearest setting took
+ * at load (a file may mix costs: htpasswd -B -C 5 and mkpasswd -R 12),
+ * and dummy a copy of a hash of that setting, which an unknown name is
+ * checked against. Immutable after users_load(): any number of threads
+ * may read it.
  */
 struct users {
 	struct users_entry	*entries;
 	size_t			 count;
-	char			*dummy;
+	char			*dummy;		/* owned */
+	uint64_t		 slowest_ns;
 };
 
 /*
@@ -65,10 +69,12 @@ struct users {
  * Returns 0, with warn (warnlen bytes, may be 0) set to a warning or to
  * "" (the file can be read or written by group or others: not an error,
  * but the caller should say so). Returns -1 with "path:line: reason" (or
- * "path: reason") in err and *u empty. Blocking file I/O, but no
- * hashing (a hash is checked by its form and crypt_checksalt()): call it
- * at start-up or reload, never from a worker with a client waiting.
- * Thread-safe (no shared state).
+ * "path: reason") in err and *u empty. Blocking file I/O, and one hash
+ * per distinct setting in the file ("$2b$12$", "$6$rounds=5000$",
+ * "$y$j9T$": a file usually has one to three), timed to find the slowest;
+ * a hash is otherwise checked by its form and crypt_checksalt(). So it
+ * costs a few hashes: call it at start-up or reload, never from a worker
+ * with a client waiting. Thread-safe (no shared state).
  */
 int users_load(struct users *u, const char *path, char *warn, size_t warnlen,
     char *err, size_t errlen);
@@ -77,11 +83,15 @@ int users_load(struct users *u, const char *path, char *warn, size_t warnlen,
  * True if name[0..name_len) is a user of u and password[0..pw_len) is its
  * password. Both are borrowed and need not be NUL-terminated. A password
  * holding a NUL or over USERS_PASSWORD_MAX bytes is false (crypt() would
- * read a NUL as its end). An unknown name is hashed against u->dummy all
- * the same and the result compared in constant time, so the time taken
- * does not tell whether the name exists. Costs one hash at the file's
- * cost (milliseconds for bcrypt): meant to be cached by the caller.
- * Any thread: crypt_rn() works on a struct crypt_data on this stack.
+ * read a NUL as its end); these are decided at once, by the password
+ * alone. Otherwise an unknown name is hashed against u->dummy all the same
+ * and the result compared in constant time, and a false answer sleeps out
+ * the rest of u->slowest_ns: every failure takes as long as the slowest
+ * hash in the file, so the time tells neither whether the name exists nor
+ * which hash its user has. A success is not padded. Costs one hash at
+ * the user's cost (milliseconds for bcrypt), a failure at least the
+ * file's dearest: meant to be cached by the caller. Any thread:
+ * crypt_rn() works on a struct crypt_data of its own.
  */
 bool users_verify(const struct users *u, const char *name, size_t name_len,
     const char *password, size_t pw_len);

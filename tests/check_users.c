@@ -2,15 +2,18 @@
  * check_users.c: the users file (users.c). Files are written to mkstemp()
  * names with hashes made here by crypt_rn() from crypt_gensalt_rn() salts
  * (bcrypt at cost 4 and sha-crypt at 1000 rounds, to keep the suite
- * fast), and, when apache2-utils is installed, by htpasswd -B itself.
+ * fast; one bcrypt at cost 10 for the timing test), and, when
+ * apache2-utils is installed, by htpasswd -B itself.
  * Every refusal must name its file and line.
  */
 #include <sys/stat.h>
 
 #include <crypt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "users.h"
@@ -134,7 +137,7 @@ START_TEST(test_verify_edges)
 	    path), 0);
 	ck_assert(verify(&u, "alice", "secret"));
 	ck_assert(verify(&u, "bob", "secret"));
-	/* Unknown: checked against the dummy, which is alice's hash. */
+	/* Unknown: checked against the dummy, a hash of the same setting. */
 	ck_assert(!verify(&u, "carol", "secret"));
 	ck_assert(!verify(&u, "alic", "secret"));
 	ck_assert(!verify(&u, "alicex", "secret"));
@@ -146,6 +149,66 @@ START_TEST(test_verify_edges)
 	users_free(&u);
 	ck_assert(!verify(&u, "alice", "secret"));
 	users_free(NULL);
+}
+END_TEST
+
+/* Nanoseconds one users_verify() of name and pw takes; *ok its answer. */
+static uint64_t
+timed_verify(const struct users *u, const char *name, const char *pw,
+    bool *ok)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*ok = verify(u, name, pw);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+	    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+}
+
+/*
+ * Mixed costs: cheap (bcrypt 4, first in the file, so it would have been
+ * the old dummy) and dear (bcrypt 10). The dummy is the dear setting and
+ * a failure for the cheap user or an unknown name lasts at least as long
+ * as the dear hash did at load; lower bounds only, which the padding
+ * guarantees however slow the machine (ASan, TSan).
+ */
+START_TEST(test_mixed_costs)
+{
+	static const char *misses[][2] = {
+		{ "cheap", "wrong" }, { "nobody", "wrong" },
+		{ "nobody", "cheap-pw" }, { "dear", "wrong" },
+	};
+	char text[512], h4[CRYPT_OUTPUT_SIZE], h10[CRYPT_OUTPUT_SIZE];
+	char path[64], err[256];
+	struct users u;
+	uint64_t ns;
+	size_t i;
+	bool ok;
+	int n;
+
+	make_hash("$2b$", 4, "cheap-pw", h4, sizeof(h4));
+	make_hash("$2b$", 10, "dear-pw", h10, sizeof(h10));
+	n = snprintf(text, sizeof(text), "cheap:%s\ndear:%s\n", h4, h10);
+	ck_assert_int_eq(load_text(text, (size_t)n, &u, err, sizeof(err),
+	    path), 0);
+	ck_assert_msg(strncmp(u.dummy, "$2b$10$", 7) == 0, "%s", u.dummy);
+	ck_assert_uint_gt(u.slowest_ns, 0);
+	for (i = 0; i < NELEM(misses); i++) {
+		ns = timed_verify(&u, misses[i][0], misses[i][1], &ok);
+		ck_assert(!ok);
+		ck_assert_msg(ns >= u.slowest_ns / 10 * 9,
+		    "%s/%s: %llu ns, slowest hash %llu ns", misses[i][0],
+		    misses[i][1], (unsigned long long)ns,
+		    (unsigned long long)u.slowest_ns);
+	}
+	ck_assert(verify(&u, "cheap", "cheap-pw"));
+	ck_assert(verify(&u, "dear", "dear-pw"));
+	/* Refused by the cheap checks: at once, whatever the file. */
+	ck_assert(!users_verify(&u, "cheap", 5, "a\0b", 3));
+	users_free(&u);
+	ck_assert_ptr_null(u.dummy);
+	ck_assert_uint_eq(u.slowest_ns, 0);
 }
 END_TEST
 
@@ -330,6 +393,7 @@ users_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_verify_edges);
+	tcase_add_test(tc, test_mixed_costs);
 	tcase_add_loop_test(tc, test_refused, 0, NELEM(bad));
 	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_mode_and_missing);
