@@ -66,7 +66,7 @@ struct exchange {
 	uint64_t		 bytes_in;	/* from the client */
 	uint64_t		 bytes_out;	/* to the client */
 	int			 err;		/* errno where a step failed */
-	char			 why[256];	/* cause of a failure: logs */
+	char			 why[384];	/* cause of a failure: logs */
 };
 
 /*

@@ -1,8 +1,10 @@
 /*
  * errpage.h: the small HTML error responses ferry writes itself.
  *
- * Path: fail, the exit of any step that fails before a response head went
- * out: the page is formatted here, sent, and the connection closes.
+ * Path: fail or refuse, the exit of any step that fails (or refuses the
+ * request) before a response head went out: the page is formatted here
+ * and sent; after a failure the connection closes, after a refusal it
+ * may stay open (conn_refuse()).
  *
  * Every page has a Date (httpdate.c) and a correct Content-Length, and
  * says in plain words what went wrong. Most end the connection

@@ -84,6 +84,7 @@ gate_auth(struct conn *c)
 	const struct http_field *f = NULL;
 	enum cred_result r;
 	struct cred cr;
+	bool ok;
 
 	if (!p->auth)
 		return true;
@@ -101,6 +102,7 @@ gate_auth(struct conn *c)
 	case CRED_OK:
 		break;
 	case CRED_MALFORMED:
+		explicit_bzero(&cr, sizeof(cr));
 		gate_login_failed(c, "-", 1, "malformed credentials");
 		return false;
 	default:
@@ -110,16 +112,19 @@ gate_auth(struct conn *c)
 		gate_challenge(c);
 		return false;
 	}
-	if (!gate_verify(c, &cr)) {
+	ok = gate_verify(c, &cr);
+	if (!ok)
 		gate_login_failed(c, cr.user, cr.user_len,
 		    users_has(&p->users, cr.user, cr.user_len) ?
 		    "wrong password" : "unknown user");
-		return false;
+	else if (cr.user_len < sizeof(c->x.user)) {
+		/* users.c names fit; cred.c refuses control bytes. */
+		memcpy(c->x.user, cr.user, cr.user_len);
+		c->x.user[cr.user_len] = '\0';
 	}
-	/* cred.c refuses control bytes; users.c names fit USERS_NAME_MAX. */
-	memcpy(c->x.user, cr.user, cr.user_len);
-	c->x.user[cr.user_len] = '\0';
-	return true;
+	/* The password in clear stays on this stack no longer. */
+	explicit_bzero(&cr, sizeof(cr));
+	return ok;
 }
 
 /* [destinations]: the host as written, before any DNS. */
@@ -127,13 +132,22 @@ static bool
 gate_destination(struct conn *c)
 {
 	const struct uri *u = &c->x.req.uri;
-	char detail[URI_HOST_MAX + 96], why[160];
+	char detail[URI_HOST_MAX + 96], why[DESTPAT_TEXT_MAX + 32];
 
-	if (destpat_literal(u->host, u->host_len) == DESTPAT_LIT_NUMERIC) {
+	switch (destpat_literal(u->host, u->host_len)) {
+	case DESTPAT_LIT_NUMERIC:
 		snprintf(c->x.why, sizeof(c->x.why), "numeric host in a form "
 		    "other than four decimal octets");
 		conn_fail(c, 400, "The host is not a valid IP address.");
 		return false;
+	case DESTPAT_LIT_BAD:
+		/* The rules could not read it, so no rule may be skipped. */
+		snprintf(c->x.why, sizeof(c->x.why), "host is no valid name: "
+		    "labels of 1 to 63 letters, digits, '-' or '_'");
+		conn_fail(c, 400, "The host is not a valid host name.");
+		return false;
+	default:
+		break;
 	}
 	dest_match_name(conn_rules(c)->policy.dest, u->host, u->host_len, u->port,
 	    &c->x.dest_name);

@@ -212,10 +212,9 @@ serve_exchange(struct conn *c)
 	}
 	if (!gate_check(c))
 		return c->x.keep;
-	if (c->x.req.is_connect) {
-		c->x.keep = false;	/* the tunnel is the rest of it */
+	if (c->x.req.is_connect)
 		tunnel_serve(c);
-	} else
+	else
 		forward_serve(c);
 	return c->x.keep;
 }

@@ -130,12 +130,20 @@ tunnel_serve(struct conn *c)
 	const struct uri *u = &c->x.req.uri;
 	size_t head = c->x.req.head_len;
 
+	/*
+	 * A refusal may leave the connection open for another request, but
+	 * not when the client already sent tunnel bytes (a TLS hello) after
+	 * its CONNECT: they are no request.
+	 */
+	if (c->req_len > head)
+		c->x.keep = false;
 	if (!config_connect_port_allowed(conn_rules(c), u->port)) {
 		conn_fail(c, 403, "CONNECT is not allowed to this port.");
 		return;
 	}
 	if (conn_connect_upstream(c, false) == -1)
 		return;
+	c->x.keep = false;	/* the tunnel is the rest of the connection */
 	c->x.status = 200;
 	c->x.head_sent = true;
 	if (tunnel_send_established(c) == -1)

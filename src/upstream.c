@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "destpat.h"
 #include "io.h"
 #include "log.h"
 #include "loopguard.h"
@@ -171,7 +172,8 @@ upstream_connect(const struct uri *u, const struct policy *p,
 {
 	const struct addrinfo *ais[UPSTREAM_MAX_ADDRS];
 	struct addrinfo hints, *res = NULL;
-	char name[URI_HOST_MAX + 1], serv[8], refused[192];
+	char name[URI_HOST_MAX + 1], serv[8];
+	char refused[ADDR_TEXT_MAX + DESTPAT_TEXT_MAX + 64];
 	bool timed_out = false;
 	unsigned round;
 	size_t len, n;

@@ -121,6 +121,28 @@ START_TEST(test_guard_opened_by_cidr_only)
 	ck_assert(strstr(why, "127.0.0.2:80 refused as internal") != NULL);
 	ck_assert(!allowed(&p, "x", "169.254.169.254", 80, why, sizeof(why)));
 	policy_free(&p);
+
+	/* A rule wider than the internal block only covers it: no lift. */
+	s.allow = "0.0.0.0/0 ::/0 160.0.0.0/4 fe80::/9";
+	load_ok(&p, &s);
+	ck_assert(!allowed(&p, "x", "127.0.0.1", 80, why, sizeof(why)));
+	ck_assert(!allowed(&p, "x", "0.0.0.0", 80, why, sizeof(why)));
+	ck_assert(!allowed(&p, "x", "::1", 80, why, sizeof(why)));
+	ck_assert(!allowed(&p, "x", "169.254.169.254", 80, why, sizeof(why)));
+	ck_assert(!allowed(&p, "x", "fe80::1", 80, why, sizeof(why)));
+	ck_assert(allowed(&p, "x", "192.0.2.1", 80, why, sizeof(why)));
+	policy_free(&p);
+
+	/* The whole block, or a part of it, is explicit enough. */
+	s.allow = "127.0.0.0/8 169.254.169.0/24 fe80::/10";
+	load_ok(&p, &s);
+	ck_assert(allowed(&p, "x", "127.9.9.9", 80, why, sizeof(why)));
+	ck_assert(allowed(&p, "x", "::ffff:127.0.0.2", 80, why, sizeof(why)));
+	ck_assert(allowed(&p, "x", "169.254.169.254", 80, why, sizeof(why)));
+	ck_assert(!allowed(&p, "x", "169.254.1.1", 80, why, sizeof(why)));
+	ck_assert(allowed(&p, "x", "fe80::1", 80, why, sizeof(why)));
+	ck_assert(!allowed(&p, "x", "::1", 80, why, sizeof(why)));
+	policy_free(&p);
 }
 END_TEST
 
@@ -187,7 +209,14 @@ START_TEST(test_name_refused)
 	ck_assert_str_eq(why, ": no rule matched, default = deny");
 	policy_free(&p);
 
-	/* An address rule might still allow it: DNS must tell. */
+	/* A deny address rule cannot allow it: still refused before DNS. */
+	s.deny = ".ads.test 10.0.0.0/8";
+	load_ok(&p, &s);
+	dest_match_name(p.dest, "ok.test", 7, 80, &m);
+	ck_assert(policy_name_refused(&p, &m, why, sizeof(why)));
+	policy_free(&p);
+
+	/* An allow address rule might: DNS must tell. */
 	s.allow = "good.test 192.0.2.0/24";
 	load_ok(&p, &s);
 	dest_match_name(p.dest, "ok.test", 7, 80, &m);

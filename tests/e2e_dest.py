@@ -340,6 +340,58 @@ def allow_one_address_opens_only_that_address():
 
 
 @suite.test
+def a_wide_allow_does_not_lift_the_guard():
+    # "Any IPv4 address" is not an explicit allow of loopback: only a
+    # CIDR rule inside the internal block (127.0.0.0/8, 127.0.0.1) is.
+    with Ferry(shipped(default="deny", allow="0.0.0.0/0 ::/0")) as f:
+        expect_refused(f, lit(origin.port), "127.0.0.1", origin.port)
+        expect_refused(f, "0.0.0.0:%d" % origin.port, "0.0.0.0",
+                       origin.port)
+        expect_refused(f, loc(origin.port), "localhost", origin.port)
+        assert "refused as internal (loopback)" in \
+            info_line(f, "GET", lit(origin.port), 403)
+    with Ferry(shipped(default="deny", allow="127.0.0.0/8")) as f:
+        expect_ok(f, lit(origin.port))
+
+
+@suite.test
+def connect_refused_after_dns_keeps_the_connection():
+    # The guard refuses the address after the lookup; like every other
+    # destination refusal the connection stays for the next request,
+    # unless tunnel bytes followed the CONNECT.
+    with Script(echo) as e, \
+            Ferry(shipped() | {"connect": {"ports": e.port}}) as f:
+        s, head = tunnel(f, b"localhost:%d" % e.port)
+        with s:
+            assert status_of(head) == 403, head
+            assert b"connection: close" not in head.lower(), head
+            s.sendall(get(lit(origin.port), close=False))
+            r = read_response(s)
+            assert status_of(r) == 403, r
+        s = socket.create_connection(("127.0.0.1", f.port), 10)
+        with s:
+            s.sendall(connect_req(b"localhost:%d" % e.port) +
+                      b"\x16\x03\x01\x00\x05hello")
+            r = read_response(s)
+            assert status_of(r) == 403, r
+            assert b"connection: close" in r.lower(), r
+        assert e.accepted == 0, e.accepted
+
+
+@suite.test
+def malformed_host_names_are_400_and_never_resolved():
+    # Names the rules cannot read (an empty label from a second trailing
+    # dot, a label over 63 bytes) must not slip past them to DNS.
+    long_label = "a" * 64 + ".test"
+    with Ferry(names_only(deny="localhost")) as f:
+        for host in ("localhost..", "x..localhost", long_label):
+            r, tok = ask(f, "%s:%d" % (host, origin.port))
+            assert status_of(r) == 400, (host, r[:300])
+            assert b"not a valid host name" in r, r
+        assert "cannot resolve" not in f.log(), f.log()[-2000:]
+
+
+@suite.test
 def allow_ipv6_loopback_in_brackets():
     with Origin(host="::1") as o6, Origin(host="::1") as o7:
         with Ferry(shipped(allow="[::1]")) as f:
