@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "acceptor.h"
-#include "admit.h"
 #include "io.h"
 #include "log.h"
+#include "park.h"
 
 #define ACCEPTOR_POLL_MS	250
 #define ACCEPTOR_EMFILE_PAUSE_MS 100
@@ -75,19 +75,17 @@ acceptor_loop(void *arg)
 			continue;
 		}
 		io_nodelay(fd);	/* whole heads, never tiny pieces */
-		(void)admit_new(a->pool, fd, &peer, &a->stop);
+		(void)park_accept(fd, &peer, &a->stop);
 	}
 	return NULL;
 }
 
 int
-acceptor_start(struct acceptor *a, int lfd, struct pool *pool, char *err,
-    size_t errlen)
+acceptor_start(struct acceptor *a, int lfd, char *err, size_t errlen)
 {
 	int rc;
 
 	a->lfd = lfd;
-	a->pool = pool;
 	atomic_init(&a->stop, false);
 	rc = pthread_create(&a->thread, NULL, acceptor_loop, a);
 	if (rc != 0) {

@@ -1,11 +1,13 @@
 /*
  * acceptor.h: the listening socket and the accept loop.
  *
- * Path: accept, the first step; each accepted socket goes on to admission.
+ * Path: accept, the first step; each accepted socket goes on to the head
+ * gatherer (park.c), and from there to admission and a worker.
  *
- * One thread accepts connections and hands each to admit_new() (admit.c),
- * which judges it and queues it for a worker, waiting while the pool is
- * full: overload stays in the kernel's listen queue.
+ * One thread accepts connections and hands each to park_accept(), which
+ * reads its request head without blocking; while [pool] max_clients
+ * connections are gathering heads, it waits: overload stays in the
+ * kernel's listen queue.
  */
 #ifndef FERRY_ACCEPTOR_H
 #define FERRY_ACCEPTOR_H
@@ -15,15 +17,10 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "pool.h"
 
-/*
- * lfd is owned from acceptor_start() on and closed by acceptor_stop();
- * pool is borrowed and must outlive the thread.
- */
+/* lfd is owned from acceptor_start() on and closed by acceptor_stop(). */
 struct acceptor {
 	int		 lfd;
-	struct pool	*pool;
 	atomic_bool	 stop;
 	pthread_t	 thread;
 };
@@ -39,17 +36,17 @@ int acceptor_listen(const struct ferry_config *cfg, char *err,
     size_t errlen);
 
 /*
- * Start the accept thread on lfd, feeding pool: every accepted socket is
- * made non-blocking, gets TCP_NODELAY and goes to admit_new(). a must
- * stay in place until acceptor_stop(). Returns 0 (the acceptor now owns
- * lfd), or -1 with a message in err (lfd is still the caller's).
+ * Start the accept thread on lfd: every accepted socket is made
+ * non-blocking, gets TCP_NODELAY and goes to park_accept(); the idle
+ * watcher must be running (park_start()). a must stay in place until
+ * acceptor_stop(). Returns 0 (the acceptor now owns lfd), or -1 with a
+ * message in err (lfd is still the caller's).
  */
-int acceptor_start(struct acceptor *a, int lfd, struct pool *pool,
-    char *err, size_t errlen);
+int acceptor_start(struct acceptor *a, int lfd, char *err, size_t errlen);
 
 /*
  * Stop accepting: raise a->stop, join the thread (it looks at the flag at
- * least every 250 ms, also while it waits for room in a full pool) and
+ * least every 250 ms, also while it waits for room at max_clients) and
  * close the listening socket, so that new clients are refused from then
  * on. Call once, from another thread (main.c's), after acceptor_start()
  * succeeded.

@@ -5,24 +5,24 @@
  * starts: a job waiting in the queue during a reload keeps the config it
  * was judged by, so its verdict and the limits it is served under agree.
  */
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "acl.h"
 #include "admit.h"
 #include "io.h"
 
-/* Build the job for fd: config reference, verdict, trace (t or a new one). */
+/* Build the job for fd: config reference, verdict, trace t, head. */
 static void
 admit_job_make(struct admit_job *job, int fd,
-    const struct sockaddr_storage *peer, const struct trace *t)
+    const struct sockaddr_storage *peer, const struct trace *t, char *head,
+    size_t len)
 {
 	job->fd = fd;
 	job->peer = *peer;
-	if (t == NULL) {
-		trace_begin(&job->trace);
-		trace_stage(&job->trace, "accepted (fd %d)", fd);
-	} else
-		job->trace = *t;
+	job->trace = *t;
+	job->head = head;
+	job->head_len = len;
 	job->cfg = config_acquire();
 	job->allowed = job->cfg != NULL && acl_allows(&job->cfg->whitelist,
 	    (const struct sockaddr *)peer);
@@ -32,19 +32,10 @@ void
 admit_job_drop(struct admit_job *job)
 {
 	io_close(&job->fd);
+	free(job->head);
+	job->head = NULL;
 	config_release(job->cfg);
 	job->cfg = NULL;
-}
-
-/*
- * The trace line of a job about to be handed over; written before, since
- * once the pool has it a worker may write the next line at once.
- */
-static void
-admit_trace_verdict(struct admit_job *job)
-{
-	trace_stage(&job->trace, "whitelist %s the client; queued for a "
-	    "worker", job->allowed ? "allows" : "refuses");
 }
 
 /*
@@ -59,41 +50,24 @@ admit_refused(struct admit_job *job, enum pool_result r)
 	admit_job_drop(job);
 }
 
-int
-admit_new(struct pool *pool, int fd, const struct sockaddr_storage *peer,
-    const atomic_bool *stop)
-{
-	struct admit_job job;
-	enum pool_result r;
-
-	admit_job_make(&job, fd, peer, NULL);
-	admit_trace_verdict(&job);
-	r = pool_submit(pool, &job, stop);
-	if (r == POOL_TAKEN)
-		return 0;
-	admit_refused(&job, r);
-	return -1;
-}
-
 enum admit_result
-admit_again(struct pool *pool, int fd, const struct sockaddr_storage *peer,
-    const struct trace *t)
+admit_offer(struct pool *pool, int fd, const struct sockaddr_storage *peer,
+    const struct trace *t, char *head, size_t len)
 {
 	struct admit_job job;
 	enum pool_result r;
 
 	/*
-	 * No verdict line here: the watcher may offer the same client many
-	 * times before a worker is free, and once the pool has the job a
-	 * worker may trace it at once. The worker's first line follows
-	 * the watcher's "readable".
+	 * The trace line before the offer: once the pool has the job, a
+	 * worker may write the next line at once. The watcher may offer the
+	 * same client many times before a worker is free; it says so once.
 	 */
-	admit_job_make(&job, fd, peer, t);
+	admit_job_make(&job, fd, peer, t, head, len);
 	r = pool_offer(pool, &job);
 	if (r == POOL_TAKEN)
 		return ADMIT_QUEUED;
 	if (r == POOL_FULL) {
-		/* The fd stays the caller's; only the reference goes back. */
+		/* fd and head stay the caller's; only the reference goes. */
 		config_release(job.cfg);
 		return ADMIT_BUSY;
 	}

@@ -34,6 +34,8 @@ struct admit_job {
 	bool			 allowed;	/* the whitelist's verdict */
 	const struct ferry_config *cfg;	/* a reference, for this connection */
 	struct trace		 trace;		/* its stages, in trace mode */
+	char			*head;		/* malloc'd: the bytes gathered */
+	size_t			 head_len;	/* (gather.h), a ready head */
 };
 
 /* How admit_again() ended. */
@@ -44,29 +46,21 @@ enum admit_result {
 };
 
 /*
- * Admit the new connection fd from peer: trace it from "accepted", take
- * the live config and its whitelist verdict, and submit it to pool,
- * waiting while the pool is full (overload stays in the kernel's listen
- * queue). fd is no longer the caller's either way: returns 0, or -1 after
- * closing it (the pool or *stop is stopping, or in thread mode no thread
- * could be started). The acceptor's thread.
+ * Admit the connection fd from peer, whose request head head[0..len)
+ * (malloc'd) is ready (gather.h), with its trace t (copied): take the
+ * live config and its whitelist verdict and offer the job to pool,
+ * never waiting. ADMIT_QUEUED: the pool has fd and head. ADMIT_BUSY: no
+ * worker is free; fd and head stay the caller's (to offer again later).
+ * ADMIT_CLOSED: fd was closed and head freed (ferry is stopping, or no
+ * thread could be started). The idle watcher's thread.
  */
-int admit_new(struct pool *pool, int fd, const struct sockaddr_storage *peer,
-    const atomic_bool *stop);
+enum admit_result admit_offer(struct pool *pool, int fd,
+    const struct sockaddr_storage *peer, const struct trace *t, char *head,
+    size_t len);
 
 /*
- * Admit the parked connection fd from peer again, its next request
- * having arrived, with its trace t (copied): as admit_new(), but never
- * waiting. ADMIT_BUSY leaves fd with the caller (to offer again later);
- * ADMIT_CLOSED means fd was closed (ferry is stopping, or no thread could
- * be started). The idle watcher's thread.
- */
-enum admit_result admit_again(struct pool *pool, int fd,
-    const struct sockaddr_storage *peer, const struct trace *t);
-
-/*
- * Release what a job still holds: its config reference (and its fd if
- * still open, >= 0). For the pool's handler once it is done with the job,
+ * Release what a job still holds: its config reference, its head bytes
+ * (and its fd if still open, >= 0). For the pool's handler once it is done with the job,
  * and for a job that could not be handed over. Any thread.
  */
 void admit_job_drop(struct admit_job *job);

@@ -278,6 +278,11 @@ conn_init(struct conn *c, const struct admit_job *job)
 	if (c->req_buf == NULL || c->resp_buf == NULL || c->work == NULL ||
 	    c->req_fields == NULL || c->resp_fields == NULL)
 		return -1;
+	/* The head the watcher gathered (a reload may have shrunk the cap). */
+	c->req_len = job->head_len < c->req_cap ? job->head_len : c->req_cap;
+	if (c->req_len > 0)
+		memcpy(c->req_buf, job->head, c->req_len);
+	c->x.bytes_in = c->req_len;
 	return 0;
 }
 

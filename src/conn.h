@@ -122,8 +122,8 @@ struct conn {
 
 /*
  * Set c up for the job's connection: take over its socket, peer, verdict
- * and trace, borrow its config, and allocate the buffers sized from that
- * config. Returns 0, or -1 when memory ran out (c is then still safe to
+ * and trace, borrow its config, allocate the buffers sized from that
+ * config, and copy the request head gathered so far into req_buf. Returns 0, or -1 when memory ran out (c is then still safe to
  * pass to conn_fail() and conn_finish()).
  */
 int conn_init(struct conn *c, const struct admit_job *job);

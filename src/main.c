@@ -211,8 +211,7 @@ main_start(struct main_state *st, bool foreground)
 	/* Before the acceptor runs, so no request line precedes these. */
 	main_warnings(cfg, false);
 	main_log_listening(cfg, fds);
-	if (acceptor_start(&st->acceptor, lfd, st->pool, err,
-	    sizeof(err)) == -1)
+	if (acceptor_start(&st->acceptor, lfd, err, sizeof(err)) == -1)
 		goto fail_pidfile;
 	daemon_ready(ready, NULL);
 	return 0;

@@ -1,27 +1,37 @@
 /*
- * park.c: the idle watcher (see park.h).
+ * park.c: the head gatherer and idle watcher (see park.h).
  *
- * Parked sockets sit in one of two lists, each in arrival order:
- *   idle     silent since they were parked; registered with one epoll
- *            instance whose event carries the entry;
- *   waiting  their next request has arrived, but no worker was free when
- *            they were offered; offered again every PARK_RETRY_MS, oldest
+ * Sockets sit in one of two lists, each in arrival order:
+ *   reading  no request head is ready yet: fresh connections, keep-alive
+ *            clients between requests, and heads half arrived; each is
+ *            registered with one epoll instance whose event carries the
+ *            entry;
+ *   waiting  the head is ready (gather.h), but no worker was free when
+ *            it was offered; offered again every PARK_RETRY_MS, oldest
  *            first, so nobody is overtaken.
- * Workers add to idle under the lock; only the watcher removes, so an
- * entry an event points at is still alive when the watcher reads it.
- * Registrations are one-shot: an event disarms its socket, which stays
- * registered while it waits or a worker serves it, so parking it again is
- * one EPOLL_CTL_MOD, and closing it (by whoever) removes it from the set.
- * A waiting socket is not armed (it is readable: level-triggered epoll
- * would report it again at once); a hang-up while it waits is seen by the
- * worker that takes it.
+ * Workers and the acceptor add under the lock; only the watcher removes,
+ * so an entry an event points at is still alive when the watcher reads
+ * it. Registrations are one-shot: an event disarms its socket, and the
+ * watcher re-arms it after reading, if the head is still incomplete. A
+ * socket handed to a worker stays registered (disarmed), so parking it
+ * again is one EPOLL_CTL_MOD, and closing it (by whoever) removes it from
+ * the set. A waiting socket is not armed.
  *
- * Every PARK_SWEEP_MS the watcher walks both lists and closes the expired
- * entries: idle ones after their idle_timeout, waiting ones after as long
- * again without a free worker. idle_timeout is whole seconds, so that is
- * precise enough and costs a few microseconds even with ten thousand
- * clients. Registration happens under the lock, so a socket is never in
- * the epoll set without being in a list, or the other way round.
+ * Deadlines. A fresh connection has [client] header_timeout from accept
+ * for its whole head; a keep-alive client has idle_timeout for the first
+ * byte of its next request, then header_timeout from that byte. Every
+ * PARK_SWEEP_MS the watcher walks both lists and ends the expired
+ * entries: a half-arrived head gets a 408, written without waiting (a
+ * client that reads nothing loses it), the others are closed. A waiting
+ * entry is closed after idle_timeout without a free worker. Neither needs
+ * a worker, so a pool busy with slow clients cannot delay them.
+ *
+ * Memory. A reading socket holds a head buffer only once its first byte
+ * arrived, up to [limits] max_header_bytes; the connections that hold or
+ * may soon hold one (fresh, half-arrived, waiting) are counted, and at
+ * [pool] max_clients the acceptor stops accepting (park_accept()) until
+ * one leaves: the worst case is max_clients * max_header_bytes. An idle
+ * keep-alive client costs a socket and this small record.
  *
  * The same sweep also asks reuse.c to drop idle origin connections that
  * expired or that the origin closed: the watcher is the one thread that
@@ -36,9 +46,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "access.h"
+#include "addr.h"
 #include "admit.h"
+#include "config.h"
+#include "errpage.h"
+#include "gather.h"
 #include "io.h"
 #include "log.h"
 #include "park.h"
@@ -47,14 +64,23 @@
 #define PARK_SWEEP_MS	250
 #define PARK_RETRY_MS	20
 #define PARK_EVENTS	64
+/* The most header fields any config allows ([limits] max_headers). */
+#define PARK_FIELDS_MAX	10000
+/* How long park_accept() sleeps at a time while max_clients are held. */
+#define PARK_ROOM_MS	100
 
 struct park_entry {
 	TAILQ_ENTRY(park_entry)	 link;
 	int			 fd;
 	struct sockaddr_storage	 peer;
-	unsigned		 idle_s;
+	struct park_limits	 lim;
 	uint64_t		 expires_ms;
+	uint64_t		 since_ms;	/* accept, or first byte */
+	time_t			 since;		/* the same, wall clock */
+	bool			 fresh;		/* no request served yet */
+	bool			 counted;	/* in park.held (max_clients) */
 	bool			 told;		/* traced: waits for a worker */
+	struct gather		 head;
 	struct trace		 trace;
 };
 
@@ -62,6 +88,7 @@ TAILQ_HEAD(park_list, park_entry);
 
 static struct {
 	pthread_mutex_t		 lock;
+	pthread_cond_t		 room;		/* park.held went down */
 	/* park_client() may add; changed under lock, read alone by
 	 * park_accepting() on every request. */
 	atomic_bool		 running;
@@ -69,54 +96,200 @@ static struct {
 	struct pool		*pool;
 	atomic_bool		 stop;
 	pthread_t		 thread;
-	struct park_list	 idle;		/* oldest first */
+	struct park_list	 reading;	/* oldest first */
 	struct park_list	 waiting;	/* oldest first */
 	size_t			 count;		/* in both lists */
-} park = { PTHREAD_MUTEX_INITIALIZER, false, -1, NULL, false, 0,
-    TAILQ_HEAD_INITIALIZER(park.idle), TAILQ_HEAD_INITIALIZER(park.waiting),
-    0 };
+	size_t			 held;		/* counted against max_clients */
+	struct http_field	*fields;	/* the watcher's, for parsing */
+} park = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, -1,
+    NULL, false, 0, TAILQ_HEAD_INITIALIZER(park.reading),
+    TAILQ_HEAD_INITIALIZER(park.waiting), 0, 0, NULL };
 
-/* Watch fd: re-arm its registration, or make one. Lock held. */
+/* Watch fd for e: re-arm its registration, or make one. Lock held. */
 static int
-park_arm(int fd, struct epoll_event *ev)
+park_arm(struct park_entry *e)
 {
-	if (epoll_ctl(park.epfd, EPOLL_CTL_MOD, fd, ev) == 0)
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+	ev.data.ptr = e;
+	if (epoll_ctl(park.epfd, EPOLL_CTL_MOD, e->fd, &ev) == 0)
 		return 0;
 	if (errno != ENOENT)
 		return -1;
-	return epoll_ctl(park.epfd, EPOLL_CTL_ADD, fd, ev);
+	return epoll_ctl(park.epfd, EPOLL_CTL_ADD, e->fd, &ev);
+}
+
+/* Count e against max_clients, or stop counting it. Lock held. */
+static void
+park_hold(struct park_entry *e, bool held)
+{
+	if (e->counted == held)
+		return;
+	e->counted = held;
+	if (held)
+		park.held++;
+	else {
+		park.held--;
+		pthread_cond_signal(&park.room);
+	}
+}
+
+/* A new entry for fd, or NULL when out of memory. */
+static struct park_entry *
+park_entry_new(int fd, const struct sockaddr_storage *peer,
+    const struct park_limits *lim, const struct trace *t)
+{
+	struct park_entry *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	e->fd = fd;
+	e->peer = *peer;
+	e->lim = *lim;
+	e->trace = *t;
+	e->head.cap = lim->max_head;
+	return e;
+}
+
+/* Free e: its head buffer and the entry; e->fd is closed or handed on. */
+static void
+park_entry_free(struct park_entry *e)
+{
+	gather_free(&e->head);
+	free(e);
+}
+
+/*
+ * Add e to the reading list and arm it, counted if held. Returns false
+ * (e untouched, not added) if the watcher is not running or epoll
+ * refuses. Lock held.
+ */
+static bool
+park_add_reading(struct park_entry *e, bool held)
+{
+	if (!atomic_load(&park.running) || park_arm(e) == -1)
+		return false;
+	TAILQ_INSERT_TAIL(&park.reading, e, link);
+	park.count++;
+	park_hold(e, held);
+	return true;
+}
+
+/* Start e's header_timeout from now (accept, or its first byte). */
+static void
+park_start_head(struct park_entry *e)
+{
+	e->since_ms = io_now_ms();
+	e->since = time(NULL);
+	e->expires_ms = e->since_ms + e->lim.header_s * 1000ULL;
 }
 
 void
-park_client(int fd, const struct sockaddr_storage *peer, unsigned idle_s,
-    const struct trace *t)
+park_client(int fd, const struct sockaddr_storage *peer,
+    const struct park_limits *lim, const struct trace *t, const char *bytes,
+    size_t len)
 {
-	struct park_entry *e;
-	struct epoll_event ev;
+	struct park_entry *e = park_entry_new(fd, peer, lim, t);
 	bool parked = false;
 
-	if ((e = malloc(sizeof(*e))) != NULL) {
-		e->fd = fd;
-		e->peer = *peer;
-		e->trace = *t;
-		e->idle_s = idle_s;
-		e->told = false;
-		e->expires_ms = io_now_ms() + idle_s * 1000ULL;
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-		ev.data.ptr = e;
-		pthread_mutex_lock(&park.lock);
-		if (atomic_load(&park.running) && park_arm(fd, &ev) == 0) {
-			TAILQ_INSERT_TAIL(&park.idle, e, link);
-			park.count++;
-			parked = true;
+	if (e != NULL && len > 0) {
+		/* The start of the next request came with the last one. */
+		e->head.buf = malloc(e->head.cap);
+		if (e->head.buf != NULL && len < e->head.cap) {
+			memcpy(e->head.buf, bytes, len);
+			e->head.len = len;
+		} else {
+			park_entry_free(e);
+			e = NULL;
 		}
+	}
+	if (e != NULL) {
+		if (len > 0)
+			park_start_head(e);
+		else
+			e->expires_ms = io_now_ms() + lim->idle_s * 1000ULL;
+		pthread_mutex_lock(&park.lock);
+		parked = park_add_reading(e, len > 0);
 		pthread_mutex_unlock(&park.lock);
 	}
 	if (!parked) {
-		free(e);
+		if (e != NULL)
+			park_entry_free(e);
 		close(fd);
 	}
+}
+
+/* The limits a fresh connection is read under: the live config's. */
+static bool
+park_live_limits(struct park_limits *lim, size_t *max_held)
+{
+	const struct ferry_config *cfg = config_acquire();
+
+	if (cfg == NULL)
+		return false;
+	park_limits_of(cfg, lim);
+	*max_held = cfg->max_clients;
+	config_release(cfg);
+	return true;
+}
+
+void
+park_limits_of(const struct ferry_config *cfg, struct park_limits *lim)
+{
+	lim->idle_s = cfg->idle_timeout;
+	lim->header_s = cfg->header_timeout;
+	lim->max_head = cfg->max_header_bytes;
+	lim->max_fields = cfg->max_headers;
+}
+
+int
+park_accept(int fd, const struct sockaddr_storage *peer,
+    const atomic_bool *stop)
+{
+	struct park_limits lim;
+	struct park_entry *e = NULL;
+	struct trace t;
+	size_t max_held;
+	bool parked = false;
+
+	trace_begin(&t);
+	if (park_live_limits(&lim, &max_held)) {
+		trace_stage(&t, "accepted (fd %d): the watcher gathers its "
+		    "request head (header_timeout %us)", fd, lim.header_s);
+		e = park_entry_new(fd, peer, &lim, &t);
+	}
+	if (e != NULL) {
+		e->fresh = true;
+		pthread_mutex_lock(&park.lock);
+		/* At max_clients, stop accepting: the rest wait in the kernel. */
+		while (park.held >= max_held && atomic_load(&park.running) &&
+		    !atomic_load(stop)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += PARK_ROOM_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			(void)pthread_cond_timedwait(&park.room, &park.lock,
+			    &ts);
+		}
+		park_start_head(e);
+		if (!atomic_load(stop))
+			parked = park_add_reading(e, true);
+		pthread_mutex_unlock(&park.lock);
+	}
+	if (!parked) {
+		trace_stage(&t, "closed: ferry is stopping");
+		if (e != NULL)
+			park_entry_free(e);
+		close(fd);
+		return -1;
+	}
+	return 0;
 }
 
 /* Take e out of list l and free it, its socket closed or handed on. */
@@ -126,8 +299,9 @@ park_forget(struct park_list *l, struct park_entry *e)
 	pthread_mutex_lock(&park.lock);
 	TAILQ_REMOVE(l, e, link);
 	park.count--;
+	park_hold(e, false);
 	pthread_mutex_unlock(&park.lock);
-	free(e);
+	park_entry_free(e);
 }
 
 /*
@@ -140,61 +314,140 @@ park_offer_waiting(void)
 	struct park_entry *e;
 
 	while ((e = TAILQ_FIRST(&park.waiting)) != NULL) {
-		if (admit_again(park.pool, e->fd, &e->peer, &e->trace) ==
-		    ADMIT_BUSY) {
+		if (admit_offer(park.pool, e->fd, &e->peer, &e->trace,
+		    e->head.buf, e->head.len) == ADMIT_BUSY) {
 			if (!e->told)
 				trace_stage(&e->trace, "the pool is full: it "
 				    "waits with the idle watcher");
 			e->told = true;
 			return;
 		}
+		e->head.buf = NULL;	/* the job has it, or it was freed */
 		park_forget(&park.waiting, e);
 	}
 }
 
-/*
- * Move e from idle to the end of waiting, with as long again to wait.
- * The watcher's first touch of an entry an event points at: taking the
- * lock orders it after the worker that parked the entry (epoll orders
- * them too, but ThreadSanitizer cannot see that).
- */
+/* Move e from reading to the end of waiting, with idle_timeout to wait. */
 static void
 park_wait_for_worker(struct park_entry *e)
 {
 	pthread_mutex_lock(&park.lock);
-	e->expires_ms = io_now_ms() + e->idle_s * 1000ULL;
-	TAILQ_REMOVE(&park.idle, e, link);
+	e->expires_ms = io_now_ms() + e->lim.idle_s * 1000ULL;
+	TAILQ_REMOVE(&park.reading, e, link);
 	TAILQ_INSERT_TAIL(&park.waiting, e, link);
+	park_hold(e, true);
 	pthread_mutex_unlock(&park.lock);
 }
 
-/*
- * A parked socket became readable: the next request, or the client hung
- * up. Offer the first to the pool (behind any that wait already); close
- * the second here, which saves a worker the trip. Only a hang-up event
- * needs a look at the data (the client may have sent a last request and
- * then shut down its side).
- */
+/* A new connection closed without a request: a debug line, as a port scan. */
 static void
-park_wake(struct park_entry *e, uint32_t events)
+park_log_unused(const struct park_entry *e)
 {
-	park_wait_for_worker(e);
-	if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
-	    io_peek(e->fd) == IO_PEEK_CLOSED) {
-		trace_stage(&e->trace, "closed: the client hung up while "
-		    "parked");
-		close(e->fd);
-		park_forget(&park.waiting, e);
+	char ip[ADDR_TEXT_MAX];
+
+	if (!log_enabled(LOGL_DEBUG))
 		return;
-	}
-	trace_stage(&e->trace, "parked connection is readable: the next "
-	    "request");
-	park_offer_waiting();
+	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
+	log_msg(LOGL_DEBUG, "%s closed the connection without a request%s",
+	    ip, e->head.len > 0 ? " (a head cut short)" : "");
 }
 
 /*
- * Close the entries of l whose time has passed (why says what ran out),
- * and free them.
+ * A reading socket became readable: bytes of a request head, or the
+ * client hung up. Read what is there; a ready head goes to the pool
+ * (behind any that wait already), a hang-up is closed here, and a head
+ * still incomplete waits for more.
+ */
+static void
+park_wake(struct park_entry *e)
+{
+	struct http_limits lim;
+	enum gather_state st;
+	bool first, armed;
+
+	/*
+	 * The first touch of an entry an event points at: taking the lock
+	 * orders it after the thread that parked it (epoll orders them
+	 * too, but ThreadSanitizer cannot see that).
+	 */
+	pthread_mutex_lock(&park.lock);
+	first = e->head.len == 0;
+	pthread_mutex_unlock(&park.lock);
+	lim.max_fields = e->lim.max_fields;
+	lim.max_uri = 0;	/* the worker applies max_uri_bytes */
+	st = gather_read(&e->head, e->fd, &lim, park.fields);
+	if (st == GATHER_CLOSED) {
+		if (e->fresh)
+			park_log_unused(e);
+		trace_stage(&e->trace, "closed: the client hung up%s",
+		    e->fresh ? " before its request" : " while parked");
+		close(e->fd);
+		park_forget(&park.reading, e);
+		return;
+	}
+	if (st == GATHER_READY) {
+		trace_stage(&e->trace, "request head ready (%zu bytes): "
+		    "offered to a worker", e->head.len);
+		park_wait_for_worker(e);
+		park_offer_waiting();
+		return;
+	}
+	pthread_mutex_lock(&park.lock);
+	if (first && !e->fresh && e->head.len > 0) {
+		/* A keep-alive client's next request has begun. */
+		park_start_head(e);
+		park_hold(e, true);
+	}
+	armed = park_arm(e) == 0;
+	pthread_mutex_unlock(&park.lock);
+	if (first && e->head.len > 0)
+		trace_stage(&e->trace, "the request head is arriving: "
+		    "gathering it (header_timeout %us)", e->lim.header_s);
+	if (!armed) {
+		close(e->fd);
+		park_forget(&park.reading, e);
+	}
+}
+
+/*
+ * A head that did not arrive whole in time: answer 408 without waiting
+ * (if the client's socket has no room, it loses the page) and log the
+ * request as a worker would have.
+ */
+static void
+park_timed_out(struct park_entry *e, uint64_t now)
+{
+	char page[1024], line[ACCESS_LINE_MAX], ip[ADDR_TEXT_MAX];
+	struct access_entry a;
+	size_t len;
+	ssize_t sent;
+
+	len = errpage_format(408, "The request head did not arrive in time.",
+	    false, time(NULL), page, sizeof(page));
+	sent = len > 0 ? send(e->fd, page, len, MSG_DONTWAIT | MSG_NOSIGNAL) :
+	    0;
+	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
+	log_msg(LOGL_INFO, "%s - - 408 in=%zu out=%zd %llums (the request "
+	    "head did not arrive within header_timeout, %us)", ip,
+	    e->head.len, sent > 0 ? sent : 0,
+	    (unsigned long long)(now - e->since_ms), e->lim.header_s);
+	if (log_access_enabled()) {
+		memset(&a, 0, sizeof(a));
+		a.client = ip;
+		a.when = e->since;
+		a.status = 408;
+		a.bytes_out = sent > 0 ? (uint64_t)sent : 0;
+		a.ms = now - e->since_ms;
+		log_access(line, access_format(line, sizeof(line), &a));
+	}
+	trace_stage(&e->trace, "closed: 408, the request head did not "
+	    "arrive within header_timeout");
+}
+
+/*
+ * End the entries of l whose time has passed, and free them: a half
+ * head gets its 408 (park_timed_out()), others just close; why says what
+ * ran out for the trace.
  */
 static void
 park_expire(struct park_list *l, uint64_t now, const char *why)
@@ -210,14 +463,20 @@ park_expire(struct park_list *l, uint64_t now, const char *why)
 			continue;
 		TAILQ_REMOVE(l, e, link);
 		park.count--;
+		park_hold(e, false);
 		TAILQ_INSERT_TAIL(&dead, e, link);
 	}
 	pthread_mutex_unlock(&park.lock);
 	while ((e = TAILQ_FIRST(&dead)) != NULL) {
 		TAILQ_REMOVE(&dead, e, link);
-		trace_stage(&e->trace, "closed: %s", why);
+		if (l == &park.reading && e->head.len > 0)
+			park_timed_out(e, now);
+		else
+			trace_stage(&e->trace, "closed: %s", l == &park.reading &&
+			    e->fresh ? "no request within header_timeout" :
+			    why);
 		close(e->fd);
-		free(e);
+		park_entry_free(e);
 	}
 }
 
@@ -227,7 +486,8 @@ park_sweep(void)
 {
 	uint64_t now = io_now_ms();
 
-	park_expire(&park.idle, now, "idle past idle_timeout while parked");
+	park_expire(&park.reading, now, "idle past idle_timeout while "
+	    "parked");
 	park_expire(&park.waiting, now, "no worker was free for "
 	    "idle_timeout");
 	reuse_sweep();
@@ -256,12 +516,12 @@ park_loop(void *arg)
 		n = epoll_wait(park.epfd, ev, PARK_EVENTS,
 		    park_timeout_ms(next_sweep));
 		for (i = 0; i < n; i++)
-			park_wake(ev[i].data.ptr, ev[i].events);
+			park_wake(ev[i].data.ptr);
 		if (n == -1 && errno != EINTR) {
 			/*
 			 * Cannot happen with a valid epfd. Never leave the
 			 * parked clients unwatched: keep sweeping, so each
-			 * still closes at its idle_timeout, and never spin.
+			 * still closes at its deadline, and never spin.
 			 */
 			log_msg(LOGL_ERROR, "epoll_wait: %s", strerror(errno));
 			io_pause_ms(PARK_RETRY_MS);
@@ -280,6 +540,11 @@ park_start(struct pool *pool, char *err, size_t errlen)
 {
 	int rc;
 
+	park.fields = calloc(PARK_FIELDS_MAX, sizeof(*park.fields));
+	if (park.fields == NULL) {
+		snprintf(err, errlen, "out of memory for the idle watcher");
+		return -1;
+	}
 	park.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (park.epfd == -1) {
 		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
@@ -327,14 +592,14 @@ park_close_all(struct park_list *l)
 	while ((e = TAILQ_FIRST(l)) != NULL) {
 		TAILQ_REMOVE(l, e, link);
 		close(e->fd);
-		free(e);
+		park_entry_free(e);
 		closed++;
 	}
 	return closed;
 }
 
 /*
- * At stop, hand the clients that wait for a worker to the pool, which is
+ * At stop, hand the clients whose head is ready to the pool, which is
  * draining: they sent a request already, and closing them unanswered would
  * reset the connection. Gives up at deadline; the watcher has ended.
  */
@@ -345,11 +610,13 @@ park_hand_over_waiting(uint64_t deadline)
 
 	while ((e = TAILQ_FIRST(&park.waiting)) != NULL &&
 	    io_now_ms() < deadline) {
-		if (admit_again(park.pool, e->fd, &e->peer, &e->trace) ==
-		    ADMIT_BUSY)
+		if (admit_offer(park.pool, e->fd, &e->peer, &e->trace,
+		    e->head.buf, e->head.len) == ADMIT_BUSY)
 			io_pause_ms(PARK_RETRY_MS);
-		else
+		else {
+			e->head.buf = NULL;
 			park_forget(&park.waiting, e);
+		}
 	}
 }
 
@@ -365,16 +632,20 @@ park_stop(unsigned grace_ms)
 		return 0;
 	}
 	atomic_store(&park.running, false);
+	pthread_cond_broadcast(&park.room);
 	pthread_mutex_unlock(&park.lock);
 	atomic_store(&park.stop, true);
 	pthread_join(park.thread, NULL);
 	/* The watcher has ended: nobody else takes from the lists now. */
 	park_hand_over_waiting(deadline);
 	pthread_mutex_lock(&park.lock);
-	closed = park_close_all(&park.idle);
+	closed = park_close_all(&park.reading);
 	closed += park_close_all(&park.waiting);
 	park.count = 0;
+	park.held = 0;
 	pthread_mutex_unlock(&park.lock);
 	io_close(&park.epfd);
+	free(park.fields);
+	park.fields = NULL;
 	return closed;
 }

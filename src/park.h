@@ -1,37 +1,54 @@
 /*
- * park.h: the idle watcher, where keep-alive clients wait between requests.
+ * park.h: the head gatherer and idle watcher, where connections wait
+ * until they have a request for a worker.
  *
- * Path: park or close, the last step of a keep-alive exchange; a parked
- * client whose next request arrives goes back through admit.
+ * Path: accept, and park or close after a keep-alive exchange: every
+ * connection comes here first, and goes to a worker through admit only
+ * with a ready request head (gather.h).
  *
- * DESIGN. A worker that has answered a request on a persistent connection
- * and finds nothing more to read does not block on that client: it parks
- * the socket here and goes back to the pool. One watcher thread waits on
- * every parked socket at once with epoll. When one becomes readable (the
- * next request is coming) the watcher offers it to the pool through
- * admission, without ever waiting: if no worker is free, the client stays
- * parked, in arrival order, and is offered again a moment later. When it
- * stays silent for [client] idle_timeout, or its client hangs up, the
- * watcher closes it. A parked client costs a socket and a small record,
- * never a thread or a buffer, so thousands of idle clients leave every
- * worker free for the ones that talk.
+ * DESIGN. No worker ever waits for a client to send. The acceptor hands
+ * each new connection here; a worker that has answered a request on a
+ * persistent connection and finds no whole next request parks the socket
+ * here, with whatever part of it arrived, and goes back to the pool. One
+ * watcher thread waits on every such socket at once with epoll and reads
+ * what each sends without blocking. When a head is ready the watcher
+ * offers the connection to the pool through admission, without ever
+ * waiting: if no worker is free, it waits here, in arrival order, and is
+ * offered again a moment later. The watcher also enforces the deadlines
+ * ([client] header_timeout for a head, from accept or from its first
+ * byte; idle_timeout between requests), answering 408 itself, so that a
+ * client that trickles its head one byte a second, or a thousand of them,
+ * holds a small buffer, never a worker.
  *
  * Because the watcher never blocks, its sweeps run on time whatever the
- * load: idle clients are closed at their idle_timeout, and the idle origin
- * connections of reuse.c are swept, even while every worker is busy.
+ * load: deadlines hold, and the idle origin connections of reuse.c are
+ * swept, even while every worker is busy.
  *
- * The parked set is shared between the workers (which add) and the
- * watcher (which removes), under one mutex.
+ * The lists are shared between the workers and the acceptor (which add)
+ * and the watcher (which removes), under one mutex.
  */
 #ifndef FERRY_PARK_H
 #define FERRY_PARK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "config.h"
 #include "pool.h"
 #include "trace.h"
+
+/* The [client] and [limits] values a parked connection is read under. */
+struct park_limits {
+	unsigned	idle_s;		/* idle_timeout: for the first byte */
+	unsigned	header_s;	/* header_timeout: for the whole head */
+	size_t		max_head;	/* max_header_bytes: the buffer */
+	size_t		max_fields;	/* max_headers */
+};
+
+/* Fill *lim from cfg. Reads only. */
+void park_limits_of(const struct ferry_config *cfg, struct park_limits *lim);
 
 /*
  * Start the watcher, which offers woken clients to pool (which must
@@ -41,14 +58,28 @@
 int park_start(struct pool *pool, char *err, size_t errlen);
 
 /*
- * Park the idle client socket fd from peer for at most idle_s seconds,
- * with its trace t (copied). The watcher owns fd from here; if it is not
- * running (or stopping, or out of memory, or epoll refuses fd), fd is
- * closed at once, which an idle client takes as the end of a persistent
- * connection (RFC 9112 §9.6). Any thread: takes the park lock.
+ * Take the newly accepted socket fd from peer (non-blocking) and gather
+ * its request head, with the live config's limits; its trace starts here.
+ * While max_clients connections are gathering, waits for one to leave
+ * (the rest stay in the kernel's listen queue) unless *stop is set.
+ * Returns 0, or -1 after closing fd (ferry is stopping, or out of
+ * memory). The acceptor's thread.
+ */
+int park_accept(int fd, const struct sockaddr_storage *peer,
+    const atomic_bool *stop);
+
+/*
+ * Park the keep-alive client socket fd from peer between requests, under
+ * the limits lim, with its trace t (copied) and bytes[0..len) of its next
+ * request that arrived already (len may be 0; they are copied). The
+ * watcher owns fd from here; if it is not running (or stopping, or out of
+ * memory, or epoll refuses fd), fd is closed at once, which an idle
+ * client takes as the end of a persistent connection (RFC 9112 §9.6).
+ * Any thread: takes the park lock.
  */
 void park_client(int fd, const struct sockaddr_storage *peer,
-    unsigned idle_s, const struct trace *t);
+    const struct park_limits *lim, const struct trace *t, const char *bytes,
+    size_t len);
 
 /*
  * Whether the watcher takes parked clients: true from park_start() until
@@ -59,13 +90,13 @@ void park_client(int fd, const struct sockaddr_storage *peer,
 bool park_accepting(void);
 
 /*
- * How many clients are parked now: idle, and woken but waiting for a
- * worker. For the tests and the log. Any thread: takes the park lock.
+ * How many connections are here now: reading (fresh, idle, or with part
+ * of a head), and with a ready head waiting for a worker. For the tests and the log. Any thread: takes the park lock.
  */
 size_t park_count(void);
 
 /*
- * Stop the watcher. Clients whose next request arrived but found the pool
+ * Stop the watcher. Clients whose request head is ready but found the pool
  * full are handed to the pool (to be served while it drains) for up to
  * grace_ms; every other parked socket is closed. Returns how many were
  * closed (0 if the watcher was not running). Clients parked after this

@@ -6,9 +6,11 @@
  * then close, or go on with the next request while the connection
  * persists (RFC 9112 §9.3). A request's bytes may arrive together with the
  * next one's (pipelining): those stay in req_buf, or in carry when they
- * were read with a chunked body, and are served in order. When nothing
- * more has arrived, the worker does not wait: it parks the socket with
- * the idle watcher (park.c) and takes other work.
+ * were read with a chunked body, and are served in order. A worker only
+ * ever gets a connection whose request head is ready (gather.h); when no
+ * whole next head has arrived, it does not wait either: it parks the
+ * socket, with what arrived of that head, with the head gatherer
+ * (park.c) and takes other work.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "admit.h"
 #include "conn.h"
 #include "forward.h"
+#include "gather.h"
 #include "gate.h"
 #include "http.h"
 #include "io.h"
@@ -248,30 +251,46 @@ serve_next_request(struct conn *c, size_t n)
 }
 
 /*
- * Between requests with nothing buffered: go on if the next request has
- * started to arrive, close if the client has closed, or else park the
- * socket with the idle watcher. Returns true while this worker goes on.
+ * Between requests: go on if the next request head is ready (pipelined,
+ * or already arrived), close if the client has closed, or else park the
+ * socket, with what arrived of the next head, with the head gatherer: a
+ * worker never waits for a client's request. Returns true while this
+ * worker goes on.
  */
 static bool
-serve_wait_next(struct conn *c)
+serve_next_ready(struct conn *c)
 {
-	switch (io_peek(c->client_fd)) {
-	case IO_PEEK_DATA:
+	struct http_limits lim = { c->cfg->max_headers, c->cfg->max_uri_bytes };
+	struct gather g = { c->req_buf, c->req_len, c->req_cap, false };
+	struct park_limits pl;
+	enum gather_state st;
+
+	if (c->req_len > 0 && gather_ready(c->req_buf, c->req_len,
+	    c->req_cap, &lim, c->req_fields))
 		return true;
-	case IO_PEEK_QUIET:
-		trace_stage(&c->trace, "parked: the idle watcher waits for "
-		    "the next request (idle_timeout %us)",
-		    c->cfg->idle_timeout);
-		park_client(c->client_fd, &c->peer, c->cfg->idle_timeout,
-		    &c->trace);
-		c->client_fd = -1;
+	st = gather_read(&g, c->client_fd, &lim, c->req_fields);
+	c->req_len = g.len;
+	c->x.bytes_in = g.len;
+	if (st == GATHER_READY)
+		return true;
+	if (st == GATHER_CLOSED) {
+		/* EOF or error: nothing to linger for. */
+		io_close(&c->client_fd);
+		trace_stage(&c->trace, "closed: the client closed the "
+		    "connection");
 		return false;
-	case IO_PEEK_CLOSED:
-		break;
 	}
-	/* EOF or error: nothing to linger for. */
-	io_close(&c->client_fd);
-	trace_stage(&c->trace, "closed: the client closed the connection");
+	park_limits_of(c->cfg, &pl);
+	if (c->req_len == 0)
+		trace_stage(&c->trace, "parked: the idle watcher waits for "
+		    "the next request (idle_timeout %us)", pl.idle_s);
+	else
+		trace_stage(&c->trace, "parked with %zu bytes of the next "
+		    "request: the watcher gathers the rest (header_timeout "
+		    "%us)", c->req_len, pl.header_s);
+	park_client(c->client_fd, &c->peer, &pl, &c->trace, c->req_buf,
+	    c->req_len);
+	c->client_fd = -1;
 	return false;
 }
 
@@ -314,7 +333,8 @@ serve_client(const struct admit_job *job)
 		conn_finish(&c);
 		return;
 	}
-	trace_stage(&c.trace, "a worker took it (client %s)", c.client_ip);
+	trace_stage(&c.trace, "a worker took it (client %s; whitelist %s)",
+	    c.client_ip, c.allowed ? "allows" : "refuses");
 	do {
 		keep = serve_exchange(&c);
 		next = keep ? serve_pipelined(&c) : 0;
@@ -323,7 +343,7 @@ serve_client(const struct admit_job *job)
 		serve_trace_done(&c, keep, next);
 		if (keep)
 			serve_next_request(&c, next);
-	} while (keep && (c.req_len > 0 || serve_wait_next(&c)));
+	} while (keep && serve_next_ready(&c));
 	conn_finish(&c);
 }
 

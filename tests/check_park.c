@@ -1,19 +1,20 @@
 /*
- * check_park.c: the idle watcher (park.c), over admission (admit.c) and a
- * real pool (pool.c).
+ * check_park.c: the head gatherer and idle watcher (park.c), over
+ * admission (admit.c) and a real pool (pool.c).
  *
  * Each parked client is ferry's end of a loopback TCP connection; the
  * test keeps the client's end and talks or hangs up through it. What the
- * watcher did shows at that end (EOF when it closed the socket) and in
- * the pool's handler, which records every job it is handed (the byte the
- * client sent, the peer, the verdict) and drops it with admit_job_drop().
+ * watcher did shows at that end (EOF when it closed the socket, a 408
+ * page) and in the pool's handler, which records every job it is handed
+ * (the marker letter of the request head the watcher gathered, the peer,
+ * the verdict) and drops it with admit_job_drop().
  * The pool has one worker and a queue of one, so two "plug" jobs, held by
  * the handler until the test opens its gate, make it full: that is how a
  * test keeps every worker busy while clients wake.
  *
  * Admission takes the live config, so each test makes one from a
- * temporary INI ([client] idle_timeout = 1) and parks clients for that
- * idle_timeout, as a worker does. park.c keeps file-static state: the
+ * temporary INI ([client] idle_timeout = 1, header_timeout = 1) and parks
+ * clients under those limits, as a worker does. park.c keeps file-static state: the
  * fixture starts the watcher and stops it in every test, and leaves no
  * handler running, so the suite also runs in one process (CK_FORK=no).
  * Every wait is bounded; the handler gives up holding after HOLD_MS.
@@ -45,6 +46,9 @@
 #define WAIT_MS		10000	/* the test waits for a count this long */
 #define QUIET_MS	200	/* a wait that must not end: this long */
 #define IDLE_S		1	/* the INI's [client] idle_timeout */
+#define HEADER_S	1	/* and header_timeout */
+/* A request head carries its marker letter here: "GET http://X". */
+#define MARK_AT		11
 #define SWEEP_MS	1000	/* how late a close at idle_timeout may be */
 
 /* What the handler saw of one job. */
@@ -69,6 +73,7 @@ static struct {
     .changed = PTHREAD_COND_INITIALIZER, .gate_open = true };
 
 static struct pool *pool;
+static atomic_bool no_stop;	/* park_accept()'s stop flag, never set */
 static const struct ferry_config *cfg;	/* a reference, for idle_timeout */
 
 /*
@@ -80,14 +85,14 @@ handler(void *arg)
 {
 	struct admit_job *job = arg;
 	struct timespec until = io_abstime_in(HOLD_MS);
+	struct park_limits lim;
 	struct seen s;
 	bool repark;
-	char b = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.had_fd = job->fd >= 0;
-	if (s.had_fd && recv(job->fd, &b, 1, MSG_DONTWAIT) == 1)
-		s.byte = b;
+	if (job->head_len > MARK_AT)
+		s.byte = job->head[MARK_AT];
 	s.allowed = job->allowed;
 	s.had_cfg = job->cfg != NULL;
 	s.peer = job->peer;
@@ -108,8 +113,8 @@ handler(void *arg)
 	pthread_mutex_unlock(&desk.lock);
 	if (repark) {
 		/* As a worker does after an answer: the socket goes back. */
-		park_client(job->fd, &job->peer, job->cfg->idle_timeout,
-		    &job->trace);
+		park_limits_of(job->cfg, &lim);
+		park_client(job->fd, &job->peer, &lim, &job->trace, NULL, 0);
 		job->fd = -1;
 	}
 	admit_job_drop(job);
@@ -193,7 +198,8 @@ setup(void)
 	struct pool_shape shape = { false, 1, 1, 0, 256 * 1024 };
 	struct ferry_config *c;
 	char path[] = "/tmp/ferry-park-XXXXXX", err[512];
-	static const char ini[] = "[client]\nidle_timeout = 1\n";
+	static const char ini[] = "[client]\nidle_timeout = 1\n"
+	    "header_timeout = 1\n";
 	int fd;
 
 	pthread_mutex_lock(&desk.lock);
@@ -256,22 +262,47 @@ client_open(struct client *c)
 	    &len), 0);
 }
 
-/* Park c's ferry end as a worker would, for idle_s seconds. */
+/*
+ * Park c's ferry end as a worker would, idle for idle_s seconds, with
+ * bytes[0..len) of its next request already read.
+ */
 static void
-client_park(struct client *c, unsigned idle_s)
+client_park_with(struct client *c, unsigned idle_s, const char *bytes,
+    size_t len)
 {
+	struct park_limits lim;
 	struct trace t;
 
+	park_limits_of(cfg, &lim);
+	lim.idle_s = idle_s;
 	memset(&t, 0, sizeof(t));
-	park_client(c->near, &c->peer, idle_s, &t);
+	park_client(c->near, &c->peer, &lim, &t, bytes, len);
 	c->near = -1;	/* the watcher's now */
 }
 
-/* The client sends its next request, or one byte of it. */
+static void
+client_park(struct client *c, unsigned idle_s)
+{
+	client_park_with(c, idle_s, NULL, 0);
+}
+
+/* Send text whole from c's client end. */
+static void
+client_write(const struct client *c, const char *text)
+{
+	ck_assert_int_eq(send(c->far, text, strlen(text), MSG_NOSIGNAL),
+	    (ssize_t)strlen(text));
+}
+
+/* The client sends its next request, marked with letter b. */
 static void
 client_send(const struct client *c, char b)
 {
-	ck_assert_int_eq(send(c->far, &b, 1, MSG_NOSIGNAL), 1);
+	char head[128];
+
+	snprintf(head, sizeof(head), "GET http://%c.test/ HTTP/1.1\r\n"
+	    "Host: %c.test\r\n\r\n", b, b);
+	client_write(c, head);
 }
 
 static void
@@ -296,13 +327,19 @@ plug(struct client plugs[2])
 	for (i = 0; i < 2; i++) {
 		client_open(&plugs[i]);
 		client_send(&plugs[i], i == 0 ? 'p' : 'q');
-		ck_assert_int_eq(admit_new(pool, plugs[i].near,
-		    &plugs[i].peer, NULL), 0);
+		ck_assert_int_eq(park_accept(plugs[i].near, &plugs[i].peer,
+		    &no_stop), 0);
 		plugs[i].near = -1;
 		if (i == 0)
 			ck_assert(desk_await(&desk.entered, 1, WAIT_MS));
 	}
-	pool_load(pool, &running, &queued);
+	/* The watcher reads the second head and queues it: wait for that. */
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		pool_load(pool, &running, &queued);
+		if (queued == 1)
+			break;
+		io_pause_ms(10);
+	}
 	ck_assert_msg(running == 1 && queued == 1, "load %u+%zu", running,
 	    queued);
 }
@@ -723,6 +760,84 @@ START_TEST(test_stop_hands_over_waiting)
 }
 END_TEST
 
+/* Read what c's client end got within ms into buf; its length. */
+static size_t
+client_read(const struct client *c, char *buf, size_t cap, int ms)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < cap && io_wait(c->far, POLLIN, ms) == 0 &&
+	    (n = recv(c->far, buf + len, cap - 1 - len, 0)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * A head that arrives in pieces, with pauses, is handed over only once
+ * it is whole; pieces that came with the last request (parked along with
+ * the socket) count.
+ */
+START_TEST(test_head_in_pieces)
+{
+	static const char start[] = "GET http://m.te";
+	struct client c;
+
+	client_open(&c);
+	client_park_with(&c, cfg->idle_timeout, start, sizeof(start) - 1);
+	ck_assert_msg(!desk_await(&desk.entered, 1, QUIET_MS), "handed over "
+	    "half a head");
+	client_write(&c, "st/ HTTP/1.1\r\nHost: m.te");
+	ck_assert_msg(!desk_await(&desk.entered, 1, QUIET_MS), "handed over "
+	    "half a head");
+	client_write(&c, "st\r\n\r\n");
+	ck_assert_msg(desk_await(&desk.done, 1, WAIT_MS), "never handed "
+	    "over");
+	ck_assert_int_eq(desk_seen(0).byte, 'm');
+	ck_assert(count_is(0, WAIT_MS));
+	client_close(&c);
+}
+END_TEST
+
+/*
+ * A head that does not arrive whole within header_timeout of its first
+ * byte gets a 408 from the watcher itself, and never reaches a worker;
+ * a new connection that sends nothing is closed at header_timeout of its
+ * accept, without a word. Neither needs a worker: the pool is full.
+ */
+START_TEST(test_header_timeout)
+{
+	struct client plugs[2], slow, silent;
+	char got[2048];
+	uint64_t t0, took;
+
+	plug(plugs);
+	client_open(&slow);
+	client_open(&silent);
+	t0 = io_now_ms();
+	client_park(&slow, 10 * IDLE_S);
+	ck_assert_int_eq(park_accept(silent.near, &silent.peer, &no_stop), 0);
+	silent.near = -1;
+	client_write(&slow, "GET http://s.test/ HTTP/1.1\r\n");
+	ck_assert(client_read(&slow, got, sizeof(got), HEADER_S * 1000 +
+	    SWEEP_MS + WAIT_MS) > 0);
+	took = io_now_ms() - t0;
+	ck_assert_msg(strncmp(got, "HTTP/1.1 408 ", 13) == 0, "%s", got);
+	ck_assert_msg(took >= HEADER_S * 1000 && took <= HEADER_S * 1000 +
+	    SWEEP_MS, "408 after %llu ms", (unsigned long long)took);
+	ck_assert(loopback_closed(slow.far, WAIT_MS));
+	ck_assert_msg(client_read(&silent, got, sizeof(got), WAIT_MS) == 0,
+	    "the silent one got %s", got);
+	ck_assert(loopback_closed(silent.far, WAIT_MS));
+	ck_assert(count_is(0, WAIT_MS));
+	unplug(plugs);
+	ck_assert_uint_eq(desk_get(&desk.entered), 2);
+	client_close(&slow);
+	client_close(&silent);
+}
+END_TEST
+
 Suite *
 park_suite(void)
 {
@@ -741,6 +856,8 @@ park_suite(void)
 	tcase_add_test(tc, test_waiting_closed_without_worker);
 	tcase_add_test(tc, test_stop_closes_all);
 	tcase_add_test(tc, test_stop_hands_over_waiting);
+	tcase_add_test(tc, test_head_in_pieces);
+	tcase_add_test(tc, test_header_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -78,9 +78,9 @@ def check_order(stages, want):
 
 
 GET_STAGES = [
-    r"accepted \(fd \d+\)",
-    r"whitelist allows the client; queued for a worker",
-    r"a worker took it \(client 127\.0\.0\.1\)",
+    r"accepted \(fd \d+\): the watcher gathers its request head",
+    r"request head ready \((\d+) bytes\): offered to a worker",
+    r"a worker took it \(client 127\.0\.0\.1; whitelist allows\)",
     r"request head read: (\d+) bytes",
     r"parsed: GET http://127\.0\.0\.1:\d+/hello HTTP/1\.1, \d+ fields, "
     r"body: none",
@@ -134,8 +134,8 @@ def connect_walks_through_the_tunnel_stages_in_order():
         stages = conn_with(f, "parsed: CONNECT")
         m = check_order(stages, [
             r"accepted",
-            r"whitelist allows the client",
-            r"a worker took it",
+            r"request head ready",
+            r"a worker took it \(client 127\.0\.0\.1; whitelist allows\)",
             r"request head read: (\d+) bytes",
             r"parsed: CONNECT 127\.0\.0\.1:%d HTTP/1\.1" % e.port,
             r"origin: trying 127\.0\.0\.1:%d" % e.port,
@@ -165,15 +165,15 @@ def parked_connection_keeps_its_number_for_the_next_request():
                     got += s.recv(4096)
                 assert wait_for(lambda: "parked: " in f.log())
                 time.sleep(0.2)
-        wait_stage(f, "parked connection is readable",
+        wait_stage(f, "parked: the idle watcher waits",
                    "closed: the client hung up while parked")
-        stages = conn_with(f, "parked connection is readable")
+        stages = conn_with(f, "parked: the idle watcher waits")
         check_order(stages, [
             r"accepted",
             r"parsed: GET",
             r"request done: status 200",
             r"parked: the idle watcher waits",
-            r"parked connection is readable: the next request",
+            r"request head ready",
             r"a worker took it",
             r"parsed: GET",
             r"request done: status 200",
@@ -193,8 +193,8 @@ def refused_client_is_traced_to_its_403():
         stages = conn_with(f, "failed with 403")
         check_order(stages, [
             r"accepted",
-            r"whitelist refuses the client",
-            r"a worker took it",
+            r"request head ready",
+            r"a worker took it \(client 127\.0\.0\.1; whitelist refuses\)",
             r"parsed: GET",
             r"failed with 403",
             r"request done: status 403",
