@@ -26,14 +26,41 @@ body_write(struct body_relay *r, const char *buf, size_t len)
 	return BODY_OK;
 }
 
+/*
+ * How long the next read may wait for 'from': its read_ms, or less if
+ * the least rate (r->min_rate) is due sooner. False, with r->err set,
+ * when the sender is behind it already.
+ */
+static bool
+body_read_wait(struct body_relay *r, int *wait_ms)
+{
+	uint64_t due;
+	int left;
+
+	*wait_ms = r->path.read_ms;
+	if (r->min_rate == 0)
+		return true;
+	due = r->start_ms + r->grace_ms + r->nread * 1000 / r->min_rate;
+	if ((left = io_ms_left(due)) == 0) {
+		r->err = ETIMEDOUT;
+		return false;
+	}
+	if (left < *wait_ms)
+		*wait_ms = left;
+	return true;
+}
+
 /* Read the next piece, at most want bytes, into the relay buffer. */
 static enum body_result
 body_read(struct body_relay *r, size_t want, size_t *got)
 {
 	ssize_t n;
+	int wait;
 
+	if (!body_read_wait(r, &wait))
+		return BODY_READ_ERR;
 	n = io_recv(r->path.from, r->path.buf, want < r->path.cap ? want :
-	    r->path.cap, r->path.read_ms);
+	    r->path.cap, wait);
 	if (n == 0)
 		return BODY_EOF;
 	if (n < 0) {
@@ -53,8 +80,11 @@ static enum body_result
 body_move(struct body_relay *r, uint64_t max, size_t *n)
 {
 	size_t want = max < SIZE_MAX ? (size_t)max : SIZE_MAX;
+	struct splice_path path = r->path;
 
-	switch (splice_move(&r->path, want, n)) {
+	if (!body_read_wait(r, &path.read_ms))
+		return BODY_READ_ERR;
+	switch (splice_move(&path, want, n)) {
 	case SPLICE_OK:
 		r->nread += *n;
 		r->nwritten += *n;

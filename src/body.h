@@ -32,6 +32,15 @@ struct body_relay {
 	uint64_t		 nread;		/* body bytes used, pre's too */
 	uint64_t		 nwritten;	/* bytes written to 'to' */
 	int			 err;		/* errno of a READ/WRITE_ERR */
+	/*
+	 * A least rate for 'from' when it is a client sending a body
+	 * ([client] min_rate): 0, or bytes a second it must average once
+	 * grace_ms have passed since start_ms. A slower sender fails with
+	 * BODY_READ_ERR, ETIMEDOUT, when it falls behind.
+	 */
+	unsigned		 min_rate;
+	unsigned		 grace_ms;
+	uint64_t		 start_ms;
 	const char		*rest;		/* read past the body's end */
 	size_t			 rest_len;	/* at most path.cap */
 };

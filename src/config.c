@@ -74,6 +74,7 @@ static const struct config_key config_keys[] = {
 	{ "client:header_timeout", CFG_UINT, OFF(header_timeout), 1, 3600,
 	    "15" },
 	{ "client:idle_timeout", CFG_UINT, OFF(idle_timeout), 1, 86400, "60" },
+	{ "client:min_rate", CFG_UINT, OFF(min_rate), 0, 1048576, "1024" },
 	{ "limits:max_header_bytes", CFG_UINT, OFF(max_header_bytes), 1024,
 	    1048576, "32768" },
 	{ "limits:max_headers", CFG_UINT, OFF(max_headers), 1, 10000, "100" },

@@ -73,9 +73,10 @@ struct ferry_config {
 	unsigned		keepalive_max;
 	unsigned		keepalive_timeout;	/* seconds */
 
-	/* [client], seconds */
+	/* [client], seconds, and bytes a second */
 	unsigned		header_timeout;
 	unsigned		idle_timeout;
+	unsigned		min_rate;
 
 	/* [limits] */
 	unsigned		max_header_bytes;

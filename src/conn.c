@@ -290,15 +290,25 @@ conn_init(struct conn *c, const struct admit_job *job)
  * Close gently: stop writing, drain the client briefly, close. After an
  * error page the client may still be sending a body we never read, so
  * drain always; after a full exchange only if input is already waiting.
+ * A client that stalled mid-response is reset instead: the bytes still
+ * queued for it are of no use cut short, and would keep kernel memory
+ * for as long as it reads at its pace.
  */
 static void
 conn_linger_close(struct conn *c)
 {
 	uint64_t deadline = io_now_ms() + CONN_LINGER_MS;
+	struct linger reset = { 1, 0 };
 	size_t drained = 0;
 	char buf[4096];
 	ssize_t n;
 
+	if (c->x.stalled) {
+		(void)setsockopt(c->client_fd, SOL_SOCKET, SO_LINGER, &reset,
+		    sizeof(reset));
+		io_close(&c->client_fd);
+		return;
+	}
 	if (!c->x.linger && io_peek(c->client_fd) != IO_PEEK_DATA) {
 		io_close(&c->client_fd);
 		return;

@@ -63,6 +63,7 @@ struct exchange {
 	bool			 head_sent;	/* a response head went out */
 	bool			 keep;		/* another request may follow */
 	bool			 linger;	/* drain input before closing */
+	bool			 stalled;	/* client took no data: reset */
 	uint64_t		 bytes_in;	/* from the client */
 	uint64_t		 bytes_out;	/* to the client */
 	int			 err;		/* errno where a step failed */

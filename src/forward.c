@@ -333,6 +333,7 @@ forward_final(struct conn *c, const struct http_response *resp)
 	    res == BODY_OK ? "" : ", cut short");
 	if (res != BODY_OK) {
 		c->x.keep = false;
+		c->x.stalled = res == BODY_WRITE_ERR && r.err == ETIMEDOUT;
 		snprintf(c->x.why, sizeof(c->x.why), "response body cut "
 		    "short: %s",
 		    res == BODY_BAD_CHUNK ? "bad chunked coding from origin" :
@@ -398,7 +399,8 @@ forward_body(struct conn *c)
 	r = (struct body_relay){ .path = { .from = c->client_fd,
 	    .to = c->upstream_fd, .read_ms = conn_client_timeout_ms(c),
 	    .write_ms = conn_upstream_timeout_ms(c), .buf = c->work,
-	    .cap = cap, .pipe = &c->pipe } };
+	    .cap = cap, .pipe = &c->pipe }, .min_rate = c->cfg->min_rate,
+	    .grace_ms = c->cfg->header_timeout * 1000, .start_ms = io_now_ms() };
 	res = body_relay(&r, &c->x.req.framing, c->req_buf + head,
 	    c->req_len - head, &used);
 	c->x.bytes_in += r.nread - used;

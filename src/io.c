@@ -119,6 +119,7 @@ io_recv_reply(int fd, void *buf, size_t len, int timeout_ms)
 int
 io_send_all(int fd, const void *buf, size_t len, int timeout_ms)
 {
+	uint64_t deadline = io_now_ms() + (uint64_t)timeout_ms;
 	const char *p = buf;
 
 	while (len > 0) {
@@ -133,7 +134,7 @@ io_send_all(int fd, const void *buf, size_t len, int timeout_ms)
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (io_wait(fd, POLLOUT, timeout_ms) == -1)
+		if (io_wait(fd, POLLOUT, io_ms_left(deadline)) == -1)
 			return -1;
 	}
 	return 0;

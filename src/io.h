@@ -47,8 +47,10 @@ ssize_t io_recv(int fd, void *buf, size_t len, int timeout_ms);
 ssize_t io_recv_reply(int fd, void *buf, size_t len, int timeout_ms);
 
 /*
- * Send all len bytes. Each wait for buffer space is bounded by timeout_ms, so
- * a peer that stops reading fails the call with ETIMEDOUT. Returns 0, or -1
+ * Send all len bytes within timeout_ms in all (not per wait), so a peer
+ * that stops reading, or reads a byte now and then, fails the call with
+ * ETIMEDOUT: a caller sending a large body in pieces of at most 64 KiB
+ * thereby asks its peer for a least rate. Returns 0, or -1
  * with errno set (EPIPE for a peer that closed); how much went out before
  * a failure is not reported. EINTR is retried.
  */

@@ -94,10 +94,14 @@ splice_fill(struct splice_pipe *p, int from, size_t max, int read_ms)
 	}
 }
 
-/* Step 2: pipe → socket, all len bytes. 0, or -1 (errno). */
+/*
+ * Step 2: pipe → socket, all len bytes within write_ms in all. 0, or -1
+ * (errno).
+ */
 static int
 splice_drain(struct splice_pipe *p, int to, size_t len, int write_ms)
 {
+	uint64_t deadline = io_now_ms() + (uint64_t)write_ms;
 	ssize_t n;
 
 	while (len > 0) {
@@ -113,7 +117,8 @@ splice_drain(struct splice_pipe *p, int to, size_t len, int write_ms)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || io_wait(to, POLLOUT, write_ms) == -1)
+		if (errno != EAGAIN || io_wait(to, POLLOUT,
+		    io_ms_left(deadline)) == -1)
 			return -1;
 	}
 	return 0;

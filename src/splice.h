@@ -63,7 +63,7 @@ struct splice_path {
 	int			 from;		/* read side */
 	int			 to;		/* write side */
 	int			 read_ms;	/* first byte; 0: do not wait */
-	int			 write_ms;	/* each wait for room on 'to' */
+	int			 write_ms;	/* for 'to' to take each piece */
 	char			*buf;		/* copy buffer */
 	size_t			 cap;
 	struct splice_pipe	*pipe;		/* NULL: always copy */
@@ -71,8 +71,8 @@ struct splice_path {
 
 /*
  * Move up to max bytes from sp->from to sp->to, waiting at most
- * sp->read_ms for the first one and at most sp->write_ms each time 'to'
- * has no room. Whatever is read is written whole before this returns.
+ * sp->read_ms for the first one and at most sp->write_ms in all for 'to'
+ * to take what was read (at most a pipe or a buffer: a least rate). Whatever is read is written whole before this returns.
  * Copying through sp->buf is used when sp->pipe is NULL or max is below
  * SPLICE_MIN. *moved is 0 unless SPLICE_OK. After a failed splice write
  * the pipe is closed and marked unusable: later moves copy. One thread

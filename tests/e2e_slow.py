@@ -10,9 +10,10 @@ ended by ferry within header_timeout (+1 s) of its accept: a trickler
 with a 408, a silent one by a close. With two thousand of them ferry's
 memory stays within the bound ferry.ini(5) documents.
 
-Everything is loopback and bounded in time; one thread drives all the
-slow sockets through a selector.
+Everything is loopback and bounded in time; one process of the test's
+drives all the slow sockets through a selector.
 """
+import multiprocessing
 import os
 import resource
 import selectors
@@ -33,71 +34,76 @@ FRESH_MS = 400 if SANITIZED else 100
 
 class SlowCrowd:
     """trickle connections that send a request head one byte a second and
-    silent ones that send nothing, all to port. run() drives them until
-    every one is closed by ferry or `limit` seconds passed; then
-    closed[i] = (seconds from connect to ferry's close, bytes received)."""
+    silent ones that send nothing, all to port, driven by a process of
+    their own (so that the test's own requests never wait for Python's
+    lock) until every one is closed by ferry or `limit` seconds passed.
+    Then closed[i] = (seconds from connect to ferry's close, bytes
+    received) and kind[i] is "trickle" or "silent"."""
 
     def __init__(self, port, trickle, silent, limit):
-        self.head = (b"GET http://127.0.0.1:9/slow HTTP/1.1\r\n"
-                     b"Host: 127.0.0.1:9\r\nX-Pad: " + b"p" * 200)
-        self.limit = limit
-        self.sel = selectors.DefaultSelector()
-        self.socks = []
-        self.kind = []
-        self.t0 = []
-        self.sent = []
-        self.got = []
+        self.kind = ["trickle"] * trickle + ["silent"] * silent
+        self.done = multiprocessing.Event()
+        self.queue = multiprocessing.Queue()
+        self.proc = multiprocessing.Process(
+            target=crowd_main, args=(port, self.kind, limit, self.done,
+                                     self.queue), daemon=True)
         self.closed = {}
-        for i in range(trickle + silent):
-            s = socket.create_connection(("127.0.0.1", port), 10)
-            s.setblocking(False)
-            self.socks.append(s)
-            self.kind.append("trickle" if i < trickle else "silent")
-            self.t0.append(time.monotonic())
-            self.sent.append(0)
-            self.got.append(b"")
-            self.sel.register(s, selectors.EVENT_READ, i)
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
 
-    def trickle_once(self):
-        for i, s in enumerate(self.socks):
-            if self.kind[i] != "trickle" or i in self.closed:
+    def start(self):
+        self.proc.start()
+
+    def join(self, timeout):
+        """Wait for the crowd's report; fills closed."""
+        self.closed = self.queue.get(timeout=timeout)
+        self.proc.join(timeout)
+
+
+def crowd_main(port, kind, limit, done, queue):
+    """The crowd's process: connect them all, trickle, note the closes."""
+    raise_fd_limit()
+    head = (b"GET http://127.0.0.1:9/slow HTTP/1.1\r\n"
+            b"Host: 127.0.0.1:9\r\nX-Pad: " + b"p" * 200)
+    sel = selectors.DefaultSelector()
+    socks, t0, sent, got, closed = [], [], [], [], {}
+    for i in range(len(kind)):
+        s = socket.create_connection(("127.0.0.1", port), 10)
+        s.setblocking(False)
+        socks.append(s)
+        t0.append(time.monotonic())
+        sent.append(0)
+        got.append(b"")
+        sel.register(s, selectors.EVENT_READ, i)
+    end = time.monotonic() + limit
+    next_byte = time.monotonic()
+    while time.monotonic() < end and len(closed) < len(socks):
+        now = time.monotonic()
+        if now >= next_byte:
+            for i, s in enumerate(socks):
+                if kind[i] == "trickle" and i not in closed and \
+                        sent[i] < len(head):
+                    try:
+                        s.send(head[sent[i]:sent[i] + 1])
+                        sent[i] += 1
+                    except OSError:
+                        pass
+            next_byte = now + 1.0
+        for key, _ in sel.select(timeout=0.05):
+            i = key.data
+            try:
+                data = socks[i].recv(4096)
+            except BlockingIOError:
                 continue
-            if self.sent[i] < len(self.head):
-                try:
-                    s.send(self.head[self.sent[i]:self.sent[i] + 1])
-                    self.sent[i] += 1
-                except OSError:
-                    pass
-
-    def run(self):
-        end = time.monotonic() + self.limit
-        next_byte = time.monotonic()
-        while time.monotonic() < end and len(self.closed) < len(self.socks):
-            now = time.monotonic()
-            if now >= next_byte:
-                self.trickle_once()
-                next_byte = now + 1.0
-            for key, _ in self.sel.select(timeout=0.05):
-                i = key.data
-                try:
-                    data = self.socks[i].recv(4096)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if data:
-                    self.got[i] += data
-                    continue
-                self.closed[i] = (time.monotonic() - self.t0[i], self.got[i])
-                self.sel.unregister(self.socks[i])
-        self.done.set()
-
-    def close(self):
-        for s in self.socks:
-            s.close()
-        self.sel.close()
+            except OSError:
+                data = b""
+            if data:
+                got[i] += data
+                continue
+            closed[i] = (time.monotonic() - t0[i], got[i])
+            sel.unregister(socks[i])
+    done.set()
+    queue.put(closed)
+    for s in socks:
+        s.close()
 
 
 def raise_fd_limit():
@@ -133,9 +139,9 @@ def fresh_requests_while(o, f, crowd):
 def check_crowd(crowd):
     """Every slow connection ended by ferry within header_timeout + 1 s of
     its connect: tricklers with a 408, silent ones without a byte."""
-    assert len(crowd.closed) == len(crowd.socks), \
+    assert len(crowd.closed) == len(crowd.kind), \
         "%d of %d slow connections still open" % (
-            len(crowd.socks) - len(crowd.closed), len(crowd.socks))
+            len(crowd.kind) - len(crowd.closed), len(crowd.kind))
     late = [(i, round(t, 2)) for i, (t, _) in crowd.closed.items()
             if t > HEADER_S + 1]
     assert not late, "closed late: %r" % late[:10]
@@ -158,13 +164,10 @@ def crowd_run(trickle, silent, extra=None):
     with Origin() as o, Ferry(cfg) as f:
         before = rss_kb(f.proc.pid)
         crowd = SlowCrowd(f.port, trickle, silent, HEADER_S + 5)
-        crowd.thread.start()
-        try:
-            took, peak = fresh_requests_while(o, f, crowd)
-            crowd.thread.join(30)
-            check_crowd(crowd)
-        finally:
-            crowd.close()
+        crowd.start()
+        took, peak = fresh_requests_while(o, f, crowd)
+        crowd.join(30)
+        check_crowd(crowd)
         print("  %d trickling + %d silent: fresh requests %d, slowest "
               "%.1f ms; RSS %d -> %d KB" % (trickle, silent, len(took),
                                              max(took), before, peak))
@@ -186,6 +189,119 @@ def two_thousand_slow_clients_within_the_memory_bound():
     before, peak = crowd_run(1000, 1000, {"pool": {"max_clients": 4096}})
     if not SANITIZED:
         assert peak - before < 2000 * 33, (before, peak)
+
+
+def post_trickle(f, o, total, every, step, result):
+    """POST a body of total bytes to o through f, step bytes every `every`
+    seconds; result gets the answer and when it came."""
+    head = ("POST http://%s/echo?t=trickle HTTP/1.1\r\nHost: %s\r\n"
+            "Content-Length: %d\r\n\r\n" % (o.authority, o.authority,
+                                             total)).encode()
+    t0 = time.monotonic()
+    got = b""
+    with socket.create_connection(("127.0.0.1", f.port), 10) as s:
+        s.sendall(head)
+        sent = 0
+        s.settimeout(every)
+        while sent < total and time.monotonic() - t0 < 20:
+            try:
+                got += s.recv(4096)
+                break  # ferry answered (or closed): stop sending
+            except socket.timeout:
+                pass
+            try:
+                s.sendall(b"b" * step)
+            except OSError:
+                break
+            sent += step
+        s.settimeout(5)
+        try:
+            while True:
+                data = s.recv(4096)
+                if not data:
+                    break
+                got += data
+        except OSError:
+            pass
+    result["got"] = got
+    result["took"] = time.monotonic() - t0
+
+
+@suite.test
+def trickled_request_body_is_cut_at_the_least_rate():
+    # [client] min_rate: after header_timeout of grace a body must average
+    # min_rate bytes a second. 20 bytes every 0.5 s is far below 1,024:
+    # the sender gets 408 a little after the grace, the origin never a
+    # whole body, and everyone else is served meanwhile.
+    cfg = {"client": {"header_timeout": 2, "min_rate": 1024},
+           "pool": {"workers": 1}}
+    with Origin() as o, Ferry(cfg) as f:
+        result = {}
+        th = threading.Thread(target=post_trickle,
+                              args=(f, o, 100000, 0.5, 20, result))
+        th.start()
+        time.sleep(0.5)
+        t = time.monotonic()
+        r = raw(f.port, ("GET http://%s/hello HTTP/1.1\r\nHost: %s\r\n"
+                         "Connection: close\r\n\r\n"
+                         % (o.authority, o.authority)).encode(), timeout=10)
+        other = time.monotonic() - t
+        th.join(30)
+        assert status_of(result["got"]) == 408, result["got"][:200]
+        assert 2.0 <= result["took"] < 4.0, result["took"]
+        assert b"did not arrive in time" in result["got"], result["got"]
+        assert status_of(r) == 200, r[:200]
+        # The only worker was relaying the trickle: the other client
+        # waited for it, but no longer than the least rate allowed.
+        assert other < 4.0, other
+        assert not any("t=trickle" in q["target"] and q["body_len"] ==
+                       100000 for q in o.requests()), o.requests()
+    # A body that keeps the rate goes through whole.
+    with Origin() as o, Ferry({"client": {"header_timeout": 1,
+                                          "min_rate": 1024}}) as f:
+        result = {}
+        post_trickle(f, o, 12000, 0.2, 2000, result)
+        assert status_of(result["got"]) == 200, result["got"][:200]
+
+
+@suite.test
+def slow_reader_is_cut_off_and_frees_its_worker():
+    # A client that reads a large response a little at a time: each piece
+    # ferry sends (at most 256 KiB) must be taken within idle_timeout, so
+    # a reader of ~2 KB a second is cut, not served forever, and reset
+    # (the megabytes queued for it are dropped, not trickled out).
+    cfg = {"client": {"idle_timeout": 2}, "pool": {"workers": 1}}
+    with Origin() as o, Ferry(cfg) as f:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", f.port))
+        s.sendall(("GET http://%s/big?size=%d HTTP/1.1\r\nHost: %s\r\n"
+                   "\r\n" % (o.authority, 64 << 20, o.authority)).encode())
+        t0 = time.monotonic()
+        total = 0
+        s.settimeout(1)
+        ended = None
+        while time.monotonic() - t0 < 30:
+            try:
+                data = s.recv(512)
+            except socket.timeout:
+                continue
+            except OSError:
+                data = b""  # reset: what was queued for it is dropped
+            if not data:
+                ended = time.monotonic() - t0
+                break
+            total += len(data)
+            time.sleep(0.25)  # about 2 KB a second
+        s.close()
+        assert ended is not None and ended < 10, \
+            "still served after %s s (%d bytes)" % (ended, total)
+        assert total < 64 << 20, total
+        assert "response body cut short" in f.log(), f.log()[-1500:]
+        r = raw(f.port, ("GET http://%s/hello HTTP/1.1\r\nHost: %s\r\n"
+                         "Connection: close\r\n\r\n"
+                         % (o.authority, o.authority)).encode(), timeout=10)
+        assert status_of(r) == 200, r[:200]
 
 
 if __name__ == "__main__":
