@@ -22,14 +22,16 @@ import sys
 import threading
 import time
 
-from ferrytest import (Ferry, Origin, Suite, raw, status_of)
+from ferrytest import TSAN, Ferry, Origin, Suite, raw, status_of
 
 suite = Suite("slow")
 
 HEADER_S = 3
 SANITIZED = "-fsanitize" in os.environ.get("FERRY_SAN_CFLAGS", "")
-# A fresh request must be answered this fast (sanitizers slow ferry).
-FRESH_MS = 400 if SANITIZED else 100
+# A fresh request must be answered this fast. Sanitizers slow ferry
+# down; under ThreadSanitizer, which serialises much of it, the test is
+# there for the races it may find, not for the time.
+FRESH_MS = 1500 if TSAN else 400 if SANITIZED else 100
 
 
 class SlowCrowd:
