@@ -38,7 +38,7 @@ struct admit_job {
 	size_t			 head_len;	/* (gather.h), a ready head */
 };
 
-/* How admit_again() ended. */
+/* How admit_offer() ended. */
 enum admit_result {
 	ADMIT_QUEUED,		/* the pool has it */
 	ADMIT_BUSY,		/* no room now: fd is still the caller's */
