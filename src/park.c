@@ -42,6 +42,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,11 @@ static struct {
 	struct park_list	 waiting;	/* oldest first */
 	size_t			 count;		/* in both lists */
 	size_t			 held;		/* counted against max_clients */
+	size_t			 max_held;	/* max_clients, as last accepted */
 	struct http_field	*fields;	/* the watcher's, for parsing */
 } park = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, -1,
     NULL, false, 0, TAILQ_HEAD_INITIALIZER(park.reading),
-    TAILQ_HEAD_INITIALIZER(park.waiting), 0, 0, NULL };
+    TAILQ_HEAD_INITIALIZER(park.waiting), 0, 0, SIZE_MAX, NULL };
 
 /* Watch fd for e: re-arm its registration, or make one. Lock held. */
 static int
@@ -211,7 +213,9 @@ park_client(int fd, const struct sockaddr_storage *peer,
 		else
 			e->expires_ms = io_now_ms() + lim->idle_s * 1000ULL;
 		pthread_mutex_lock(&park.lock);
-		parked = park_add_reading(e, len > 0);
+		/* A head begun counts against max_clients like a new one. */
+		if (len == 0 || park.held < park.max_held)
+			parked = park_add_reading(e, len > 0);
 		pthread_mutex_unlock(&park.lock);
 	}
 	if (!parked) {
@@ -263,6 +267,7 @@ park_accept(int fd, const struct sockaddr_storage *peer,
 	if (e != NULL) {
 		e->fresh = true;
 		pthread_mutex_lock(&park.lock);
+		park.max_held = max_held;
 		/* At max_clients, stop accepting: the rest wait in the kernel. */
 		while (park.held >= max_held && atomic_load(&park.running) &&
 		    !atomic_load(stop)) {
@@ -393,17 +398,30 @@ park_wake(struct park_entry *e)
 		return;
 	}
 	pthread_mutex_lock(&park.lock);
+	armed = true;
 	if (first && !e->fresh && e->head.len > 0) {
-		/* A keep-alive client's next request has begun. */
-		park_start_head(e);
-		park_hold(e, true);
+		/*
+		 * A keep-alive client's next request has begun: it now holds
+		 * a buffer, so it counts against max_clients. Past that bound
+		 * it is closed (it may reconnect, and wait in the kernel's
+		 * queue): heads never take more than the documented memory.
+		 */
+		if (park.held >= park.max_held)
+			armed = false;
+		else {
+			park_start_head(e);
+			park_hold(e, true);
+		}
 	}
-	armed = park_arm(e) == 0;
+	if (armed)
+		armed = park_arm(e) == 0;
 	pthread_mutex_unlock(&park.lock);
 	if (first && e->head.len > 0)
 		trace_stage(&e->trace, "the request head is arriving: "
 		    "gathering it (header_timeout %us)", e->lim.header_s);
 	if (!armed) {
+		trace_stage(&e->trace, "closed: max_clients heads are being "
+		    "gathered already (or epoll refused it)");
 		close(e->fd);
 		park_forget(&park.reading, e);
 	}

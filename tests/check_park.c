@@ -838,6 +838,46 @@ START_TEST(test_header_timeout)
 }
 END_TEST
 
+/*
+ * At max_clients heads being gathered, a keep-alive client whose next
+ * head begins is closed rather than given a buffer: heads never take
+ * more than max_clients x max_header_bytes.
+ */
+START_TEST(test_max_clients_bounds_heads)
+{
+	static const char ini[] = "[client]\nidle_timeout = 1\n"
+	    "header_timeout = 1\n[pool]\nmax_clients = 1\n";
+	char path[] = "/tmp/ferry-park-XXXXXX", err[512];
+	struct client fresh, kept;
+	struct ferry_config *c;
+	int fd;
+
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, ini, sizeof(ini) - 1),
+	    (ssize_t)sizeof(ini) - 1);
+	ck_assert_int_eq(close(fd), 0);
+	c = config_new(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(c != NULL, "config: %s", err);
+	config_set_live(c);
+
+	client_open(&kept);
+	client_park(&kept, 10 * IDLE_S);
+	client_open(&fresh);
+	/* The one head allowed: a new connection, still silent. */
+	ck_assert_int_eq(park_accept(fresh.near, &fresh.peer, &no_stop), 0);
+	fresh.near = -1;
+	client_write(&kept, "GET http://k.te");
+	ck_assert_msg(loopback_closed(kept.far, WAIT_MS), "a second head "
+	    "was gathered past max_clients = 1");
+	ck_assert(!loopback_closed(fresh.far, 0));
+	ck_assert_msg(!desk_await(&desk.entered, 1, QUIET_MS), "handed over");
+	client_close(&kept);
+	client_close(&fresh);
+}
+END_TEST
+
 Suite *
 park_suite(void)
 {
@@ -858,6 +898,7 @@ park_suite(void)
 	tcase_add_test(tc, test_stop_hands_over_waiting);
 	tcase_add_test(tc, test_head_in_pieces);
 	tcase_add_test(tc, test_header_timeout);
+	tcase_add_test(tc, test_max_clients_bounds_heads);
 	suite_add_tcase(s, tc);
 	return s;
 }
