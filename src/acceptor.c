@@ -75,7 +75,7 @@ acceptor_loop(void *arg)
 			continue;
 		}
 		io_nodelay(fd);	/* whole heads, never tiny pieces */
-		(void)park_accept(fd, &peer, &a->stop);
+		(void)park_accept(fd, &peer);
 	}
 	return NULL;
 }

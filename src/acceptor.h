@@ -5,9 +5,8 @@
  * gatherer (park.c), and from there to admission and a worker.
  *
  * One thread accepts connections and hands each to park_accept(), which
- * reads its request head without blocking; while [pool] max_clients
- * connections are gathering heads, it waits: overload stays in the
- * kernel's listen queue.
+ * never waits: the watcher reads the head without blocking, and bounds
+ * the heads being gathered ([pool] max_clients), not the connections.
  */
 #ifndef FERRY_ACCEPTOR_H
 #define FERRY_ACCEPTOR_H

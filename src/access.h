@@ -44,11 +44,11 @@ struct access_entry {
 };
 
 /*
- * Format e as one line ending in '\n' into buf (cap >= ACCESS_LINE_MAX).
- * In the user, the method and the target, bytes other than visible ASCII
- * (space included), '"' and '\' are written as \xHH; a user or a target
- * too long for the line is cut with "...". Returns the line's length. Pure: reads e,
- * writes only buf, so any thread may call it.
+ * Format e as one line ending in '\n' into buf (cap >= ACCESS_LINE_MAX). In the
+ * user, the method and the target, bytes other than visible ASCII (space
+ * included), '"' and '\' are written as \xHH; a user or a target too long for
+ * the line is cut with "...". Returns the line's length. Pure: reads e, writes
+ * only buf, so any thread may call it.
  */
 size_t access_format(char *buf, size_t cap, const struct access_entry *e);
 

@@ -1,9 +1,11 @@
 /*
  * admit.c: admission of client connections (see admit.h).
  *
- * The config reference is taken here, at admission, not when a worker
- * starts: a job waiting in the queue during a reload keeps the config it
- * was judged by, so its verdict and the limits it is served under agree.
+ * The config reference comes from the head gatherer (park.c), which took
+ * it when the connection arrived or parked: a reload between gathering
+ * and serving does not change the limits a head is served under (a head
+ * gathered to one max_header_bytes is never cut to another), and the
+ * whitelist verdict is asked of the same snapshot.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,15 +18,15 @@
 static void
 admit_job_make(struct admit_job *job, int fd,
     const struct sockaddr_storage *peer, const struct trace *t, char *head,
-    size_t len)
+    size_t len, const struct ferry_config *cfg)
 {
 	job->fd = fd;
 	job->peer = *peer;
 	job->trace = *t;
 	job->head = head;
 	job->head_len = len;
-	job->cfg = config_acquire();
-	job->allowed = job->cfg != NULL && acl_allows(&job->cfg->whitelist,
+	job->cfg = cfg;
+	job->allowed = acl_allows(&cfg->whitelist,
 	    (const struct sockaddr *)peer);
 }
 
@@ -52,7 +54,8 @@ admit_refused(struct admit_job *job, enum pool_result r)
 
 enum admit_result
 admit_offer(struct pool *pool, int fd, const struct sockaddr_storage *peer,
-    const struct trace *t, char *head, size_t len)
+    const struct trace *t, char *head, size_t len,
+    const struct ferry_config *cfg)
 {
 	struct admit_job job;
 	enum pool_result r;
@@ -62,15 +65,12 @@ admit_offer(struct pool *pool, int fd, const struct sockaddr_storage *peer,
 	 * worker may write the next line at once. The watcher may offer the
 	 * same client many times before a worker is free; it says so once.
 	 */
-	admit_job_make(&job, fd, peer, t, head, len);
+	admit_job_make(&job, fd, peer, t, head, len, cfg);
 	r = pool_offer(pool, &job);
 	if (r == POOL_TAKEN)
 		return ADMIT_QUEUED;
-	if (r == POOL_FULL) {
-		/* fd and head stay the caller's; only the reference goes. */
-		config_release(job.cfg);
-		return ADMIT_BUSY;
-	}
+	if (r == POOL_FULL)
+		return ADMIT_BUSY;	/* fd, head, cfg: still the caller's */
 	admit_refused(&job, r);
 	return ADMIT_CLOSED;
 }

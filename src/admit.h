@@ -47,20 +47,21 @@ enum admit_result {
 
 /*
  * Admit the connection fd from peer, whose request head head[0..len)
- * (malloc'd) is ready (gather.h), with its trace t (copied): take the
- * live config and its whitelist verdict and offer the job to pool,
- * never waiting. ADMIT_QUEUED: the pool has fd and head. ADMIT_BUSY: no
- * worker is free; fd and head stay the caller's (to offer again later).
- * ADMIT_CLOSED: fd was closed and head freed (ferry is stopping, or no
- * thread could be started). The idle watcher's thread.
+ * (malloc'd, cfg->max_header_bytes long) is ready (gather.h), with its
+ * trace t (copied), under cfg, the config reference it was gathered by:
+ * ask cfg's whitelist and offer the job to pool, never waiting.
+ * ADMIT_QUEUED: the pool has fd, head and the reference. ADMIT_BUSY: no
+ * worker is free; all three stay the caller's (to offer again later).
+ * ADMIT_CLOSED: fd was closed, head freed, the reference dropped (ferry
+ * is stopping, or no thread could be started). The idle watcher's thread.
  */
 enum admit_result admit_offer(struct pool *pool, int fd,
     const struct sockaddr_storage *peer, const struct trace *t, char *head,
-    size_t len);
+    size_t len, const struct ferry_config *cfg);
 
 /*
- * Release what a job still holds: its config reference, its head bytes
- * (and its fd if still open, >= 0). For the pool's handler once it is done with the job,
+ * Release what a job still holds: its config reference, its head bytes (and its
+ * fd if still open, >= 0). For the pool's handler once it is done with the job,
  * and for a job that could not be handed over. Any thread.
  */
 void admit_job_drop(struct admit_job *job);

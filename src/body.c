@@ -28,25 +28,24 @@ body_write(struct body_relay *r, const char *buf, size_t len)
 
 /*
  * How long the next read may wait for 'from': its read_ms, or less if
- * the least rate (r->min_rate) is due sooner. False, with r->err set,
+ * the least rate (r->min_rate) runs out sooner. False, with r->err set,
  * when the sender is behind it already.
  */
 static bool
-body_read_wait(struct body_relay *r, int *wait_ms)
+body_read_wait(const struct body_relay *r, int *wait_ms)
 {
-	uint64_t due;
-	int left;
+	uint64_t allowed;
 
 	*wait_ms = r->path.read_ms;
 	if (r->min_rate == 0)
 		return true;
-	due = r->start_ms + r->grace_ms + r->nread * 1000 / r->min_rate;
-	if ((left = io_ms_left(due)) == 0) {
-		r->err = ETIMEDOUT;
+	allowed = r->grace_ms + r->nread * 1000 / r->min_rate;
+	if (r->waited_ms >= allowed) {
+		errno = ETIMEDOUT;
 		return false;
 	}
-	if (left < *wait_ms)
-		*wait_ms = left;
+	if (allowed - r->waited_ms < (uint64_t)*wait_ms)
+		*wait_ms = (int)(allowed - r->waited_ms);
 	return true;
 }
 
@@ -54,13 +53,17 @@ body_read_wait(struct body_relay *r, int *wait_ms)
 static enum body_result
 body_read(struct body_relay *r, size_t want, size_t *got)
 {
+	uint64_t t0 = io_now_ms();
 	ssize_t n;
 	int wait;
 
-	if (!body_read_wait(r, &wait))
+	if (!body_read_wait(r, &wait)) {
+		r->err = errno;
 		return BODY_READ_ERR;
+	}
 	n = io_recv(r->path.from, r->path.buf, want < r->path.cap ? want :
 	    r->path.cap, wait);
+	r->waited_ms += io_now_ms() - t0;
 	if (n == 0)
 		return BODY_EOF;
 	if (n < 0) {
@@ -81,10 +84,16 @@ body_move(struct body_relay *r, uint64_t max, size_t *n)
 {
 	size_t want = max < SIZE_MAX ? (size_t)max : SIZE_MAX;
 	struct splice_path path = r->path;
+	uint64_t t0 = io_now_ms();
+	enum splice_result sr;
 
-	if (!body_read_wait(r, &path.read_ms))
+	if (!body_read_wait(r, &path.read_ms)) {
+		r->err = errno;
 		return BODY_READ_ERR;
-	switch (splice_move(&path, want, n)) {
+	}
+	sr = splice_move(&path, want, n);
+	r->waited_ms += io_now_ms() - t0;
+	switch (sr) {
 	case SPLICE_OK:
 		r->nread += *n;
 		r->nwritten += *n;

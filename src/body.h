@@ -34,13 +34,15 @@ struct body_relay {
 	int			 err;		/* errno of a READ/WRITE_ERR */
 	/*
 	 * A least rate for 'from' when it is a client sending a body
-	 * ([client] min_rate): 0, or bytes a second it must average once
-	 * grace_ms have passed since start_ms. A slower sender fails with
-	 * BODY_READ_ERR, ETIMEDOUT, when it falls behind.
+	 * ([client] min_rate): 0, or bytes a second it must keep up over
+	 * the time ferry spends waiting for it, after grace_ms of such
+	 * waiting (time the other side takes does not count; a spliced
+	 * move counts whole). A slower sender fails with BODY_READ_ERR,
+	 * ETIMEDOUT, when it falls behind. waited_ms: start it at 0.
 	 */
 	unsigned		 min_rate;
 	unsigned		 grace_ms;
-	uint64_t		 start_ms;
+	uint64_t		 waited_ms;
 	const char		*rest;		/* read past the body's end */
 	size_t			 rest_len;	/* at most path.cap */
 };

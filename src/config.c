@@ -640,6 +640,16 @@ config_acquire(void)
 	return cfg;
 }
 
+const struct ferry_config *
+config_retain(const struct ferry_config *cfg)
+{
+	/* NOLINTNEXTLINE(performance-no-int-to-ptr) */
+	struct ferry_config *own = (struct ferry_config *)(uintptr_t)cfg;
+
+	atomic_fetch_add(&own->refs, 1);
+	return cfg;
+}
+
 void
 config_release(const struct ferry_config *cfg)
 {

@@ -150,8 +150,8 @@ int config_load(const char *path, struct ferry_config *cfg, char *err,
     size_t errlen);
 
 /*
- * Release what config_load() allocated (the whitelist, the policy); cfg
- * itself stays the caller's. A snapshot from config_new() goes by config_release().
+ * Release what config_load() allocated (the whitelist, the policy); cfg itself
+ * stays the caller's. A snapshot from config_new() goes by config_release().
  */
 void config_free(struct ferry_config *cfg);
 
@@ -183,6 +183,12 @@ const struct ferry_config *config_acquire(void);
  * its connection's snapshot is still the live one. Any thread.
  */
 unsigned long config_live_generation(void);
+
+/*
+ * Another reference to the snapshot cfg, which the caller holds one of
+ * already; returns cfg. Any thread: the count is atomic.
+ */
+const struct ferry_config *config_retain(const struct ferry_config *cfg);
 
 /*
  * Drop a reference; the last one frees the snapshot. NULL is a no-op. Any

@@ -250,7 +250,7 @@ conn_new_exchange(struct conn *c)
 }
 
 int
-conn_init(struct conn *c, const struct admit_job *job)
+conn_init(struct conn *c, struct admit_job *job)
 {
 	const struct ferry_config *cfg = job->cfg;
 
@@ -270,7 +270,16 @@ conn_init(struct conn *c, const struct admit_job *job)
 	c->work_cap = c->req_cap + CONN_REWRITE_SLACK;
 	if (c->work_cap < CONN_RELAY_MIN)
 		c->work_cap = CONN_RELAY_MIN;
-	c->req_buf = malloc(c->req_cap);
+	/*
+	 * The head the watcher gathered, in a buffer of this very config's
+	 * max_header_bytes (the job carries the config it was gathered by):
+	 * taken over, not copied.
+	 */
+	c->req_buf = job->head;
+	c->req_len = job->head_len;
+	job->head = NULL;
+	if (c->req_buf == NULL)
+		c->req_buf = malloc(c->req_cap);
 	c->resp_buf = malloc(c->resp_cap);
 	c->work = malloc(c->work_cap);
 	c->req_fields = calloc(cfg->max_headers, sizeof(struct http_field));
@@ -278,10 +287,6 @@ conn_init(struct conn *c, const struct admit_job *job)
 	if (c->req_buf == NULL || c->resp_buf == NULL || c->work == NULL ||
 	    c->req_fields == NULL || c->resp_fields == NULL)
 		return -1;
-	/* The head the watcher gathered (a reload may have shrunk the cap). */
-	c->req_len = job->head_len < c->req_cap ? job->head_len : c->req_cap;
-	if (c->req_len > 0)
-		memcpy(c->req_buf, job->head, c->req_len);
 	c->x.bytes_in = c->req_len;
 	return 0;
 }

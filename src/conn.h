@@ -122,12 +122,13 @@ struct conn {
 };
 
 /*
- * Set c up for the job's connection: take over its socket, peer, verdict
- * and trace, borrow its config, allocate the buffers sized from that
- * config, and copy the request head gathered so far into req_buf. Returns 0, or -1 when memory ran out (c is then still safe to
- * pass to conn_fail() and conn_finish()).
+ * Set c up for the job's connection: take over its socket, peer, verdict,
+ * trace and gathered head (job->head becomes req_buf, and NULL in the
+ * job), borrow its config, and allocate the other buffers sized from
+ * that config. Returns 0, or -1 when memory ran out (c is then still
+ * safe to pass to conn_fail() and conn_finish()).
  */
-int conn_init(struct conn *c, const struct admit_job *job);
+int conn_init(struct conn *c, struct admit_job *job);
 
 /*
  * The snapshot whose access rules apply to the current request: the

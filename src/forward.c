@@ -400,7 +400,7 @@ forward_body(struct conn *c)
 	    .to = c->upstream_fd, .read_ms = conn_client_timeout_ms(c),
 	    .write_ms = conn_upstream_timeout_ms(c), .buf = c->work,
 	    .cap = cap, .pipe = &c->pipe }, .min_rate = c->cfg->min_rate,
-	    .grace_ms = c->cfg->header_timeout * 1000, .start_ms = io_now_ms() };
+	    .grace_ms = c->cfg->header_timeout * 1000 };
 	res = body_relay(&r, &c->x.req.framing, c->req_buf + head,
 	    c->req_len - head, &used);
 	c->x.bytes_in += r.nread - used;

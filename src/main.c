@@ -293,7 +293,7 @@ main_run(struct main_state *st)
 	    "to %u s", drain);
 	parked = park_stop(drain * 1000);
 	log_msg(LOGL_INFO, "stopping: %zu idle keep-alive connection(s) "
-	    "closed", parked);
+	    "and unfinished request head(s) closed", parked);
 	left = pool_stop(st->pool, (unsigned)io_ms_left(deadline));
 	reuse_clear();
 	if (left > 0)

@@ -67,20 +67,20 @@
 #define PARK_EVENTS	64
 /* The most header fields any config allows ([limits] max_headers). */
 #define PARK_FIELDS_MAX	10000
-/* How long park_accept() sleeps at a time while max_clients are held. */
-#define PARK_ROOM_MS	100
 
 struct park_entry {
 	TAILQ_ENTRY(park_entry)	 link;
 	int			 fd;
 	struct sockaddr_storage	 peer;
-	struct park_limits	 lim;
+	const struct ferry_config *cfg;		/* a reference: its limits */
+	struct park_limits	 lim;		/* cfg's, or the parker's */
 	uint64_t		 expires_ms;
 	uint64_t		 since_ms;	/* accept, or first byte */
 	time_t			 since;		/* the same, wall clock */
 	bool			 fresh;		/* no request served yet */
 	bool			 counted;	/* in park.held (max_clients) */
 	bool			 told;		/* traced: waits for a worker */
+	bool			 stalled;	/* no room: unread, unarmed */
 	struct gather		 head;
 	struct trace		 trace;
 };
@@ -89,7 +89,6 @@ TAILQ_HEAD(park_list, park_entry);
 
 static struct {
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 room;		/* park.held went down */
 	/* park_client() may add; changed under lock, read alone by
 	 * park_accepting() on every request. */
 	atomic_bool		 running;
@@ -101,11 +100,11 @@ static struct {
 	struct park_list	 waiting;	/* oldest first */
 	size_t			 count;		/* in both lists */
 	size_t			 held;		/* counted against max_clients */
-	size_t			 max_held;	/* max_clients, as last accepted */
+	size_t			 stalled;	/* reading entries with no room */
 	struct http_field	*fields;	/* the watcher's, for parsing */
-} park = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, -1,
-    NULL, false, 0, TAILQ_HEAD_INITIALIZER(park.reading),
-    TAILQ_HEAD_INITIALIZER(park.waiting), 0, 0, SIZE_MAX, NULL };
+} park = { PTHREAD_MUTEX_INITIALIZER, false, -1, NULL, false, 0,
+    TAILQ_HEAD_INITIALIZER(park.reading), TAILQ_HEAD_INITIALIZER(park.waiting),
+    0, 0, 0, NULL };
 
 /* Watch fd for e: re-arm its registration, or make one. Lock held. */
 static int
@@ -132,34 +131,57 @@ park_hold(struct park_entry *e, bool held)
 	e->counted = held;
 	if (held)
 		park.held++;
-	else {
+	else
 		park.held--;
-		pthread_cond_signal(&park.room);
+}
+
+/* e is leaving the stalled set (going, or armed again). Lock held. */
+static void
+park_unstall_mark(struct park_entry *e)
+{
+	if (e->stalled) {
+		e->stalled = false;
+		park.stalled--;
 	}
 }
 
-/* A new entry for fd, or NULL when out of memory. */
+/*
+ * A new entry for fd under cfg (a reference the entry takes over; it is
+ * released with the entry, or handed to the job), with the limits lim
+ * (NULL: cfg's). NULL when out of memory (cfg is released then).
+ */
 static struct park_entry *
 park_entry_new(int fd, const struct sockaddr_storage *peer,
-    const struct park_limits *lim, const struct trace *t)
+    const struct ferry_config *cfg, const struct park_limits *lim,
+    const struct trace *t)
 {
 	struct park_entry *e = calloc(1, sizeof(*e));
 
-	if (e == NULL)
+	if (e == NULL) {
+		config_release(cfg);
 		return NULL;
+	}
 	e->fd = fd;
 	e->peer = *peer;
-	e->lim = *lim;
+	e->cfg = cfg;
+	if (lim != NULL)
+		e->lim = *lim;
+	else
+		park_limits_of(cfg, &e->lim);
 	e->trace = *t;
-	e->head.cap = lim->max_head;
+	e->head.cap = e->lim.max_head;
 	return e;
 }
 
-/* Free e: its head buffer and the entry; e->fd is closed or handed on. */
+/*
+ * Free e: its head buffer, its config reference and the entry; e->fd is
+ * closed or handed on.
+ */
 static void
 park_entry_free(struct park_entry *e)
 {
 	gather_free(&e->head);
+	config_release(e->cfg);
 	free(e);
 }
 
@@ -190,10 +212,11 @@ park_start_head(struct park_entry *e)
 
 void
 park_client(int fd, const struct sockaddr_storage *peer,
-    const struct park_limits *lim, const struct trace *t, const char *bytes,
-    size_t len)
+    const struct ferry_config *cfg, const struct park_limits *lim,
+    const struct trace *t, const char *bytes, size_t len)
 {
-	struct park_entry *e = park_entry_new(fd, peer, lim, t);
+	struct park_entry *e = park_entry_new(fd, peer, config_retain(cfg),
+	    lim, t);
 	bool parked = false;
 
 	if (e != NULL && len > 0) {
@@ -211,10 +234,14 @@ park_client(int fd, const struct sockaddr_storage *peer,
 		if (len > 0)
 			park_start_head(e);
 		else
-			e->expires_ms = io_now_ms() + lim->idle_s * 1000ULL;
+			e->expires_ms = io_now_ms() + e->lim.idle_s * 1000ULL;
 		pthread_mutex_lock(&park.lock);
-		/* A head begun counts against max_clients like a new one. */
-		if (len == 0 || park.held < park.max_held)
+		/*
+		 * A head begun counts against max_clients like any other.
+		 * At the bound only the watcher may make room (park_room()):
+		 * this one is closed, and its client may come again.
+		 */
+		if (len == 0 || park.held < cfg->max_clients)
 			parked = park_add_reading(e, len > 0);
 		pthread_mutex_unlock(&park.lock);
 	}
@@ -225,20 +252,6 @@ park_client(int fd, const struct sockaddr_storage *peer,
 	}
 }
 
-/* The limits a fresh connection is read under: the live config's. */
-static bool
-park_live_limits(struct park_limits *lim, size_t *max_held)
-{
-	const struct ferry_config *cfg = config_acquire();
-
-	if (cfg == NULL)
-		return false;
-	park_limits_of(cfg, lim);
-	*max_held = cfg->max_clients;
-	config_release(cfg);
-	return true;
-}
-
 void
 park_limits_of(const struct ferry_config *cfg, struct park_limits *lim)
 {
@@ -246,45 +259,30 @@ park_limits_of(const struct ferry_config *cfg, struct park_limits *lim)
 	lim->header_s = cfg->header_timeout;
 	lim->max_head = cfg->max_header_bytes;
 	lim->max_fields = cfg->max_headers;
+	lim->max_uri = cfg->max_uri_bytes;
 }
 
 int
-park_accept(int fd, const struct sockaddr_storage *peer,
-    const atomic_bool *stop)
+park_accept(int fd, const struct sockaddr_storage *peer)
 {
-	struct park_limits lim;
+	const struct ferry_config *cfg = config_acquire();
 	struct park_entry *e = NULL;
 	struct trace t;
-	size_t max_held;
 	bool parked = false;
 
 	trace_begin(&t);
-	if (park_live_limits(&lim, &max_held)) {
+	if (cfg != NULL) {
 		trace_stage(&t, "accepted (fd %d): the watcher gathers its "
-		    "request head (header_timeout %us)", fd, lim.header_s);
-		e = park_entry_new(fd, peer, &lim, &t);
+		    "request head (header_timeout %us)", fd,
+		    cfg->header_timeout);
+		e = park_entry_new(fd, peer, cfg, NULL, &t);
 	}
 	if (e != NULL) {
+		/* Counted from its first byte: a silent one holds no buffer. */
 		e->fresh = true;
-		pthread_mutex_lock(&park.lock);
-		park.max_held = max_held;
-		/* At max_clients, stop accepting: the rest wait in the kernel. */
-		while (park.held >= max_held && atomic_load(&park.running) &&
-		    !atomic_load(stop)) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += PARK_ROOM_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			(void)pthread_cond_timedwait(&park.room, &park.lock,
-			    &ts);
-		}
 		park_start_head(e);
-		if (!atomic_load(stop))
-			parked = park_add_reading(e, true);
+		pthread_mutex_lock(&park.lock);
+		parked = park_add_reading(e, false);
 		pthread_mutex_unlock(&park.lock);
 	}
 	if (!parked) {
@@ -305,6 +303,7 @@ park_forget(struct park_list *l, struct park_entry *e)
 	TAILQ_REMOVE(l, e, link);
 	park.count--;
 	park_hold(e, false);
+	park_unstall_mark(e);
 	pthread_mutex_unlock(&park.lock);
 	park_entry_free(e);
 }
@@ -320,14 +319,16 @@ park_offer_waiting(void)
 
 	while ((e = TAILQ_FIRST(&park.waiting)) != NULL) {
 		if (admit_offer(park.pool, e->fd, &e->peer, &e->trace,
-		    e->head.buf, e->head.len) == ADMIT_BUSY) {
+		    e->head.buf, e->head.len, e->cfg) == ADMIT_BUSY) {
 			if (!e->told)
 				trace_stage(&e->trace, "the pool is full: it "
 				    "waits with the idle watcher");
 			e->told = true;
 			return;
 		}
-		e->head.buf = NULL;	/* the job has it, or it was freed */
+		/* The job has the head and the config, or they were freed. */
+		e->head.buf = NULL;
+		e->cfg = NULL;
 		park_forget(&park.waiting, e);
 	}
 }
@@ -358,17 +359,156 @@ park_log_unused(const struct park_entry *e)
 }
 
 /*
+ * Make room for one more head at max_clients: take the oldest gathering
+ * entry out of the reading list (the slowest head: it began first and is
+ * still not whole) and return it, for the caller to end; NULL if every
+ * counted entry waits for a worker with a whole head. Lock held.
+ */
+static struct park_entry *
+park_room(void)
+{
+	struct park_entry *v;
+
+	TAILQ_FOREACH(v, &park.reading, link)
+		if (v->counted) {
+			TAILQ_REMOVE(&park.reading, v, link);
+			park.count--;
+			park_hold(v, false);
+			return v;
+		}
+	return NULL;
+}
+
+/*
+ * End e, out of every list: answer status with detail without waiting
+ * (a client whose socket has no room loses the page), log the request as
+ * a worker would have, say why in its trace, close and free it.
+ */
+static void
+park_end(struct park_entry *e, int status, const char *detail,
+    const char *why)
+{
+	char page[1024], line[ACCESS_LINE_MAX], ip[ADDR_TEXT_MAX];
+	uint64_t now = io_now_ms();
+	struct access_entry a;
+	ssize_t sent = 0;
+	size_t len;
+
+	len = errpage_format(status, detail, false, time(NULL), page,
+	    sizeof(page));
+	if (len > 0)
+		sent = send(e->fd, page, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
+	log_msg(LOGL_INFO, "%s - - %d in=%zu out=%zd %llums (%s)", ip, status,
+	    e->head.len, sent > 0 ? sent : 0,
+	    (unsigned long long)(now - e->since_ms), why);
+	if (log_access_enabled()) {
+		memset(&a, 0, sizeof(a));
+		a.client = ip;
+		a.when = e->since;
+		a.status = status;
+		a.bytes_out = sent > 0 ? (uint64_t)sent : 0;
+		a.ms = now - e->since_ms;
+		log_access(line, access_format(line, sizeof(line), &a));
+	}
+	trace_stage(&e->trace, "closed: %d, %s", status, why);
+	close(e->fd);
+	park_entry_free(e);
+}
+
+/* End a head evicted for a new one at max_clients (see park_room()). */
+static void
+park_evict(struct park_entry *v)
+{
+	park_end(v, 408, "The request head did not arrive in time.",
+	    "max_clients heads were being gathered: the slowest gave way");
+}
+
+/*
+ * Count e against max_clients before it takes a buffer, making room if
+ * need be (park_room()). Returns false when there is no room: every
+ * counted entry has a whole head and waits for a worker.
+ */
+static bool
+park_take_room(struct park_entry *e)
+{
+	struct park_entry *victim = NULL;
+	bool room;
+
+	pthread_mutex_lock(&park.lock);
+	if (park.held >= e->cfg->max_clients)
+		victim = park_room();
+	room = park.held < e->cfg->max_clients;
+	if (room)
+		park_hold(e, true);
+	pthread_mutex_unlock(&park.lock);
+	if (victim != NULL)
+		park_evict(victim);
+	return room;
+}
+
+/*
+ * No room for e's head: every counted entry has a whole head and waits
+ * for a worker. e is left unread and unarmed, its bytes in the kernel's
+ * buffer, and waits (as those do, for at most idle_timeout) until
+ * park_unstall() arms it again.
+ */
+static void
+park_stall(struct park_entry *e)
+{
+	pthread_mutex_lock(&park.lock);
+	e->stalled = true;
+	park.stalled++;
+	e->expires_ms = io_now_ms() + e->lim.idle_s * 1000ULL;
+	pthread_mutex_unlock(&park.lock);
+	trace_stage(&e->trace, "max_clients heads wait for a worker: this "
+	    "one waits unread, in the kernel's buffer");
+}
+
+/*
+ * Arm the stalled entries again, oldest first, while there is room for
+ * their heads; their bytes wake them at once. The watcher, each turn.
+ */
+static void
+park_unstall(void)
+{
+	struct park_entry *e;
+
+	pthread_mutex_lock(&park.lock);
+	for (e = TAILQ_FIRST(&park.reading); e != NULL && park.stalled > 0;
+	    e = TAILQ_NEXT(e, link)) {
+		if (!e->stalled)
+			continue;
+		if (park.held >= e->cfg->max_clients)
+			break;
+		park_unstall_mark(e);
+		(void)park_arm(e);	/* a refusal: the sweep ends it */
+	}
+	pthread_mutex_unlock(&park.lock);
+}
+
+/* Close e (in the reading list), saying why in its trace. */
+static void
+park_close_reading(struct park_entry *e, const char *why)
+{
+	trace_stage(&e->trace, "closed: %s", why);
+	close(e->fd);
+	park_forget(&park.reading, e);
+}
+
+/*
  * A reading socket became readable: bytes of a request head, or the
- * client hung up. Read what is there; a ready head goes to the pool
- * (behind any that wait already), a hang-up is closed here, and a head
- * still incomplete waits for more.
+ * client hung up. A connection that holds no buffer yet first gets room
+ * under max_clients. Then read what is there: a ready head goes to the
+ * pool (behind any that wait already), a hang-up is closed here, and a
+ * head still incomplete waits for more.
  */
 static void
 park_wake(struct park_entry *e)
 {
 	struct http_limits lim;
 	enum gather_state st;
-	bool first, armed;
+	bool first, counted, armed;
 
 	/*
 	 * The first touch of an entry an event points at: taking the lock
@@ -377,17 +517,32 @@ park_wake(struct park_entry *e)
 	 */
 	pthread_mutex_lock(&park.lock);
 	first = e->head.len == 0;
+	counted = e->counted;
 	pthread_mutex_unlock(&park.lock);
+	if (!counted) {
+		if (io_peek(e->fd) == IO_PEEK_CLOSED) {
+			if (e->fresh)
+				park_log_unused(e);
+			park_close_reading(e, e->fresh ? "the client hung up "
+			    "before its request" : "the client hung up while "
+			    "parked");
+			return;
+		}
+		if (!park_take_room(e)) {
+			park_stall(e);
+			return;
+		}
+		if (!e->fresh)
+			park_start_head(e);	/* from its first byte */
+	}
 	lim.max_fields = e->lim.max_fields;
-	lim.max_uri = 0;	/* the worker applies max_uri_bytes */
+	lim.max_uri = e->lim.max_uri;
 	st = gather_read(&e->head, e->fd, &lim, park.fields);
 	if (st == GATHER_CLOSED) {
 		if (e->fresh)
 			park_log_unused(e);
-		trace_stage(&e->trace, "closed: the client hung up%s",
-		    e->fresh ? " before its request" : " while parked");
-		close(e->fd);
-		park_forget(&park.reading, e);
+		park_close_reading(e, e->fresh ? "the client hung up before "
+		    "its request" : "the client hung up while parked");
 		return;
 	}
 	if (st == GATHER_READY) {
@@ -397,81 +552,27 @@ park_wake(struct park_entry *e)
 		park_offer_waiting();
 		return;
 	}
-	pthread_mutex_lock(&park.lock);
-	armed = true;
-	if (first && !e->fresh && e->head.len > 0) {
-		/*
-		 * A keep-alive client's next request has begun: it now holds
-		 * a buffer, so it counts against max_clients. Past that bound
-		 * it is closed (it may reconnect, and wait in the kernel's
-		 * queue): heads never take more than the documented memory.
-		 */
-		if (park.held >= park.max_held)
-			armed = false;
-		else {
-			park_start_head(e);
-			park_hold(e, true);
-		}
-	}
-	if (armed)
-		armed = park_arm(e) == 0;
-	pthread_mutex_unlock(&park.lock);
 	if (first && e->head.len > 0)
 		trace_stage(&e->trace, "the request head is arriving: "
 		    "gathering it (header_timeout %us)", e->lim.header_s);
-	if (!armed) {
-		trace_stage(&e->trace, "closed: max_clients heads are being "
-		    "gathered already (or epoll refused it)");
-		close(e->fd);
-		park_forget(&park.reading, e);
-	}
+	pthread_mutex_lock(&park.lock);
+	armed = park_arm(e) == 0;
+	pthread_mutex_unlock(&park.lock);
+	if (!armed)
+		park_close_reading(e, "epoll refused it");
 }
 
 /*
- * A head that did not arrive whole in time: answer 408 without waiting
- * (if the client's socket has no room, it loses the page) and log the
- * request as a worker would have.
- */
-static void
-park_timed_out(struct park_entry *e, uint64_t now)
-{
-	char page[1024], line[ACCESS_LINE_MAX], ip[ADDR_TEXT_MAX];
-	struct access_entry a;
-	size_t len;
-	ssize_t sent;
-
-	len = errpage_format(408, "The request head did not arrive in time.",
-	    false, time(NULL), page, sizeof(page));
-	sent = len > 0 ? send(e->fd, page, len, MSG_DONTWAIT | MSG_NOSIGNAL) :
-	    0;
-	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
-	log_msg(LOGL_INFO, "%s - - 408 in=%zu out=%zd %llums (the request "
-	    "head did not arrive within header_timeout, %us)", ip,
-	    e->head.len, sent > 0 ? sent : 0,
-	    (unsigned long long)(now - e->since_ms), e->lim.header_s);
-	if (log_access_enabled()) {
-		memset(&a, 0, sizeof(a));
-		a.client = ip;
-		a.when = e->since;
-		a.status = 408;
-		a.bytes_out = sent > 0 ? (uint64_t)sent : 0;
-		a.ms = now - e->since_ms;
-		log_access(line, access_format(line, sizeof(line), &a));
-	}
-	trace_stage(&e->trace, "closed: 408, the request head did not "
-	    "arrive within header_timeout");
-}
-
-/*
- * End the entries of l whose time has passed, and free them: a half
- * head gets its 408 (park_timed_out()), others just close; why says what
- * ran out for the trace.
+ * End the entries of l whose time has passed, and free them: a half head
+ * gets a 408, a whole one that found no worker a 503 (park_end()); the
+ * others are closed, why saying what ran out in the trace.
  */
 static void
 park_expire(struct park_list *l, uint64_t now, const char *why)
 {
 	struct park_list dead = TAILQ_HEAD_INITIALIZER(dead);
 	struct park_entry *e, *next;
+	char text[128];
 
 	pthread_mutex_lock(&park.lock);
 	/* glibc's queue.h has no TAILQ_FOREACH_SAFE. */
@@ -482,17 +583,30 @@ park_expire(struct park_list *l, uint64_t now, const char *why)
 		TAILQ_REMOVE(l, e, link);
 		park.count--;
 		park_hold(e, false);
+		if (e->stalled)
+			park.stalled--;	/* still marked: answered below */
 		TAILQ_INSERT_TAIL(&dead, e, link);
 	}
 	pthread_mutex_unlock(&park.lock);
 	while ((e = TAILQ_FIRST(&dead)) != NULL) {
 		TAILQ_REMOVE(&dead, e, link);
-		if (l == &park.reading && e->head.len > 0)
-			park_timed_out(e, now);
-		else
-			trace_stage(&e->trace, "closed: %s", l == &park.reading &&
-			    e->fresh ? "no request within header_timeout" :
-			    why);
+		if (l == &park.waiting || e->stalled) {
+			snprintf(text, sizeof(text), "no worker was free for "
+			    "idle_timeout, %us", e->lim.idle_s);
+			park_end(e, 503, "No worker of the proxy was free in "
+			    "time; try again.", text);
+			continue;
+		}
+		if (e->head.len > 0) {
+			snprintf(text, sizeof(text), "the request head did "
+			    "not arrive within header_timeout, %us",
+			    e->lim.header_s);
+			park_end(e, 408, "The request head did not arrive in "
+			    "time.", text);
+			continue;
+		}
+		trace_stage(&e->trace, "closed: %s", e->fresh ?
+		    "no request within header_timeout" : why);
 		close(e->fd);
 		park_entry_free(e);
 	}
@@ -506,8 +620,7 @@ park_sweep(void)
 
 	park_expire(&park.reading, now, "idle past idle_timeout while "
 	    "parked");
-	park_expire(&park.waiting, now, "no worker was free for "
-	    "idle_timeout");
+	park_expire(&park.waiting, now, NULL);
 	reuse_sweep();
 }
 
@@ -545,6 +658,7 @@ park_loop(void *arg)
 			io_pause_ms(PARK_RETRY_MS);
 		}
 		park_offer_waiting();
+		park_unstall();
 		if (io_now_ms() >= next_sweep) {
 			park_sweep();
 			next_sweep = io_now_ms() + PARK_SWEEP_MS;
@@ -629,10 +743,11 @@ park_hand_over_waiting(uint64_t deadline)
 	while ((e = TAILQ_FIRST(&park.waiting)) != NULL &&
 	    io_now_ms() < deadline) {
 		if (admit_offer(park.pool, e->fd, &e->peer, &e->trace,
-		    e->head.buf, e->head.len) == ADMIT_BUSY)
+		    e->head.buf, e->head.len, e->cfg) == ADMIT_BUSY)
 			io_pause_ms(PARK_RETRY_MS);
 		else {
 			e->head.buf = NULL;
+			e->cfg = NULL;
 			park_forget(&park.waiting, e);
 		}
 	}
@@ -650,7 +765,6 @@ park_stop(unsigned grace_ms)
 		return 0;
 	}
 	atomic_store(&park.running, false);
-	pthread_cond_broadcast(&park.room);
 	pthread_mutex_unlock(&park.lock);
 	atomic_store(&park.stop, true);
 	pthread_join(park.thread, NULL);
@@ -661,6 +775,7 @@ park_stop(unsigned grace_ms)
 	closed += park_close_all(&park.waiting);
 	park.count = 0;
 	park.held = 0;
+	park.stalled = 0;
 	pthread_mutex_unlock(&park.lock);
 	io_close(&park.epfd);
 	free(park.fields);

@@ -30,7 +30,6 @@
 #ifndef FERRY_PARK_H
 #define FERRY_PARK_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -45,6 +44,7 @@ struct park_limits {
 	unsigned	header_s;	/* header_timeout: for the whole head */
 	size_t		max_head;	/* max_header_bytes: the buffer */
 	size_t		max_fields;	/* max_headers */
+	size_t		max_uri;	/* max_uri_bytes */
 };
 
 /* Fill *lim from cfg. Reads only. */
@@ -59,27 +59,30 @@ int park_start(struct pool *pool, char *err, size_t errlen);
 
 /*
  * Take the newly accepted socket fd from peer (non-blocking) and gather
- * its request head, with the live config's limits; its trace starts here.
- * While max_clients connections are gathering, waits for one to leave
- * (the rest stay in the kernel's listen queue) unless *stop is set.
- * Returns 0, or -1 after closing fd (ferry is stopping, or out of
+ * its request head under the live config, which the connection keeps to
+ * its worker (the head is judged and served by the same limits); its
+ * trace starts here. Never waits. A connection counts against [pool]
+ * max_clients from its first byte (a silent one holds no buffer); at
+ * that bound, the oldest head still arriving gives way (408) to the new
+ * one. Returns 0, or -1 after closing fd (ferry is stopping, or out of
  * memory). The acceptor's thread.
  */
-int park_accept(int fd, const struct sockaddr_storage *peer,
-    const atomic_bool *stop);
+int park_accept(int fd, const struct sockaddr_storage *peer);
 
 /*
  * Park the keep-alive client socket fd from peer between requests, under
- * the limits lim, with its trace t (copied) and bytes[0..len) of its next
+ * its connection's config cfg (a reference is taken) and the limits lim
+ * (NULL: cfg's), with its trace t (copied) and bytes[0..len) of its next
  * request that arrived already (len may be 0; they are copied). The
- * watcher owns fd from here; if it is not running (or stopping, or out of
- * memory, or epoll refuses fd), fd is closed at once, which an idle
- * client takes as the end of a persistent connection (RFC 9112 §9.6).
- * Any thread: takes the park lock.
+ * watcher owns fd from here; if it is not running (or stopping, or out
+ * of memory, or epoll refuses fd, or len > 0 and max_clients heads are
+ * being gathered), fd is closed at once, which an idle client takes as
+ * the end of a persistent connection (RFC 9112 §9.6). Any thread: takes
+ * the park lock.
  */
 void park_client(int fd, const struct sockaddr_storage *peer,
-    const struct park_limits *lim, const struct trace *t, const char *bytes,
-    size_t len);
+    const struct ferry_config *cfg, const struct park_limits *lim,
+    const struct trace *t, const char *bytes, size_t len);
 
 /*
  * Whether the watcher takes parked clients: true from park_start() until
@@ -90,8 +93,9 @@ void park_client(int fd, const struct sockaddr_storage *peer,
 bool park_accepting(void);
 
 /*
- * How many connections are here now: reading (fresh, idle, or with part
- * of a head), and with a ready head waiting for a worker. For the tests and the log. Any thread: takes the park lock.
+ * How many connections are here now: reading (fresh, idle, or with part of a
+ * head), and with a ready head waiting for a worker. For the tests and the log.
+ * Any thread: takes the park lock.
  */
 size_t park_count(void);
 

@@ -11,9 +11,10 @@
  * set of `workers` threads takes jobs from a ring of at most `queue`
  * entries; in thread mode every job gets its own detached thread, at most
  * `max_threads` at once. When the pool is full, pool_submit() waits on a
- * condition variable (the acceptor: overload backs up into the kernel's
- * listen queue instead of into memory), while pool_offer() never waits and
- * says so (the idle watcher, which must go on sweeping). Every wait is timed
+ * condition variable, while pool_offer() never waits and says so (the
+ * idle watcher, which must go on sweeping). Since request heads are
+ * gathered by the watcher (park.c), every job of ferry's comes through
+ * pool_offer(); pool_submit() is kept for its tests and is due to go. Every wait is timed
  * so that a stop request is seen within a fraction of a second.
  *
  * Fairness: an offer that finds the pool full keeps the next free place

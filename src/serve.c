@@ -262,7 +262,6 @@ serve_next_ready(struct conn *c)
 {
 	struct http_limits lim = { c->cfg->max_headers, c->cfg->max_uri_bytes };
 	struct gather g = { c->req_buf, c->req_len, c->req_cap, false };
-	struct park_limits pl;
 	enum gather_state st;
 
 	if (c->req_len > 0 && gather_ready(c->req_buf, c->req_len,
@@ -280,16 +279,16 @@ serve_next_ready(struct conn *c)
 		    "connection");
 		return false;
 	}
-	park_limits_of(c->cfg, &pl);
 	if (c->req_len == 0)
 		trace_stage(&c->trace, "parked: the idle watcher waits for "
-		    "the next request (idle_timeout %us)", pl.idle_s);
+		    "the next request (idle_timeout %us)",
+		    c->cfg->idle_timeout);
 	else
 		trace_stage(&c->trace, "parked with %zu bytes of the next "
 		    "request: the watcher gathers the rest (header_timeout "
-		    "%us)", c->req_len, pl.header_s);
-	park_client(c->client_fd, &c->peer, &pl, &c->trace, c->req_buf,
-	    c->req_len);
+		    "%us)", c->req_len, c->cfg->header_timeout);
+	park_client(c->client_fd, &c->peer, c->cfg, NULL, &c->trace,
+	    c->req_buf, c->req_len);
 	c->client_fd = -1;
 	return false;
 }
@@ -320,7 +319,7 @@ serve_trace_done(struct conn *c, bool keep, size_t next)
 
 /* Serve the connection of job; see serve_job(). */
 static void
-serve_client(const struct admit_job *job)
+serve_client(struct admit_job *job)
 {
 	struct conn c;
 	size_t next;

@@ -70,13 +70,13 @@ struct splice_path {
 };
 
 /*
- * Move up to max bytes from sp->from to sp->to, waiting at most
- * sp->read_ms for the first one and at most sp->write_ms in all for 'to'
- * to take what was read (at most a pipe or a buffer: a least rate). Whatever is read is written whole before this returns.
- * Copying through sp->buf is used when sp->pipe is NULL or max is below
- * SPLICE_MIN. *moved is 0 unless SPLICE_OK. After a failed splice write
- * the pipe is closed and marked unusable: later moves copy. One thread
- * at a time per path.
+ * Move up to max bytes from sp->from to sp->to, waiting at most sp->read_ms for
+ * the first one and at most sp->write_ms in all for 'to' to take what was read
+ * (at most a pipe or a buffer: a least rate). Whatever is read is written whole
+ * before this returns. Copying through sp->buf is used when sp->pipe is NULL or
+ * max is below SPLICE_MIN. *moved is 0 unless SPLICE_OK. After a failed splice
+ * write the pipe is closed and marked unusable: later moves copy. One thread at
+ * a time per path.
  */
 enum splice_result splice_move(const struct splice_path *sp, size_t max,
     size_t *moved);

@@ -37,17 +37,16 @@ enum upstream_result {
 
 /*
  * Connect to u's host and port, whose name rules matched *match
- * (dest_match_name()), by the rules of policy p (those of the live
- * snapshot: see conn_rules()) and the limits of cfg; a name that resolves to ferry's own listening
- * address is refused before any connect, and so is one whose every
- * address the policy refuses. Each address tried is
- * a stage of the trace t (NULL: none). Returns UPSTREAM_OK with the
- * connected socket in *fd (non-blocking, close-on-exec, with TCP_NODELAY;
- * the caller closes it), or the failure with *fd = -1. why receives the
- * cause for the log, naming the address that failed and the number of
- * rounds tried. Blocks the calling worker for the lookup, each connect
- * (up to [upstream] connect_timeout) and the pauses between rounds. Any
- * thread: u and t are the caller's, nothing is shared.
+ * (dest_match_name()), by the rules of policy p (those of the live snapshot:
+ * see conn_rules()) and the limits of cfg; a name that resolves to ferry's own
+ * listening address is refused before any connect, and so is one whose every
+ * address the policy refuses. Each address tried is a stage of the trace t
+ * (NULL: none). Returns UPSTREAM_OK with the connected socket in *fd
+ * (non-blocking, close-on-exec, with TCP_NODELAY; the caller closes it), or the
+ * failure with *fd = -1. why receives the cause for the log, naming the address
+ * that failed and the number of rounds tried. Blocks the calling worker for the
+ * lookup, each connect (up to [upstream] connect_timeout) and the pauses
+ * between rounds. Any thread: u and t are the caller's, nothing is shared.
  */
 enum upstream_result upstream_connect(const struct uri *u,
     const struct policy *p, const struct dest_match *match,

@@ -73,7 +73,6 @@ static struct {
     .changed = PTHREAD_COND_INITIALIZER, .gate_open = true };
 
 static struct pool *pool;
-static atomic_bool no_stop;	/* park_accept()'s stop flag, never set */
 static const struct ferry_config *cfg;	/* a reference, for idle_timeout */
 
 /*
@@ -85,7 +84,6 @@ handler(void *arg)
 {
 	struct admit_job *job = arg;
 	struct timespec until = io_abstime_in(HOLD_MS);
-	struct park_limits lim;
 	struct seen s;
 	bool repark;
 
@@ -113,8 +111,8 @@ handler(void *arg)
 	pthread_mutex_unlock(&desk.lock);
 	if (repark) {
 		/* As a worker does after an answer: the socket goes back. */
-		park_limits_of(job->cfg, &lim);
-		park_client(job->fd, &job->peer, &lim, &job->trace, NULL, 0);
+		park_client(job->fd, &job->peer, job->cfg, NULL, &job->trace,
+		    NULL, 0);
 		job->fd = -1;
 	}
 	admit_job_drop(job);
@@ -276,7 +274,7 @@ client_park_with(struct client *c, unsigned idle_s, const char *bytes,
 	park_limits_of(cfg, &lim);
 	lim.idle_s = idle_s;
 	memset(&t, 0, sizeof(t));
-	park_client(c->near, &c->peer, &lim, &t, bytes, len);
+	park_client(c->near, &c->peer, cfg, &lim, &t, bytes, len);
 	c->near = -1;	/* the watcher's now */
 }
 
@@ -293,6 +291,9 @@ client_write(const struct client *c, const char *text)
 	ck_assert_int_eq(send(c->far, text, strlen(text), MSG_NOSIGNAL),
 	    (ssize_t)strlen(text));
 }
+
+static size_t client_read(const struct client *c, char *buf, size_t cap,
+    int ms);
 
 /* The client sends its next request, marked with letter b. */
 static void
@@ -327,8 +328,7 @@ plug(struct client plugs[2])
 	for (i = 0; i < 2; i++) {
 		client_open(&plugs[i]);
 		client_send(&plugs[i], i == 0 ? 'p' : 'q');
-		ck_assert_int_eq(park_accept(plugs[i].near, &plugs[i].peer,
-		    &no_stop), 0);
+		ck_assert_int_eq(park_accept(plugs[i].near, &plugs[i].peer), 0);
 		plugs[i].near = -1;
 		if (i == 0)
 			ck_assert(desk_await(&desk.entered, 1, WAIT_MS));
@@ -640,21 +640,24 @@ START_TEST(test_full_pool_waits_in_order)
 END_TEST
 
 /*
- * A woken client that finds no free worker for idle_timeout is closed
- * then, and is not handed over later.
+ * A woken client that finds no free worker for idle_timeout gets a 503
+ * and is closed then, and is not handed over later.
  */
 START_TEST(test_waiting_closed_without_worker)
 {
 	struct client plugs[2], c;
 	uint64_t t0, took;
+	char got[1024];
 
 	plug(plugs);
 	client_open(&c);
 	t0 = io_now_ms();
 	client_park(&c, cfg->idle_timeout);
 	client_send(&c, 'w');
-	ck_assert_msg(loopback_closed(c.far, IDLE_S * 1000 + SWEEP_MS +
-	    WAIT_MS), "never closed");
+	ck_assert(client_read(&c, got, sizeof(got), IDLE_S * 1000 + SWEEP_MS +
+	    WAIT_MS) > 0);
+	ck_assert_msg(strncmp(got, "HTTP/1.1 503 ", 13) == 0, "%s", got);
+	ck_assert_msg(loopback_closed(c.far, WAIT_MS), "never closed");
 	took = io_now_ms() - t0;
 	/* Its clock restarted when it woke, after t0. */
 	ck_assert_msg(took >= IDLE_S * 1000 && took <= IDLE_S * 1000 +
@@ -817,7 +820,7 @@ START_TEST(test_header_timeout)
 	client_open(&silent);
 	t0 = io_now_ms();
 	client_park(&slow, 10 * IDLE_S);
-	ck_assert_int_eq(park_accept(silent.near, &silent.peer, &no_stop), 0);
+	ck_assert_int_eq(park_accept(silent.near, &silent.peer), 0);
 	silent.near = -1;
 	client_write(&slow, "GET http://s.test/ HTTP/1.1\r\n");
 	ck_assert(client_read(&slow, got, sizeof(got), HEADER_S * 1000 +
@@ -839,16 +842,17 @@ START_TEST(test_header_timeout)
 END_TEST
 
 /*
- * At max_clients heads being gathered, a keep-alive client whose next
- * head begins is closed rather than given a buffer: heads never take
- * more than max_clients x max_header_bytes.
+ * max_clients bounds the heads being gathered, not the connections: a
+ * silent new connection holds no buffer and is not counted. At the
+ * bound, a head that begins makes the oldest unfinished head give way
+ * (408), so a crowd of slow heads cannot keep a quick client out.
  */
 START_TEST(test_max_clients_bounds_heads)
 {
 	static const char ini[] = "[client]\nidle_timeout = 1\n"
 	    "header_timeout = 1\n[pool]\nmax_clients = 1\n";
-	char path[] = "/tmp/ferry-park-XXXXXX", err[512];
-	struct client fresh, kept;
+	char path[] = "/tmp/ferry-park-XXXXXX", err[512], got[1024];
+	struct client silent, slow, quick;
 	struct ferry_config *c;
 	int fd;
 
@@ -862,19 +866,74 @@ START_TEST(test_max_clients_bounds_heads)
 	ck_assert_msg(c != NULL, "config: %s", err);
 	config_set_live(c);
 
-	client_open(&kept);
-	client_park(&kept, 10 * IDLE_S);
-	client_open(&fresh);
-	/* The one head allowed: a new connection, still silent. */
-	ck_assert_int_eq(park_accept(fresh.near, &fresh.peer, &no_stop), 0);
-	fresh.near = -1;
-	client_write(&kept, "GET http://k.te");
-	ck_assert_msg(loopback_closed(kept.far, WAIT_MS), "a second head "
-	    "was gathered past max_clients = 1");
-	ck_assert(!loopback_closed(fresh.far, 0));
-	ck_assert_msg(!desk_await(&desk.entered, 1, QUIET_MS), "handed over");
-	client_close(&kept);
-	client_close(&fresh);
+	client_open(&silent);
+	client_open(&slow);
+	client_open(&quick);
+	ck_assert_int_eq(park_accept(silent.near, &silent.peer), 0);
+	ck_assert_int_eq(park_accept(slow.near, &slow.peer), 0);
+	ck_assert_int_eq(park_accept(quick.near, &quick.peer), 0);
+	silent.near = slow.near = quick.near = -1;
+	client_write(&slow, "GET http://s.te");
+	ck_assert_msg(!loopback_closed(slow.far, QUIET_MS), "the only head "
+	    "being gathered was closed");
+	/* A second head begins: the slow one gives way with a 408. */
+	client_send(&quick, 'q');
+	ck_assert(client_read(&slow, got, sizeof(got), WAIT_MS) > 0);
+	ck_assert_msg(strncmp(got, "HTTP/1.1 408 ", 13) == 0, "%s", got);
+	ck_assert(loopback_closed(slow.far, WAIT_MS));
+	ck_assert_msg(desk_await(&desk.done, 1, WAIT_MS), "the quick head "
+	    "was never served");
+	ck_assert_int_eq(desk_seen(0).byte, 'q');
+	ck_assert_msg(!loopback_closed(silent.far, 0), "the silent one was "
+	    "closed before header_timeout");
+	client_close(&silent);
+	client_close(&slow);
+	client_close(&quick);
+}
+END_TEST
+
+/*
+ * At max_clients whole heads waiting for a worker, a new head is left
+ * unread in the kernel's buffer (not closed, not read into memory) and
+ * is served, in order, once there is room.
+ */
+START_TEST(test_full_heads_wait_unread)
+{
+	static const char ini[] = "[client]\nidle_timeout = 5\n"
+	    "header_timeout = 5\n[pool]\nmax_clients = 1\n";
+	char path[] = "/tmp/ferry-park-XXXXXX", err[512];
+	struct client plugs[2], a, b;
+	struct ferry_config *c;
+	int fd;
+
+	plug(plugs);
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, ini, sizeof(ini) - 1),
+	    (ssize_t)sizeof(ini) - 1);
+	ck_assert_int_eq(close(fd), 0);
+	c = config_new(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(c != NULL, "config: %s", err);
+	config_set_live(c);
+	client_open(&a);
+	client_open(&b);
+	ck_assert_int_eq(park_accept(a.near, &a.peer), 0);
+	ck_assert_int_eq(park_accept(b.near, &b.peer), 0);
+	a.near = b.near = -1;
+	client_send(&a, 'a');
+	ck_assert(!desk_await(&desk.entered, 2, QUIET_MS));
+	client_send(&b, 'b');
+	ck_assert_msg(!loopback_closed(b.far, QUIET_MS), "closed for lack "
+	    "of room");
+	ck_assert_uint_eq(park_count(), 2);
+	unplug(plugs);
+	ck_assert_msg(desk_await(&desk.done, 4, WAIT_MS), "%u of 4 served",
+	    desk_get(&desk.done));
+	ck_assert_int_eq(desk_seen(2).byte, 'a');
+	ck_assert_int_eq(desk_seen(3).byte, 'b');
+	client_close(&a);
+	client_close(&b);
 }
 END_TEST
 
@@ -899,6 +958,7 @@ park_suite(void)
 	tcase_add_test(tc, test_head_in_pieces);
 	tcase_add_test(tc, test_header_timeout);
 	tcase_add_test(tc, test_max_clients_bounds_heads);
+	tcase_add_test(tc, test_full_heads_wait_unread);
 	suite_add_tcase(s, tc);
 	return s;
 }

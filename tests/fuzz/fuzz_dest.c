@@ -87,8 +87,14 @@ check_set(const struct destpat *p, const char *text)
 			goto out;
 		dest_match_addr(s, (struct sockaddr *)&ss, &m);
 	} else {
-		n = snprintf(host, sizeof(host), "%s%s",
-		    p->kind == DESTPAT_SUFFIX ? "w." : "",
+		/*
+		 * A suffix rule matches a name below it, or (when a name
+		 * below would pass DESTPAT_NAME_MAX) the name itself.
+		 */
+		bool below = p->kind == DESTPAT_SUFFIX &&
+		    strlen(p->name) + 2 <= DESTPAT_NAME_MAX;
+
+		n = snprintf(host, sizeof(host), "%s%s", below ? "w." : "",
 		    p->kind == DESTPAT_ANY ? "any.example" : p->name);
 		FUZZ_CHECK(n > 0 && (size_t)n < sizeof(host));
 		dest_match_name(s, host, (size_t)n, port, &m);
