@@ -186,6 +186,24 @@ count_is(size_t n, int ms)
 	}
 }
 
+/* Make a config from the INI text ini the live one. */
+static void
+set_live(const char *ini)
+{
+	char path[] = "/tmp/ferry-park-XXXXXX", err[512];
+	struct ferry_config *c;
+	int fd;
+
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, ini, strlen(ini)), (ssize_t)strlen(ini));
+	ck_assert_int_eq(close(fd), 0);
+	c = config_new(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(c != NULL, "config: %s", err);
+	config_set_live(c);
+}
+
 /*
  * The fixture: a live config from a temporary INI, a pool of one worker
  * and one queue slot, the watcher.
@@ -194,11 +212,9 @@ static void
 setup(void)
 {
 	struct pool_shape shape = { false, 1, 1, 0, 256 * 1024 };
-	struct ferry_config *c;
-	char path[] = "/tmp/ferry-park-XXXXXX", err[512];
 	static const char ini[] = "[client]\nidle_timeout = 1\n"
 	    "header_timeout = 1\n";
-	int fd;
+	char err[512];
 
 	pthread_mutex_lock(&desk.lock);
 	desk.gate_open = true;
@@ -207,15 +223,7 @@ setup(void)
 	memset(desk.seen, 0, sizeof(desk.seen));
 	pthread_mutex_unlock(&desk.lock);
 
-	fd = mkstemp(path);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, ini, sizeof(ini) - 1),
-	    (ssize_t)sizeof(ini) - 1);
-	ck_assert_int_eq(close(fd), 0);
-	c = config_new(path, err, sizeof(err));
-	unlink(path);
-	ck_assert_msg(c != NULL, "config: %s", err);
-	config_set_live(c);
+	set_live(ini);
 	cfg = config_acquire();
 	ck_assert_uint_eq(cfg->idle_timeout, IDLE_S);
 
@@ -851,20 +859,10 @@ START_TEST(test_max_clients_bounds_heads)
 {
 	static const char ini[] = "[client]\nidle_timeout = 1\n"
 	    "header_timeout = 1\n[pool]\nmax_clients = 1\n";
-	char path[] = "/tmp/ferry-park-XXXXXX", err[512], got[1024];
 	struct client silent, slow, quick;
-	struct ferry_config *c;
-	int fd;
+	char got[1024];
 
-	fd = mkstemp(path);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, ini, sizeof(ini) - 1),
-	    (ssize_t)sizeof(ini) - 1);
-	ck_assert_int_eq(close(fd), 0);
-	c = config_new(path, err, sizeof(err));
-	unlink(path);
-	ck_assert_msg(c != NULL, "config: %s", err);
-	config_set_live(c);
+	set_live(ini);
 
 	client_open(&silent);
 	client_open(&slow);
@@ -901,21 +899,10 @@ START_TEST(test_full_heads_wait_unread)
 {
 	static const char ini[] = "[client]\nidle_timeout = 5\n"
 	    "header_timeout = 5\n[pool]\nmax_clients = 1\n";
-	char path[] = "/tmp/ferry-park-XXXXXX", err[512];
 	struct client plugs[2], a, b;
-	struct ferry_config *c;
-	int fd;
 
 	plug(plugs);
-	fd = mkstemp(path);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, ini, sizeof(ini) - 1),
-	    (ssize_t)sizeof(ini) - 1);
-	ck_assert_int_eq(close(fd), 0);
-	c = config_new(path, err, sizeof(err));
-	unlink(path);
-	ck_assert_msg(c != NULL, "config: %s", err);
-	config_set_live(c);
+	set_live(ini);
 	client_open(&a);
 	client_open(&b);
 	ck_assert_int_eq(park_accept(a.near, &a.peer), 0);
