@@ -162,10 +162,3 @@ addr_internal_kind(const struct sockaddr *sa, unsigned *block)
 	}
 }
 
-bool
-addr_is_internal(const struct sockaddr *sa)
-{
-	unsigned block;
-
-	return addr_internal_kind(sa, &block) != NULL;
-}

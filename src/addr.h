@@ -39,19 +39,14 @@ struct addr_net {
 int addr_parse_net(const char *s, size_t len, struct addr_net *out);
 
 /*
- * True if sa is loopback (127.0.0.0/8, ::1), unspecified (0.0.0.0/8, ::),
- * link-local (169.254.0.0/16, fe80::/10) or multicast (224.0.0.0/4,
- * ff00::/8), IPv4-mapped forms included: the addresses issue 16 section
- * 4 keeps clients from reaching (cloud metadata lives at 169.254.169.254).
- * Private ranges are not internal: LAN proxies must reach them. Another
- * family counts as internal, so that it is refused. Pure: any thread.
- */
-bool addr_is_internal(const struct sockaddr *sa);
-
-/*
- * What kind of internal address sa is, for the log: "loopback",
- * "unspecified", "link-local", "multicast", or "not IP" for another
- * family; NULL if it is not internal. A static string. *block receives
+ * Whether sa is internal, and what kind, for the log: loopback
+ * (127.0.0.0/8, ::1), unspecified (0.0.0.0/8, ::), link-local
+ * (169.254.0.0/16, fe80::/10) or multicast (224.0.0.0/4, ff00::/8),
+ * IPv4-mapped forms included: the addresses issue 16 section 4 keeps
+ * clients from reaching (cloud metadata lives at 169.254.169.254).
+ * Private ranges are not internal: LAN proxies must reach them. Returns
+ * "loopback", "unspecified", "link-local", "multicast", or "not IP" for
+ * another family (refused too); NULL if it is not internal. A static string. *block receives
  * the prefix length of the internal block sa lies in (8 for 127.0.0.0/8,
  * 128 for ::1; an IPv4-mapped address counts as IPv4), so that a caller
  * can tell whether a CIDR rule lies inside it; 0 if none. Pure.

@@ -180,6 +180,7 @@ START_TEST(test_internal)
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	const char *ip = internal_cases[_i].addr;
+	unsigned block;
 
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1)
@@ -188,8 +189,8 @@ START_TEST(test_internal)
 		ck_assert(inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1);
 		s6->sin6_family = AF_INET6;
 	}
-	ck_assert_msg(addr_is_internal((struct sockaddr *)&ss) ==
-	    internal_cases[_i].internal, "%s: want %s",
+	ck_assert_msg((addr_internal_kind((struct sockaddr *)&ss, &block) !=
+	    NULL) == internal_cases[_i].internal, "%s: want %s",
 	    internal_cases[_i].addr,
 	    internal_cases[_i].internal ? "internal" : "not internal");
 }
@@ -198,10 +199,12 @@ END_TEST
 START_TEST(test_internal_other_family)
 {
 	struct sockaddr_un sun;
+	unsigned block;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	ck_assert(addr_is_internal((struct sockaddr *)&sun));
+	ck_assert_str_eq(addr_internal_kind((struct sockaddr *)&sun, &block),
+	    "not IP");
 }
 END_TEST
 
