@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <iniparser.h>
 #include <pthread.h>
@@ -37,7 +38,8 @@ enum config_type {
 	CFG_PORTS,	/* comma list of ports */
 	CFG_NAMES,	/* comma list of header names */
 	CFG_LIST,	/* a pattern list, up to CONFIG_LIST_MAX bytes */
-	CFG_VERDICT	/* allow | deny */
+	CFG_VERDICT,	/* allow | deny */
+	CFG_TOKEN	/* empty, or an HTTP token of CONFIG_NAME_MAX - 1 */
 };
 
 struct config_key {
@@ -82,6 +84,7 @@ static const struct config_key config_keys[] = {
 	    "8192" },
 	{ "connect:ports", CFG_PORTS, OFF(connect_ports), 0, 0, "443" },
 	{ "headers:via", CFG_BOOL, OFF(via), 0, 0, "yes" },
+	{ "headers:via_name", CFG_TOKEN, OFF(via_name), 0, 0, "" },
 	{ "headers:forwarded_for", CFG_BOOL, OFF(forwarded_for), 0, 0, "no" },
 	{ "headers:strip", CFG_NAMES, OFF(strip), 0, 0, "" },
 	{ "auth:users", CFG_TEXT, OFF(auth_users), 0, 0, "" },
@@ -246,6 +249,38 @@ config_copy_text(char *dst, size_t cap, const char *s)
 	return 0;
 }
 
+/* A Via received-by name: a token (RFC 9110 §5.6.2), empty allowed. */
+static bool
+config_is_token(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!field_is_tchar((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The Via name when [headers] via_name is empty: the host name, like
+ * squid's visible_hostname, so that each instance of a chain has its own;
+ * "ferry" if the host name is no token.
+ */
+static void
+config_default_via_name(struct ferry_config *cfg)
+{
+	char host[256] = "";
+
+	if (cfg->via_name[0] != '\0')
+		return;
+	if (gethostname(host, sizeof(host)) == 0 &&
+	    host[sizeof(host) - 1] == '\0' && host[0] != '\0' &&
+	    config_is_token(host) && strlen(host) < sizeof(cfg->via_name))
+		strcpy(cfg->via_name, host);
+	else
+		strcpy(cfg->via_name, "ferry");
+}
+
 /*
  * Parse value s for key k into cfg. Returns 0, or -1 with the reason in
  * why (a short phrase).
@@ -305,6 +340,11 @@ config_set(struct ferry_config *cfg, const struct config_key *k,
 	case CFG_LIST:
 		*why = "too long (use allow_file or deny_file)";
 		return config_copy_text(field, CONFIG_LIST_MAX, s);
+	case CFG_TOKEN:
+		*why = "expected a name of letters, digits and .-_ (at most "
+		    "63)";
+		return config_is_token(s) ? config_copy_text(field,
+		    CONFIG_NAME_MAX, s) : -1;
 	case CFG_VERDICT:
 		*why = "expected allow or deny";
 		if (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0)
@@ -541,6 +581,7 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 	}
 	if (config_load_policy(cfg, err, errlen) == -1)
 		goto out;
+	config_default_via_name(cfg);
 	rc = 0;
 out:
 	if (d != NULL)

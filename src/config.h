@@ -89,6 +89,8 @@ struct ferry_config {
 
 	/* [headers] */
 	bool			via;
+	char			via_name[CONFIG_NAME_MAX]; /* never "" once
+							      loaded */
 	bool			forwarded_for;
 	char			strip[CONFIG_MAX_STRIP][CONFIG_NAME_MAX];
 	size_t			nstrip;

@@ -16,13 +16,13 @@
 
 /*
  * Does the Via element value[0..len) ("1.1 ferry", "HTTP/1.1 name:port
- * (comment)") have LOOPGUARD_VIA_NAME as its received-by part?
+ * (comment)") have name as its received-by part?
  */
 static bool
-loopguard_via_element(const char *v, size_t len)
+loopguard_via_element(const char *v, size_t len, const char *name)
 {
 	size_t i = 0, start;
-	const size_t name_len = sizeof(LOOPGUARD_VIA_NAME) - 1;
+	const size_t name_len = strlen(name);
 
 	while (i < len && (v[i] == ' ' || v[i] == '\t'))
 		i++;
@@ -34,12 +34,12 @@ loopguard_via_element(const char *v, size_t len)
 	while (i < len && v[i] != ' ' && v[i] != '\t')	/* received-by */
 		i++;
 	return i - start == name_len &&
-	    strncasecmp(v + start, LOOPGUARD_VIA_NAME, name_len) == 0;
+	    strncasecmp(v + start, name, name_len) == 0;
 }
 
 /* Split a Via value at commas outside comments and check each element. */
 static bool
-loopguard_via_value(const char *v, size_t len)
+loopguard_via_value(const char *v, size_t len, const char *name)
 {
 	size_t i, start = 0;
 	int depth = 0;
@@ -50,7 +50,7 @@ loopguard_via_value(const char *v, size_t len)
 		else if (i < len && v[i] == ')' && depth > 0)
 			depth--;
 		else if (i == len || (v[i] == ',' && depth == 0)) {
-			if (loopguard_via_element(v + start, i - start))
+			if (loopguard_via_element(v + start, i - start, name))
 				return true;
 			start = i + 1;
 		}
@@ -59,13 +59,13 @@ loopguard_via_value(const char *v, size_t len)
 }
 
 bool
-loopguard_via_seen(const struct http_field *f, size_t n)
+loopguard_via_seen(const struct http_field *f, size_t n, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (field_name_is(&f[i], "Via") &&
-		    loopguard_via_value(f[i].value, f[i].value_len))
+		    loopguard_via_value(f[i].value, f[i].value_len, name))
 			return true;
 	return false;
 }

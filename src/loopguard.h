@@ -8,8 +8,12 @@
  * worker per hop until it has none left. ferry refuses such a request with
  * 508 (Loop Detected) in two ways: before connecting, when the origin's
  * address is ferry's own listening socket; and on arrival, when the
- * request's Via field shows it has already passed through ferry (ferry
- * adds "Via: 1.1 ferry" to what it forwards, RFC 9110 §7.6.3).
+ * request's Via field shows it has already passed through this instance
+ * (ferry adds "Via: 1.1 NAME" to what it forwards, RFC 9110 §7.6.3, NAME
+ * being [headers] via_name, the host name by default). Only this
+ * instance's own name counts: a request that came through another ferry
+ * (a chain of parents, route.h) is forwarded, and a real loop A -> B -> A
+ * is refused by A at once, since A's name is in the Via B forwarded.
  */
 #ifndef FERRY_LOOPGUARD_H
 #define FERRY_LOOPGUARD_H
@@ -21,14 +25,13 @@
 #include "config.h"
 #include "field.h"
 
-/* The received-by name ferry writes into Via. */
-#define LOOPGUARD_VIA_NAME	"ferry"
-
 /*
- * True if a Via field among f[0..n) names LOOPGUARD_VIA_NAME as a hop (any
- * case). Pure: any thread.
+ * True if a Via field among f[0..n) names name (NUL-terminated: [headers]
+ * via_name) as the received-by part of a hop, in any case. Pure: any
+ * thread.
  */
-bool loopguard_via_seen(const struct http_field *f, size_t n);
+bool loopguard_via_seen(const struct http_field *f, size_t n,
+    const char *name);
 
 /*
  * True if connecting to sa would reach ferry's own listening socket as

@@ -11,7 +11,6 @@
 #include <strings.h>
 
 #include "field.h"
-#include "loopguard.h"
 #include "maxfwd.h"
 #include "num.h"
 #include "rewrite.h"
@@ -48,6 +47,18 @@ out_field(struct out *o, const struct http_field *f)
 	out_add(o, f->name, f->name_len);
 	out_add(o, ": ", 2);
 	out_add(o, f->value, f->value_len);
+	out_add(o, "\r\n", 2);
+}
+
+/*
+ * Append "Via: 1.x NAME": the version of the message received, and this
+ * instance's name, which loopguard.c looks for (RFC 9110 §7.6.3).
+ */
+static void
+out_via(struct out *o, int minor, const struct ferry_config *cfg)
+{
+	out_str(o, minor ? "Via: 1.1 " : "Via: 1.0 ");
+	out_str(o, cfg->via_name);
 	out_add(o, "\r\n", 2);
 }
 
@@ -163,8 +174,7 @@ rewrite_request(const struct http_request *req,
 		out_str(&o, line);
 	}
 	if (cfg->via)
-		out_str(&o, req->minor ? "Via: 1.1 " LOOPGUARD_VIA_NAME "\r\n" :
-		    "Via: 1.0 " LOOPGUARD_VIA_NAME "\r\n");
+		out_via(&o, req->minor, cfg);
 	if (cfg->forwarded_for) {
 		out_str(&o, "X-Forwarded-For: ");
 		out_str(&o, client_ip);
@@ -203,9 +213,7 @@ rewrite_response(const struct http_response *resp,
 		out_field(&o, f);
 	}
 	if (cfg->via)
-		out_str(&o, resp->minor ?
-		    "Via: 1.1 " LOOPGUARD_VIA_NAME "\r\n" :
-		    "Via: 1.0 " LOOPGUARD_VIA_NAME "\r\n");
+		out_via(&o, resp->minor, cfg);
 	if (connection != NULL) {
 		out_str(&o, "Connection: ");
 		out_str(&o, connection);

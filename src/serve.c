@@ -208,7 +208,8 @@ serve_exchange(struct conn *c)
 		conn_fail(c, 403, "Your address may not use this proxy.");
 		return false;
 	}
-	if (loopguard_via_seen(c->x.req.fields, c->x.req.nfields)) {
+	if (loopguard_via_seen(c->x.req.fields, c->x.req.nfields,
+	    c->cfg->via_name)) {
 		conn_fail(c, 508, "The request has already passed through "
 		    "this proxy (its Via header says so): it is looping.");
 		return false;

@@ -114,6 +114,13 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.nconnect_ports, 1);
 	ck_assert_uint_eq(cfg.connect_ports[0], 443);
 	ck_assert(cfg.via);
+	{
+		char host[256] = "";
+
+		/* The default Via name is the host name (a token here). */
+		ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+		ck_assert_str_eq(cfg.via_name, host);
+	}
 	ck_assert(!cfg.forwarded_for);
 	ck_assert_uint_eq(cfg.nstrip, 0);
 	ck_assert_int_eq(cfg.log_level, LOGL_INFO);
@@ -219,7 +226,7 @@ START_TEST(test_every_key)
 	    "max_uri_bytes = 4096\n"
 	    "[connect]\nports = 443, 563,8443\n"
 	    "[headers]\nvia = no\nforwarded_for = yes\n"
-	    "strip = User-Agent, referer\n"
+	    "via_name = edge-1.example\nstrip = User-Agent, referer\n"
 	    "[log]\nlevel = debug\ntarget = /var/log/ferry.log\n"
 	    "access = /var/log/ferry/access.log\n"
 	    "[whitelist]\nlocal = 127.0.0.1 ::1\noffice = 192.0.2.0/24\n",
@@ -252,6 +259,7 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(cfg.connect_ports[1], 563);
 	ck_assert_uint_eq(cfg.connect_ports[2], 8443);
 	ck_assert(!cfg.via);
+	ck_assert_str_eq(cfg.via_name, "edge-1.example");
 	ck_assert(cfg.forwarded_for);
 	ck_assert_uint_eq(cfg.nstrip, 2);
 	ck_assert_str_eq(cfg.strip[0], "User-Agent");
@@ -679,6 +687,10 @@ static const struct {
 	/* [headers] */
 	{ "[headers]\nvia = maybe\n", "[headers]", "via", "maybe" },
 	{ "[headers]\nvia =\n", "[headers]", "via", NULL },
+	{ "[headers]\nvia_name = a b\n", "[headers]", "via_name", "a b" },
+	{ "[headers]\nvia_name = a,b\n", "[headers]", "via_name", "a,b" },
+	{ "[headers]\nvia_name = " LONG64 "\n", "[headers]", "via_name",
+	    LONG64 },
 	{ "[headers]\nforwarded_for = 2\n", "[headers]", "forwarded_for",
 	    "2" },
 	{ "[headers]\nforwarded_for = yess\n", "[headers]", "forwarded_for",

@@ -39,9 +39,26 @@ START_TEST(test_via)
 		{ "Via", 3, via_cases[_i].value, strlen(via_cases[_i].value) },
 	};
 
-	ck_assert_msg(loopguard_via_seen(f, 2) == via_cases[_i].seen,
+	ck_assert_msg(loopguard_via_seen(f, 2, "ferry") == via_cases[_i].seen,
 	    "Via: %s", via_cases[_i].value);
-	ck_assert(!loopguard_via_seen(f, 1));
+	ck_assert(!loopguard_via_seen(f, 1, "ferry"));
+}
+END_TEST
+
+/*
+ * Each instance of a chain looks for its own name only (via_name): the
+ * hop of another ferry is forwarded, its own is a loop.
+ */
+START_TEST(test_via_own_name_only)
+{
+	static const char v[] = "1.1 edge.example, 1.1 parent-2";
+	struct http_field f = { "Via", 3, v, sizeof(v) - 1 };
+
+	ck_assert(!loopguard_via_seen(&f, 1, "ferry"));
+	ck_assert(!loopguard_via_seen(&f, 1, "edge"));
+	ck_assert(!loopguard_via_seen(&f, 1, "parent"));
+	ck_assert(loopguard_via_seen(&f, 1, "EDGE.example"));
+	ck_assert(loopguard_via_seen(&f, 1, "parent-2"));
 }
 END_TEST
 
@@ -50,7 +67,7 @@ START_TEST(test_via_other_field)
 {
 	struct http_field f = { "X-Via", 5, "1.1 ferry", 9 };
 
-	ck_assert(!loopguard_via_seen(&f, 1));
+	ck_assert(!loopguard_via_seen(&f, 1, "ferry"));
 }
 END_TEST
 
@@ -126,6 +143,7 @@ loopguard_suite(void)
 
 	tcase_add_loop_test(tc, test_via, 0, NELEM(via_cases));
 	tcase_add_test(tc, test_via_other_field);
+	tcase_add_test(tc, test_via_own_name_only);
 	tcase_add_loop_test(tc, test_self, 0, NELEM(self_cases));
 	suite_add_tcase(s, tc);
 	return s;

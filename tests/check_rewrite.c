@@ -36,6 +36,7 @@ cfg_set(const struct opts *o)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.via = o->via;
+	strcpy(cfg.via_name, "ferry");
 	cfg.forwarded_for = o->xff;
 	for (i = 0; i < 3 && o->strip[i] != NULL; i++)
 		strcpy(cfg.strip[cfg.nstrip++], o->strip[i]);

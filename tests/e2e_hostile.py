@@ -639,23 +639,37 @@ def connect_to_own_listen_address_is_not_a_loop():
 
 @suite.test
 def request_with_own_via_token_is_not_forwarded():
-    # "Via: 1.1 ferry" on an incoming request means it went through this
-    # proxy already (a loop through a chain, or through a name that
+    # "Via: 1.1 NAME" on an incoming request, NAME being this instance's
+    # [headers] via_name (the host name by default), means it went through
+    # this proxy already (a loop through a chain, or through a name that
     # resolves back here): answered 400 or 508, never forwarded again.
+    me = socket.gethostname().encode()
     with Origin() as o, Ferry() as f:
-        for i, via in enumerate((b"Via: 1.1 ferry\r\n",
-                                 b"Via: 1.0 other, 1.1 ferry\r\n",
-                                 b"Via: 1.0 a\r\nVia: 1.1 ferry\r\n",
-                                 b"via: 1.1   ferry\r\n")):
+        for i, via in enumerate((b"Via: 1.1 " + me + b"\r\n",
+                                 b"Via: 1.0 other, 1.1 " + me + b"\r\n",
+                                 b"Via: 1.0 a\r\nVia: 1.1 " + me + b"\r\n",
+                                 b"via: 1.1   " + me.upper() + b"\r\n")):
             r = raw(f.port, get(o.authority, "/hello?t=via%d" % i, via))
             check_error_page(r, (400, 508), via)
         time.sleep(0.2)
         assert o.requests() == [], o.requests()
-        # a Via naming someone else is forwarded as usual
+        # a Via naming someone else (another ferry of a chain, too) is
+        # forwarded as usual
         r = raw(f.port, get(o.authority, "/hello?t=viaok",
-                            b"Via: 1.1 ferrynot, 1.0 squid\r\n"))
+                            b"Via: 1.1 " + me + b"not, 1.0 squid, "
+                            b"1.1 ferry\r\n"))
         assert status_of(r) == 200, r[:200]
         assert len(tagged(o, "t=viaok")) == 1
+    # and an instance named otherwise looks for its own name only
+    with Origin() as o, Ferry({"headers": {"via_name": "edge-7"}}) as f:
+        r = raw(f.port, get(o.authority, "/hello?t=via9",
+                            b"Via: 1.1 EDGE-7\r\n"))
+        check_error_page(r, (508,), "edge-7")
+        r = raw(f.port, get(o.authority, "/hello?t=viaok2",
+                            b"Via: 1.1 " + me + b"\r\n"))
+        assert status_of(r) == 200, r[:200]
+        assert fields_named(tagged(o, "t=viaok2")[0], "Via")[-1] == \
+            "1.1 edge-7"
 
 
 # --- section 3: ports ------------------------------------------------------
