@@ -8,12 +8,13 @@ temporary directory, and stops it by the pid it started (SIGTERM, then
 SIGKILL after a bound, then whatever is left of the process group it
 made: the helpers the program forked). Every wait is bounded.
 
-  Squid(users=None, allow_connect=True)
+  Squid(users=None, allow_connect=True, extra=())
       squid (Debian package squid), an HTTP parent. users={"name": "pw"}
       makes a bcrypt htpasswd file (htpasswd -B, apache2-utils) checked by
       squid's basic_ncsa_auth; without users it serves any loopback
       client. CONNECT goes to any port unless allow_connect=False (then
-      squid answers 403). No disk cache, no memory cache.
+      squid answers 403). extra: more squid.conf lines, put before the
+      http_access rules. No disk cache, no memory cache.
       .port .proxy ("http://127.0.0.1:PORT") .proxy_url(user, password)
       .access_log_lines() (not the line of its own start probe)
       .cache_log() .dir .users .start_seconds .stop_seconds
@@ -35,7 +36,8 @@ made: the helpers the program forked). Every wait is bounded.
   Microsocks(user=None, password=None)
       microsocks (Debian package microsocks), a small SOCKS5 parent; with
       user and password it requires RFC 1929 username/password auth of
-      its own (no system user). Same attributes as Dante.
+      its own (no system user). Same attributes as Dante, with .user
+      and .password instead of .users; .log() is its stderr.
 
 All are context managers (entering starts, leaving stops and removes the
 directory); start() and stop() work too. `python3 tests/parents.py`
