@@ -33,6 +33,7 @@ main(void)
 	srunner_add_suite(sr, users_suite());
 	srunner_add_suite(sr, authcache_suite());
 	srunner_add_suite(sr, policy_suite());
+	srunner_add_suite(sr, socks5_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

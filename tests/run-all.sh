@@ -15,7 +15,7 @@ top=$(pwd)
 deps="autoconf automake pkg-config libiniparser-dev libcrypt-dev libsodium-dev check gcc
       make clang libclang-rt-14-dev clang-tidy cppcheck curl openssl python3
       ca-certificates debhelper lintian logrotate graphviz apache2-utils
-      fail2ban whois wget"
+      fail2ban whois wget squid dante-server microsocks"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq

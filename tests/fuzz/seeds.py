@@ -91,6 +91,8 @@ def classify(name, s):
         out.append(("fuzz_config", s))
     if name == "cred" and (s == b"" or s[:1].isalpha()):
         out.append(("fuzz_cred", s))
+    if name == "socks5" and s[:1] in (b"\x01", b"\x04", b"\x05"):
+        out.append(("fuzz_socks5", s))
     if name == "errpage" and b"%" not in s and len(s) > 3:
         out.append(("fuzz_errpage", b"\x90\x01\x00\x80" + s))
     return out
