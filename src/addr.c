@@ -162,3 +162,28 @@ addr_internal_kind(const struct sockaddr *sa, unsigned *block)
 	}
 }
 
+bool
+addr_from_literal(const char *host, size_t len, uint16_t port,
+    struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	char text[INET6_ADDRSTRLEN + 1];
+
+	if (len == 0 || len >= sizeof(text))
+		return false;
+	memcpy(text, host, len);
+	text[len] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		return true;
+	}
+	if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		return true;
+	}
+	return false;
+}

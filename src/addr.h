@@ -76,4 +76,12 @@ void addr_text(const struct sockaddr *sa, char *buf, size_t cap);
  */
 void addr_text_port(const struct sockaddr *sa, char *buf, size_t cap);
 
+/*
+ * If host[0..len) is an IP literal (IPv4 text, or IPv6 text without
+ * brackets, as uri.c splits a host), fill *ss with it and port and
+ * return true; false (ss undefined) for a name. Pure: any thread.
+ */
+bool addr_from_literal(const char *host, size_t len, uint16_t port,
+    struct sockaddr_storage *ss);
+
 #endif

@@ -99,6 +99,10 @@ static const struct config_key config_keys[] = {
 	{ "destinations:deny_file", CFG_TEXT, OFF(dest_deny_file), 0, 0, "" },
 	{ "destinations:internal", CFG_VERDICT, OFF(dest_internal), 0, 0,
 	    "deny" },
+	{ "parents:down_after", CFG_UINT, OFF(routes.down_after), 1, 1000,
+	    "3" },
+	{ "parents:retry_after", CFG_UINT, OFF(routes.retry_after), 1, 86400,
+	    "30" },
 	{ "log:level", CFG_LEVEL, OFF(log_level), 0, 0, "info" },
 	{ "log:target", CFG_TEXT, OFF(log_target), 0, 0, "stderr" },
 	{ "log:access", CFG_TEXT, OFF(log_access), 0, 0, "" },
@@ -108,7 +112,8 @@ static const struct config_key config_keys[] = {
 
 static const char *const config_sections[] = {
 	"server", "pool", "upstream", "client", "limits", "connect",
-	"headers", "auth", "destinations", "log", "whitelist"
+	"headers", "auth", "destinations", "parents", "routes", "log",
+	"whitelist"
 };
 
 /* Format an error as "FILE: [section] key = 'value': why". */
@@ -395,6 +400,30 @@ config_known_section(const char *name, size_t len)
 }
 
 /*
+ * A [parents] NAME = URLs or [routes] NAME = patterns line: names are the
+ * admin's, so any key that is not one of the table's is one of these.
+ */
+static int
+config_route_entry(struct ferry_config *cfg, const char *key,
+    const char *val, char *err, size_t errlen)
+{
+	const char *colon = strchr(key, ':');
+	char why[768];
+	int rc;
+
+	if (key[0] == 'p')
+		rc = route_add_parent(&cfg->routes, colon + 1, val, why,
+		    sizeof(why));
+	else
+		rc = route_add_line(&cfg->routes, colon + 1, val, why,
+		    sizeof(why));
+	if (rc == -1)
+		snprintf(err, errlen, "%s: [%.*s] %s", cfg->path,
+		    (int)(colon - key), key, why);
+	return rc;
+}
+
+/*
  * Check one dictionary entry (a section name, or "section:key") and apply
  * it. Whitelist entries are labels, so any key is fine there.
  */
@@ -430,6 +459,9 @@ config_apply_entry(struct ferry_config *cfg, const char *key,
 		return -1;
 	}
 	k = config_find_key(key);
+	if (k == NULL && (strncmp(key, "parents:", 8) == 0 ||
+	    strncmp(key, "routes:", 7) == 0))
+		return config_route_entry(cfg, key, val, err, errlen);
 	if (k == NULL) {
 		config_error(err, errlen, cfg->path, key, "'%s': unknown key",
 		    val);
@@ -548,6 +580,7 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 {
 	dictionary *d = NULL;
 	struct stat st;
+	char why[1024];
 	int rc = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -582,6 +615,11 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 	if (config_load_policy(cfg, err, errlen) == -1)
 		goto out;
 	config_default_via_name(cfg);
+	if (route_finish(&cfg->routes, config_warn, cfg, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", cfg->path, why);
+		goto out;
+	}
 	rc = 0;
 out:
 	if (d != NULL)
@@ -596,6 +634,7 @@ config_free(struct ferry_config *cfg)
 {
 	acl_free(&cfg->whitelist);
 	policy_free(&cfg->policy);
+	route_free(&cfg->routes);
 }
 
 bool

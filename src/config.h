@@ -31,6 +31,7 @@
 #include "acl.h"
 #include "log.h"
 #include "policy.h"
+#include "route.h"
 
 #define CONFIG_MAX_PORTS	32
 #define CONFIG_MAX_STRIP	32
@@ -120,6 +121,12 @@ struct ferry_config {
 
 	/* The users, the credential cache and the rules (policy.h). */
 	struct policy		policy;
+
+	/*
+	 * [parents] and [routes]: the parent proxies, their health and
+	 * where each destination goes (route.h).
+	 */
+	struct route_table	routes;
 
 	/*
 	 * What the load found worth saying but not refusing (a users file

@@ -16,7 +16,9 @@
 
 #include "acl.h"
 #include "conn.h"
+#include "destpat.h"
 #include "errpage.h"
+#include "hop.h"
 #include "io.h"
 #include "policy.h"
 #include "reuse.h"
@@ -197,6 +199,164 @@ conn_take_kept(struct conn *c)
 	return true;
 }
 
+/* "NAME@ip:port" of the parent connection in c->x.upstream_name. */
+static void
+conn_parent_name(struct conn *c)
+{
+	char addr[ADDR_TEXT_MAX];
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = sizeof(ss);
+
+	addr[0] = '\0';
+	if (getpeername(c->upstream_fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_text_port((const struct sockaddr *)&ss, addr,
+		    sizeof(addr));
+	snprintf(c->x.upstream_name, sizeof(c->x.upstream_name), "%s@%s",
+	    c->x.route.parent->name, addr[0] != '\0' ? addr : "?");
+}
+
+bool
+conn_to_http_parent(const struct conn *c)
+{
+	return c->x.parent_addr != NULL && !c->x.req.is_connect &&
+	    c->x.parent_addr->kind == PARENT_HTTP;
+}
+
+/*
+ * The access rules for a destination a parent will reach: its name
+ * alone, and an IP literal's address, guard included, since that much
+ * ferry can see. Returns 0, or -1 after answering 403.
+ */
+static int
+conn_parent_allowed(struct conn *c)
+{
+	const struct policy *p = &conn_rules(c)->policy;
+	const struct uri *u = &c->x.req.uri;
+	char detail[URI_HOST_MAX + 96], why[ADDR_TEXT_MAX + DESTPAT_TEXT_MAX +
+	    96];
+	struct sockaddr_storage ss;
+
+	/* why is cut to fit x.why: the rule's text comes last in it. */
+
+	if (!policy_name_allows_alone(p, &c->x.dest_name, why, sizeof(why)))
+		snprintf(c->x.why, sizeof(c->x.why), "destination refused%s%.340s",
+		    why[0] == ':' ? "" : " ", why);
+	else if (addr_from_literal(u->host, u->host_len, u->port, &ss) &&
+	    !policy_addr_allowed(p, &c->x.dest_name,
+	    (const struct sockaddr *)&ss, why, sizeof(why)))
+		snprintf(c->x.why, sizeof(c->x.why), "destination refused: "
+		    "%.340s", why);
+	else
+		return 0;
+	conn_refuse(c, 403, conn_denied_detail(c, detail, sizeof(detail)),
+	    NULL);
+	return -1;
+}
+
+/*
+ * An idle kept connection to the parent's first address that is up (an
+ * HTTP parent's, for a plain request): keyed by the address's URL, which
+ * no origin's name can equal. Returns true with c->upstream_fd set.
+ */
+static bool
+conn_take_kept_parent(struct conn *c)
+{
+	struct parent *p = c->x.route.parent;
+	struct parent_addr *a = NULL;
+	size_t i;
+
+	for (i = 0; i < p->naddrs && a == NULL; i++)
+		if (parent_addr_up(&p->addr[i], io_now_ms()))
+			a = &p->addr[i];
+	if (a == NULL || a->kind != PARENT_HTTP || c->x.req.is_connect)
+		return false;
+	c->upstream_fd = reuse_take(a->text, strlen(a->text), a->port,
+	    c->x.upstream_name, sizeof(c->x.upstream_name));
+	if (c->upstream_fd == -1)
+		return false;
+	c->x.parent_addr = a;
+	trace_stage(&c->trace, "parent %s: reusing an idle connection to %s",
+	    p->name, c->x.upstream_name);
+	return true;
+}
+
+/* Answer a hop that failed (hop.h) with its status and page. */
+static void
+conn_hop_failed(struct conn *c, enum hop_result r, const struct hop *h)
+{
+	char detail[PARENT_NAME_MAX + URI_HOST_MAX + 128];
+	const char *name = c->x.route.parent->name;
+
+	switch (r) {
+	case HOP_CREDENTIALS:
+		snprintf(detail, sizeof(detail), "The parent proxy %s refused "
+		    "this proxy's credentials.", name);
+		break;
+	case HOP_REFUSED:
+		snprintf(detail, sizeof(detail), "The parent proxy %s refused "
+		    "to reach %.*s port %u (it answered %d).", name,
+		    (int)c->x.req.uri.host_len, c->x.req.uri.host,
+		    (unsigned)c->x.req.uri.port, h->status);
+		break;
+	default:
+		snprintf(detail, sizeof(detail), "No parent proxy is "
+		    "available: every address of the parent proxy %s is down "
+		    "or failed.", name);
+		break;
+	}
+	conn_fail(c, 502, detail);
+}
+
+/* conn_connect_upstream() through the parent of c->x.route. */
+static int
+conn_connect_parent(struct conn *c, bool reuse)
+{
+	struct hop h = { .parent = c->x.route.parent, .dest = &c->x.req.uri,
+	    .tunnel = c->x.req.is_connect, .cfg = c->cfg,
+	    .table = &conn_rules(c)->routes, .trace = &c->trace,
+	    .buf = c->resp_buf, .cap = c->resp_cap, .fields = c->resp_fields };
+	enum hop_result r;
+
+	if (conn_parent_allowed(c) == -1)
+		return -1;
+	if (reuse && conn_take_kept_parent(c)) {
+		c->x.upstream_reused = true;
+		return 0;
+	}
+	r = hop_open(&h, c->x.why, sizeof(c->x.why));
+	if (r != HOP_OK) {
+		if (h.addr != NULL)
+			c->x.parent_addr = h.addr;
+		conn_hop_failed(c, r, &h);
+		return -1;
+	}
+	c->upstream_fd = h.fd;
+	c->x.parent_addr = h.addr;
+	c->x.resp_len = h.extra;
+	conn_parent_name(c);
+	trace_stage(&c->trace, "parent %s: connected to %s (%s)%s",
+	    h.parent->name, h.addr->text, c->x.upstream_name,
+	    h.addr->kind == PARENT_SOCKS5 ? ", SOCKS5 handshake done" :
+	    c->x.req.is_connect ? ", tunnel granted" : "");
+	return 0;
+}
+
+/* Find the request's route, once an exchange, and trace it. */
+static void
+conn_route(struct conn *c)
+{
+	const struct uri *u = &c->x.req.uri;
+	char name[PARENT_NAME_MAX + 16];
+
+	route_lookup(&conn_rules(c)->routes, u->host, u->host_len, u->port,
+	    &c->x.route);
+	c->x.parent_addr = NULL;
+	trace_stage(&c->trace, "route: %s (%s%s%s)", route_name(&c->x.route,
+	    name, sizeof(name)), c->x.route.rule != NULL ? "rule \"" :
+	    "default", c->x.route.rule != NULL ? c->x.route.rule : "",
+	    c->x.route.rule != NULL ? "\"" : "");
+}
+
 int
 conn_connect_upstream(struct conn *c, bool reuse)
 {
@@ -204,6 +364,9 @@ conn_connect_upstream(struct conn *c, bool reuse)
 	char detail[URI_HOST_MAX + 96];
 
 	c->x.upstream_reused = false;
+	conn_route(c);
+	if (c->x.route.parent != NULL)
+		return conn_connect_parent(c, reuse);
 	if (reuse && conn_take_kept(c)) {
 		c->x.upstream_reused = true;
 		return 0;

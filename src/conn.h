@@ -31,6 +31,8 @@
 #include "config.h"
 #include "dest.h"
 #include "http.h"
+#include "reuse.h"
+#include "route.h"
 #include "splice.h"
 #include "trace.h"
 #include "users.h"
@@ -51,8 +53,15 @@ struct exchange {
 	size_t			 body_used;	/* body bytes in req_buf */
 	size_t			 resp_len;	/* bytes in c->resp_buf */
 
-	/* The origin connection used for it. */
-	char			 upstream_name[ADDR_TEXT_MAX];
+	/* Where it goes (route.h), and through which parent address. */
+	struct route		 route;
+	struct parent_addr	*parent_addr;	/* NULL: direct */
+
+	/*
+	 * The upstream connection used for it: to the origin, or to the
+	 * parent ("NAME@ip:port").
+	 */
+	char			 upstream_name[REUSE_NAME_MAX];
 	bool			 upstream_reused; /* taken from reuse.c */
 	bool			 upstream_clean;  /* whole request sent on it */
 
@@ -192,16 +201,27 @@ const char *conn_denied_detail(const struct conn *c, char *buf, size_t cap);
 bool conn_body_in_hand(const struct conn *c);
 
 /*
- * Connect to the origin named by c->x.req: an idle kept connection if
- * reuse is true and there is one (c->x.upstream_reused says so), else a
- * new one (with retry). Every address is first checked against the
- * destination rules and the internal-address guard (policy.h), a kept
- * connection's too. Returns 0 with c->upstream_fd open and
- * c->x.upstream_name set, or -1 after answering 403 (no address left),
- * 502, 504 or 508 (the origin is ferry itself) with the cause in
- * c->x.why.
+ * Connect toward the origin named by c->x.req by its route (route.h, in
+ * c->x.route after): an idle kept connection if reuse is true and there
+ * is one (c->x.upstream_reused says so), else a new one (with retry).
+ * Direct, every address is first checked against the destination rules
+ * and the internal-address guard (policy.h), a kept connection's too.
+ * Through a parent (hop.h), the name rules are asked again without the
+ * addresses the parent will resolve (an IP literal's address is still
+ * checked); then c->x.parent_addr is the address used, and bytes that
+ * followed a parent's reply to CONNECT are in resp_buf[0..x.resp_len).
+ * Returns 0 with c->upstream_fd open and c->x.upstream_name set, or -1
+ * after answering 403 (no address left), 502 (no parent available, or
+ * the parent refused), 504 or 508 (the origin is ferry itself) with the
+ * cause in c->x.why.
  */
 int conn_connect_upstream(struct conn *c, bool reuse);
+
+/*
+ * True if the request goes to an HTTP parent as a plain request: in
+ * absolute form, with the parent's credentials (forward.c).
+ */
+bool conn_to_http_parent(const struct conn *c);
 
 /*
  * Send buf[0..len) whole to the client, waiting at most the client

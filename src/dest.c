@@ -51,6 +51,7 @@ struct dest_rule {
 	uint16_t	hi;
 	bool		has_port;
 	bool		deny;
+	uint16_t	tag;		/* dest_add_tagged(); 0 otherwise */
 };
 
 struct dest_set {
@@ -134,7 +135,18 @@ dest_decide_key(const struct dest_set *s, const struct dest_slot *sl,
 		return false;
 	m->verdict = best->deny ? DEST_DENY : DEST_ALLOW;
 	m->rule = s->arena + best->text;
+	m->tag = best->tag;
 	return true;
+}
+
+/* A match that found no rule. */
+static void
+dest_match_none(struct dest_match *m)
+{
+	m->verdict = DEST_NONE;
+	m->rule = NULL;
+	m->prefix = 0;
+	m->tag = 0;
 }
 
 void
@@ -145,9 +157,7 @@ dest_match_name(const struct dest_set *s, const char *host, size_t len,
 	uint32_t hs[DESTPAT_NAME_MAX + 1], h = FNV_OFFSET;
 	size_t i, n = len;
 
-	m->verdict = DEST_NONE;
-	m->rule = NULL;
-	m->prefix = 0;
+	dest_match_none(m);
 	if (n > 0 && host[n - 1] == '.')
 		n--;
 	if (n > 0 && n <= sizeof(name)) {
@@ -186,9 +196,7 @@ dest_match_addr(const struct dest_set *s, const struct sockaddr *sa,
 	size_t blen = family == AF_INET ? 4 : 16;
 	unsigned p = family == AF_INET ? 32 : 128;
 
-	m->verdict = DEST_NONE;
-	m->rule = NULL;
-	m->prefix = 0;
+	dest_match_none(m);
 	if (family != AF_INET && family != AF_INET6)
 		return;
 	for (;; p--) {
@@ -403,11 +411,36 @@ dest_slot_for(struct dest_set *s, const struct destpat *p, uint32_t text)
 	return sl;
 }
 
-/* Parse pattern s[0..len) and add it; -1 with the reason in err. */
-static int
-dest_add(struct dest_set *s, bool deny, const char *pat, size_t len,
-    char *err, size_t errlen)
+/*
+ * A rule of sl's chain with r's ports but another tag, or NULL: for a
+ * tagged set, one pattern given two values.
+ */
+static const struct dest_rule *
+dest_clash(const struct dest_set *s, const struct dest_slot *sl,
+    const struct dest_rule *r)
 {
+	const struct dest_rule *o;
+	uint32_t i;
+
+	for (i = sl->rule; i != DEST_END; i = o->next) {
+		o = &s->rules[i];
+		if (o->has_port == r->has_port && o->lo == r->lo &&
+		    o->hi == r->hi && o->tag != r->tag)
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * Parse pattern s[0..len) and add it as a rule of deny and tag; -1 with
+ * the reason in err. With clash not NULL (a tagged set), the pattern
+ * already added with another tag is refused, that tag in *clash.
+ */
+static int
+dest_add(struct dest_set *s, bool deny, uint16_t tag, const char *pat,
+    size_t len, int *clash, char *err, size_t errlen)
+{
+	const struct dest_rule *other;
 	char text[DESTPAT_TEXT_MAX + 1];
 	struct destpat pp, *p = &pp;
 	struct dest_slot *sl;
@@ -449,6 +482,12 @@ dest_add(struct dest_set *s, bool deny, const char *pat, size_t len,
 	r->lo = p->port_lo;
 	r->hi = p->port_hi;
 	r->deny = deny;
+	r->tag = tag;
+	if (clash != NULL && (other = dest_clash(s, sl, r)) != NULL) {
+		*clash = other->tag;
+		snprintf(err, errlen, "'%s' is given two ways", text);
+		return -1;
+	}
 	sl->rule = (uint32_t)s->nrules++;
 	if (!deny && p->kind == DESTPAT_NET)
 		s->allow_addr = true;
@@ -469,8 +508,26 @@ dest_add_list(struct dest_set *s, enum dest_verdict verdict,
 	for (p += strspn(p, blanks); *p != '\0'; p += len,
 	    p += strspn(p, blanks)) {
 		len = strcspn(p, blanks);
-		if (dest_add(s, verdict == DEST_DENY, p, len, err,
+		if (dest_add(s, verdict == DEST_DENY, 0, p, len, NULL, err,
 		    errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+dest_add_tagged(struct dest_set *s, uint16_t tag, const char *list,
+    int *clash, char *err, size_t errlen)
+{
+	static const char blanks[] = " \t";
+	const char *p = list;
+	size_t len;
+
+	*clash = -1;
+	for (p += strspn(p, blanks); *p != '\0'; p += len,
+	    p += strspn(p, blanks)) {
+		len = strcspn(p, blanks);
+		if (dest_add(s, false, tag, p, len, clash, err, errlen) == -1)
 			return -1;
 	}
 	return 0;
@@ -558,8 +615,8 @@ dest_add_file(struct dest_set *s, enum dest_verdict verdict,
 			    path, lineno);
 			goto out;
 		}
-		if (len > 0 && dest_add(s, verdict == DEST_DENY, pat, len,
-		    why, sizeof(why)) == -1) {
+		if (len > 0 && dest_add(s, verdict == DEST_DENY, 0, pat, len,
+		    NULL, why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
 			goto out;
 		}

@@ -48,6 +48,7 @@ struct dest_match {
 	const char		*rule;
 	unsigned		 prefix;	/* an address rule's prefix
 						   length (IPv4 as IPv4) */
+	unsigned		 tag;		/* the rule's tag (0 if none) */
 };
 
 struct dest_set;
@@ -70,6 +71,17 @@ void dest_set_free(struct dest_set *s);
  */
 int dest_add_list(struct dest_set *s, enum dest_verdict verdict,
     const char *list, char *err, size_t errlen);
+
+/*
+ * As dest_add_list(), for a set whose rules carry a value rather than a
+ * verdict (route.c: where a destination goes): each pattern of list
+ * becomes an allow rule tagged tag, which a match reports in its tag. A
+ * pattern (with the same ports) that is in the set already with another
+ * tag is refused: -1, that tag in *clash (-1 for every other failure),
+ * err quoting the pattern. Not thread-safe, like dest_add_list().
+ */
+int dest_add_tagged(struct dest_set *s, uint16_t tag, const char *list,
+    int *clash, char *err, size_t errlen);
 
 /*
  * As dest_add_list(), from the file at path: one pattern a line, blank

@@ -59,7 +59,8 @@ forward_send_head(struct conn *c)
 {
 	size_t len;
 
-	if (rewrite_request(&c->x.req, c->cfg, c->client_ip, c->work,
+	if (rewrite_request(&c->x.req, c->cfg, c->client_ip,
+	    conn_to_http_parent(c) ? c->x.parent_addr->basic : NULL, c->work,
 	    c->work_cap, &len) == -1) {
 		conn_fail(c, 431, "The request head is too large to forward.");
 		return FORWARD_DONE;
@@ -208,12 +209,17 @@ forward_release_upstream(struct conn *c, const struct http_response *resp,
     bool clean)
 {
 	const struct uri *u = &c->x.req.uri;
+	const struct parent_addr *a = c->x.parent_addr;
 
-	if (clean && resp->keep_alive && resp->framing.kind != BODY_CLOSE)
-		reuse_put(c->upstream_fd, u->host, u->host_len, u->port,
+	if (!clean || !resp->keep_alive || resp->framing.kind == BODY_CLOSE ||
+	    (a != NULL && a->kind != PARENT_HTTP))
+		close(c->upstream_fd);	/* a SOCKS5 one is not kept */
+	else if (a != NULL)	/* keyed by the parent's URL (conn.c) */
+		reuse_put(c->upstream_fd, a->text, strlen(a->text), a->port,
 		    c->x.upstream_name, c->cfg);
 	else
-		close(c->upstream_fd);
+		reuse_put(c->upstream_fd, u->host, u->host_len, u->port,
+		    c->x.upstream_name, c->cfg);
 	c->upstream_fd = -1;
 }
 
@@ -360,6 +366,19 @@ forward_response(struct conn *c)
 			break;
 		if (forward_interim(c, &resp) != FORWARD_OK)
 			return FORWARD_DONE;
+	}
+	/*
+	 * A parent's 407 asks for ferry's credentials, not the client's:
+	 * passed on, it would have the client type a password for a proxy
+	 * it does not know.
+	 */
+	if (resp.code == 407 && conn_to_http_parent(c)) {
+		snprintf(c->x.why, sizeof(c->x.why), "parent %s (%s) refused "
+		    "ferry's credentials: 407", c->x.route.parent->name,
+		    c->x.parent_addr->text);
+		conn_fail(c, 502, "The parent proxy refused this proxy's "
+		    "credentials.");
+		return FORWARD_DONE;
 	}
 	forward_final(c, &resp);
 	return FORWARD_DONE;

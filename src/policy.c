@@ -137,6 +137,20 @@ policy_name_refused(const struct policy *p, const struct dest_match *m,
 }
 
 bool
+policy_name_allows_alone(const struct policy *p, const struct dest_match *m,
+    char *why, size_t whylen)
+{
+	if (policy_name_refused(p, m, why, whylen))
+		return false;
+	if (m->verdict == DEST_NONE && p->dflt == DEST_DENY) {
+		snprintf(why, whylen, ": no name rule matched, default = deny, "
+		    "and the parent resolves the name");
+		return false;
+	}
+	return true;
+}
+
+bool
 policy_addr_allowed(const struct policy *p, const struct dest_match *name,
     const struct sockaddr *sa, char *why, size_t whylen)
 {

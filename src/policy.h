@@ -83,4 +83,14 @@ bool policy_addr_allowed(const struct policy *p,
 bool policy_name_refused(const struct policy *p, const struct dest_match *m,
     char *why, size_t whylen);
 
+/*
+ * For a destination ferry will never see the addresses of (a parent
+ * resolves its name, route.h): true if its name alone allows it, that
+ * is, its most specific name rule allows it, or none matched and the
+ * default is allow. An address rule cannot decide what has no address.
+ * On false, why says which rule refused it.
+ */
+bool policy_name_allows_alone(const struct policy *p,
+    const struct dest_match *m, char *why, size_t whylen);
+
 #endif

@@ -25,8 +25,11 @@
 
 #include "config.h"
 
-/* Room for an origin address as text, "[ip6]:port" at most. */
-#define REUSE_NAME_MAX	56
+/*
+ * Room for an upstream's name as text: "[ip6]:port" for an origin,
+ * "parent@[ip6]:port" for a parent proxy.
+ */
+#define REUSE_NAME_MAX	96
 
 /*
  * Take an idle connection to host[0..host_len):port (any case) that is

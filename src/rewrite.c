@@ -115,9 +115,14 @@ rewrite_is_hop_by_hop(const struct http_field *f,
 	return rewrite_hop(&h, f);
 }
 
-/* The request line in origin-form (RFC 9112 §3.2.1, §3.2.4). */
+/*
+ * The request line in origin-form (RFC 9112 §3.2.1, §3.2.4), or for a
+ * parent proxy in absolute-form (§3.2.2), where an OPTIONS for the whole
+ * server keeps its empty path: the last proxy makes it "*".
+ */
 static void
-rewrite_request_line(struct out *o, const struct http_request *req)
+rewrite_request_line(struct out *o, const struct http_request *req,
+    bool absolute)
 {
 	const struct uri *u = &req->uri;
 	bool options = req->method_len == 7 &&
@@ -125,9 +130,13 @@ rewrite_request_line(struct out *o, const struct http_request *req)
 
 	out_add(o, req->method, req->method_len);
 	out_add(o, " ", 1);
-	if (u->path_len == 0)
-		out_str(o, options ? "*" : "/");
-	else if (u->path[0] == '?')
+	if (absolute) {
+		out_str(o, "http://");
+		out_add(o, u->authority, u->authority_len);
+	}
+	if (u->path_len == 0 && !(absolute && options))
+		out_str(o, options && !absolute ? "*" : "/");
+	else if (u->path_len > 0 && u->path[0] == '?')
 		out_add(o, "/", 1);
 	out_add(o, u->path, u->path_len);
 	out_str(o, " HTTP/1.1\r\nHost: ");
@@ -137,8 +146,8 @@ rewrite_request_line(struct out *o, const struct http_request *req)
 
 int
 rewrite_request(const struct http_request *req,
-    const struct ferry_config *cfg, const char *client_ip, char *buf,
-    size_t cap, size_t *len)
+    const struct ferry_config *cfg, const char *client_ip,
+    const char *parent_auth, char *buf, size_t cap, size_t *len)
 {
 	struct out o = { buf, 0, cap, false };
 	struct http_options h;
@@ -150,7 +159,7 @@ rewrite_request(const struct http_request *req,
 	bool count_down = maxfwd_check(req, &hops, &why) == MAXFWD_FORWARD;
 
 	(void)http_connection_options(req->fields, req->nfields, &h);
-	rewrite_request_line(&o, req);
+	rewrite_request_line(&o, req, parent_auth != NULL);
 	for (i = 0; i < req->nfields; i++) {
 		const struct http_field *f = &req->fields[i];
 
@@ -178,6 +187,12 @@ rewrite_request(const struct http_request *req,
 	if (cfg->forwarded_for) {
 		out_str(&o, "X-Forwarded-For: ");
 		out_str(&o, client_ip);
+		out_add(&o, "\r\n", 2);
+	}
+	/* ferry's own credentials; the client's never pass (hop_by_hop). */
+	if (parent_auth != NULL && parent_auth[0] != '\0') {
+		out_str(&o, "Proxy-Authorization: ");
+		out_str(&o, parent_auth);
 		out_add(&o, "\r\n", 2);
 	}
 	/* HTTP/1.1 upstream connections persist by default (reuse.c). */

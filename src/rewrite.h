@@ -29,17 +29,20 @@ bool rewrite_is_hop_by_hop(const struct http_field *f,
 
 /*
  * Write the upstream request head for req into out[0..cap), client_ip being
- * the client's address text: the request line in origin-form as HTTP/1.1,
+ * the client's address text: the request line in origin-form as HTTP/1.1
+ * (for an HTTP parent proxy, parent_auth not NULL: in absolute-form),
  * Host from the URL, the fields minus hop-by-hop ones, Host, Content-Length
  * and the [headers] strip list, one Content-Length from req's framing, for
  * TRACE and OPTIONS one Max-Forwards counted down (maxfwd_check() says
  * MAXFWD_FORWARD; otherwise the field passes as it came), then Via and
- * X-Forwarded-For as configured. Returns 0 with *len set, or -1 if it does
- * not fit in cap.
+ * X-Forwarded-For as configured, and last, when parent_auth is not NULL
+ * or "", "Proxy-Authorization: " parent_auth (the parent's credentials;
+ * the client's own field is hop-by-hop and never passes). Returns 0 with
+ * *len set, or -1 if it does not fit in cap.
  */
 int rewrite_request(const struct http_request *req,
-    const struct ferry_config *cfg, const char *client_ip, char *out,
-    size_t cap, size_t *len);
+    const struct ferry_config *cfg, const char *client_ip,
+    const char *parent_auth, char *out, size_t cap, size_t *len);
 
 /*
  * Write the client response head for resp into out[0..cap). drop_te drops

@@ -148,6 +148,10 @@ tunnel_serve(struct conn *c)
 	c->x.head_sent = true;
 	if (tunnel_send_established(c) == -1)
 		return;
+	/* What the far side sent right after a parent's 2xx (hop.h). */
+	if (c->x.resp_len > 0 && conn_send_client(c, c->resp_buf,
+	    c->x.resp_len) == -1)
+		return;
 	/* Bytes the client sent right after its CONNECT head (TLS hello). */
 	if (c->req_len > head && io_send_all(c->upstream_fd, c->req_buf + head,
 	    c->req_len - head, conn_upstream_timeout_ms(c)) == -1)

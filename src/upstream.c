@@ -87,14 +87,14 @@ upstream_try(const struct addrinfo *ai, int timeout_ms, int *err)
 }
 
 /*
- * One round over the n addresses the policy allowed. Returns the socket
- * or -1; on failure *timed_out says whether the last failure was a
- * timeout.
+ * One round over the n addresses the policy allowed, each attempt a trace
+ * stage of who ("origin", "parent"). Returns the socket or -1; on failure
+ * *timed_out says whether the last failure was a timeout.
  */
 static int
 upstream_round(const struct addrinfo *const *ais, size_t n,
-    const struct ferry_config *cfg, struct trace *t, bool *timed_out,
-    char *why, size_t whylen)
+    const struct ferry_config *cfg, struct trace *t, const char *who,
+    bool *timed_out, char *why, size_t whylen)
 {
 	const struct addrinfo *ai;
 	char addr[ADDR_TEXT_MAX];
@@ -105,7 +105,7 @@ upstream_round(const struct addrinfo *const *ais, size_t n,
 		ai = ais[i];
 		if (trace_on(t)) {
 			addr_text_port(ai->ai_addr, addr, sizeof(addr));
-			trace_stage(t, "origin: trying %s", addr);
+			trace_stage(t, "%s: trying %s", who, addr);
 		}
 		fd = upstream_try(ai, (int)cfg->connect_timeout * 1000, &err);
 		if (fd >= 0)
@@ -120,7 +120,7 @@ upstream_round(const struct addrinfo *const *ais, size_t n,
 			snprintf(why, whylen, "connect to %s: %s", addr,
 			    strerror(err));
 		log_msg(LOGL_DEBUG, "%s", why);
-		trace_stage(t, "origin: %s", why);
+		trace_stage(t, "%s: %s", who, why);
 	}
 	return -1;
 }
@@ -165,19 +165,76 @@ upstream_allowed(const struct addrinfo *res, const struct dest_match *name,
 	return n;
 }
 
+void
+upstream_pause(unsigned round)
+{
+	unsigned ms;
+
+	if (round == 0)
+		return;
+	ms = UPSTREAM_BACKOFF_MS << (round - 1);
+	io_pause_ms(ms < UPSTREAM_BACKOFF_MAX_MS ? ms :
+	    UPSTREAM_BACKOFF_MAX_MS);
+}
+
+/*
+ * getaddrinfo() for name:port, TCP only. Returns 0 with *res (the
+ * caller frees it), or -1 with the cause in why.
+ */
+static int
+upstream_resolve(const char *name, uint16_t port, struct addrinfo **res,
+    char *why, size_t whylen)
+{
+	struct addrinfo hints;
+	char serv[8];
+	int rc;
+
+	snprintf(serv, sizeof(serv), "%u", (unsigned)port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	rc = getaddrinfo(name, serv, &hints, res);
+	if (rc == 0)
+		return 0;
+	snprintf(why, whylen, "cannot resolve %s: %s", name,
+	    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	*res = NULL;
+	return -1;
+}
+
+int
+upstream_dial(const char *host, uint16_t port,
+    const struct ferry_config *cfg, struct trace *t, bool *timed_out,
+    char *why, size_t whylen)
+{
+	const struct addrinfo *ais[UPSTREAM_MAX_ADDRS], *ai;
+	struct addrinfo *res = NULL;
+	size_t n = 0;
+	int fd;
+
+	*timed_out = false;
+	if (upstream_resolve(host, port, &res, why, whylen) == -1)
+		return -1;
+	for (ai = res; ai != NULL && n < UPSTREAM_MAX_ADDRS; ai = ai->ai_next)
+		ais[n++] = ai;
+	fd = upstream_round(ais, n, cfg, t, "parent", timed_out, why, whylen);
+	freeaddrinfo(res);
+	return fd;
+}
+
 enum upstream_result
 upstream_connect(const struct uri *u, const struct policy *p,
     const struct dest_match *match, const struct ferry_config *cfg,
     struct trace *t, int *fd, char *why, size_t whylen)
 {
 	const struct addrinfo *ais[UPSTREAM_MAX_ADDRS];
-	struct addrinfo hints, *res = NULL;
-	char name[URI_HOST_MAX + 1], serv[8];
+	struct addrinfo *res = NULL;
+	char name[URI_HOST_MAX + 1];
 	char refused[ADDR_TEXT_MAX + DESTPAT_TEXT_MAX + 64];
 	bool timed_out = false;
 	unsigned round;
 	size_t len, n;
-	int rc;
 
 	*fd = -1;
 	if (u->host_len >= sizeof(name)) {
@@ -186,17 +243,8 @@ upstream_connect(const struct uri *u, const struct policy *p,
 	}
 	memcpy(name, u->host, u->host_len);
 	name[u->host_len] = '\0';
-	snprintf(serv, sizeof(serv), "%u", (unsigned)u->port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	rc = getaddrinfo(name, serv, &hints, &res);
-	if (rc != 0) {
-		snprintf(why, whylen, "cannot resolve %s: %s", name,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	if (upstream_resolve(name, u->port, &res, why, whylen) == -1)
 		return UPSTREAM_UNRESOLVED;
-	}
 	if (upstream_is_self(res, cfg)) {
 		snprintf(why, whylen, "%s port %u is this proxy's own address",
 		    name, (unsigned)u->port);
@@ -210,13 +258,9 @@ upstream_connect(const struct uri *u, const struct policy *p,
 		return UPSTREAM_DENIED;
 	}
 	for (round = 0; round <= cfg->retries && *fd < 0; round++) {
-		if (round > 0) {
-			unsigned ms = UPSTREAM_BACKOFF_MS << (round - 1);
-
-			io_pause_ms(ms < UPSTREAM_BACKOFF_MAX_MS ? ms :
-			    UPSTREAM_BACKOFF_MAX_MS);
-		}
-		*fd = upstream_round(ais, n, cfg, t, &timed_out, why, whylen);
+		upstream_pause(round);
+		*fd = upstream_round(ais, n, cfg, t, "origin", &timed_out, why,
+		    whylen);
 	}
 	freeaddrinfo(res);
 	if (*fd >= 0)

@@ -53,4 +53,22 @@ enum upstream_result upstream_connect(const struct uri *u,
     const struct ferry_config *cfg, struct trace *t, int *fd, char *why,
     size_t whylen);
 
+/*
+ * The pause before retry round round (0: none): short and growing, so a
+ * refused connect is tried again soon but a dead host is not hammered.
+ */
+void upstream_pause(unsigned round);
+
+/*
+ * Connect to a parent proxy at host:port (route.h): no destination rules
+ * and no guard, since parents may sit on internal addresses by design.
+ * One round: each resolved address once (at most 8), each within
+ * connect_timeout, each a trace stage. Returns the socket (as
+ * upstream_connect() gives it), or -1 with the cause in why and
+ * *timed_out telling whether the last attempt timed out. Blocks.
+ */
+int upstream_dial(const char *host, uint16_t port,
+    const struct ferry_config *cfg, struct trace *t, bool *timed_out,
+    char *why, size_t whylen);
+
 #endif

@@ -259,8 +259,8 @@ static const struct {
 
 START_TEST(test_decide)
 {
-	struct dest_match name = { decide_cases[_i].name, "n", 0 };
-	struct dest_match addr = { decide_cases[_i].addr, "a", 0 };
+	struct dest_match name = { decide_cases[_i].name, "n", 0, 0 };
+	struct dest_match addr = { decide_cases[_i].addr, "a", 0, 0 };
 	const struct dest_match *why = &name, *want;
 	bool none = decide_cases[_i].addr == DEST_NONE + 3;
 

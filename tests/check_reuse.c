@@ -125,8 +125,10 @@ START_TEST(test_put_take)
 }
 END_TEST
 
-#define NAME55	"[2001:db8:1234:5678:9abc:def0:1234:5678]:65535-padding-"
-#define NAME60	NAME55 "abcde"
+/* REUSE_NAME_MAX - 1 bytes, then 5 more. */
+#define NAME95	"parent-name-padding-to-the-limit@" \
+    "[2001:db8:1234:5678:9abc:def0:1234:5678]:65535-padding-xxxxxxx"
+#define NAME100	NAME95 "abcde"
 
 /*
  * The address text kept with a connection comes back with it, cut to
@@ -139,15 +141,17 @@ static const struct {
 	const char	*want;	/* NULL: the buffer is left alone */
 } names[] = {
 	{ "192.0.2.7:80", 64, "192.0.2.7:80" },
+	{ NAME95, 64,
+	    "parent-name-padding-to-the-limit@[2001:db8:1234:5678:9abc:def0:" },
 	{ "[2001:db8::1]:8080", 64, "[2001:db8::1]:8080" },
 	{ NULL, 64, "" },
 	{ "", 64, "" },
 	{ "192.0.2.7:80", 5, "192." },
 	{ "192.0.2.7:80", 1, "" },
 	{ "192.0.2.7:80", 0, NULL },
-	{ NAME55, 64, NAME55 },
-	{ NAME60, 64, NAME55 },
-	{ NAME60, REUSE_NAME_MAX, NAME55 },
+	{ NAME95, 128, NAME95 },
+	{ NAME100, 128, NAME95 },
+	{ NAME100, REUSE_NAME_MAX, NAME95 },
 };
 
 START_TEST(test_name)

@@ -64,7 +64,7 @@ req(const char *head, const char *client_ip)
 	size_t len = 0;
 
 	parse_req(head, &r);
-	ck_assert_int_eq(rewrite_request(&r, &cfg, client_ip, out,
+	ck_assert_int_eq(rewrite_request(&r, &cfg, client_ip, NULL, out,
 	    sizeof(out) - 1, &len), 0);
 	ck_assert_uint_lt(len, sizeof(out));
 	out[len] = '\0';
@@ -320,19 +320,19 @@ START_TEST(test_request_overflow)
 
 	cfg_set(&o);
 	parse_req(overflow_heads[_i], &r);
-	ck_assert_int_eq(rewrite_request(&r, &cfg, "2001:db8::1", want,
+	ck_assert_int_eq(rewrite_request(&r, &cfg, "2001:db8::1", NULL, want,
 	    sizeof(want), &need), 0);
 	ck_assert_uint_lt(need, sizeof(small));
 	for (cap = 0; cap <= need; cap++) {
 		memset(small, 'Z', sizeof(small));
 		len = 0;
 		if (cap < need) {
-			ck_assert_msg(rewrite_request(&r, &cfg, "2001:db8::1",
+			ck_assert_msg(rewrite_request(&r, &cfg, "2001:db8::1", NULL,
 			    small, cap, &len) == -1, "fit in %zu < %zu", cap,
 			    need);
 		} else {
 			ck_assert_int_eq(rewrite_request(&r, &cfg,
-			    "2001:db8::1", small, cap, &len), 0);
+			    "2001:db8::1", NULL, small, cap, &len), 0);
 			ck_assert_uint_eq(len, need);
 			ck_assert(memcmp(small, want, need) == 0);
 		}

@@ -111,7 +111,8 @@ check_rewrite(const struct http_request *req, size_t cap)
 	out = malloc(cap);
 	resp = malloc(cap + sizeof(fake));
 	FUZZ_CHECK(out != NULL && resp != NULL);
-	FUZZ_CHECK(rewrite_request(req, &cfg, "192.0.2.1", out, cap, &len) ==
+	FUZZ_CHECK(rewrite_request(req, &cfg, "192.0.2.1", NULL, out, cap,
+	    &len) ==
 	    0);
 	eol = memchr(out, '\n', len);
 	FUZZ_CHECK(eol != NULL);
