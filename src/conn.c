@@ -312,7 +312,8 @@ static int
 conn_connect_parent(struct conn *c, bool reuse)
 {
 	struct hop h = { .parent = c->x.route.parent, .dest = &c->x.req.uri,
-	    .tunnel = c->x.req.is_connect, .cfg = c->cfg,
+	    .tunnel = c->x.req.is_connect, .fields_in = c->x.req.fields,
+	    .nfields_in = c->x.req.nfields, .cfg = c->cfg,
 	    .table = &conn_rules(c)->routes, .trace = &c->trace,
 	    .buf = c->resp_buf, .cap = c->resp_cap, .fields = c->resp_fields };
 	enum hop_result r;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "field.h"
 #include "hop.h"
 #include "io.h"
 #include "log.h"
@@ -27,34 +28,83 @@ enum hop_try {
 	HOP_TRY_FINAL		/* the parent answered no: stop */
 };
 
-/* Send "CONNECT host:port" with ferry's credentials and Via. */
+/* Append s[0..n) to buf[0..cap) at *len; false once it does not fit. */
+static bool
+hop_add(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (n > cap - *len)
+		return false;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	return true;
+}
+
+/*
+ * The Via of the CONNECT ferry sends: the client's Via values, then this
+ * instance (RFC 9110 §7.6.3). Without the chain, two ferries that are
+ * each other's parent would never see their own name, and a CONNECT
+ * would circle until every worker of both waited on it.
+ */
+static bool
+hop_add_via(const struct hop *h, char *buf, size_t cap, size_t *len)
+{
+	bool ok = true, first = true;
+	size_t i;
+
+	if (!h->cfg->via)
+		return true;
+	ok = hop_add(buf, cap, len, "Via: ", 5);
+	for (i = 0; i < h->nfields_in && ok; i++) {
+		if (!field_name_is(&h->fields_in[i], "Via"))
+			continue;
+		if (!first)
+			ok = hop_add(buf, cap, len, ", ", 2);
+		ok = ok && hop_add(buf, cap, len, h->fields_in[i].value,
+		    h->fields_in[i].value_len);
+		first = false;
+	}
+	if (!first)
+		ok = ok && hop_add(buf, cap, len, ", ", 2);
+	return ok && hop_add(buf, cap, len, "1.1 ", 4) &&
+	    hop_add(buf, cap, len, h->cfg->via_name,
+	    strlen(h->cfg->via_name)) && hop_add(buf, cap, len, "\r\n", 2);
+}
+
+/*
+ * Send "CONNECT host:port" with Host, ferry's credentials and Via,
+ * written in h->buf (the reply comes there after).
+ */
 static int
 hop_send_connect(struct hop *h, const struct parent_addr *a, char *why,
     size_t whylen)
 {
 	const struct uri *d = h->dest;
-	char head[URI_HOST_MAX * 2 + PARENT_BASIC_MAX + CONFIG_NAME_MAX + 128];
-	int n;
+	size_t len = 0;
+	bool ok;
 
-	n = snprintf(head, sizeof(head), "CONNECT %.*s HTTP/1.1\r\n"
-	    "Host: %.*s\r\n%s%s%s%s%s%s\r\n",
-	    (int)d->authority_len, d->authority,
-	    (int)d->authority_len, d->authority,
-	    a->basic[0] != '\0' ? "Proxy-Authorization: " : "", a->basic,
-	    a->basic[0] != '\0' ? "\r\n" : "",
-	    h->cfg->via ? "Via: 1.1 " : "", h->cfg->via ? h->cfg->via_name :
-	    "", h->cfg->via ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(head)) {
+	ok = hop_add(h->buf, h->cap, &len, "CONNECT ", 8) &&
+	    hop_add(h->buf, h->cap, &len, d->authority, d->authority_len) &&
+	    hop_add(h->buf, h->cap, &len, " HTTP/1.1\r\nHost: ", 17) &&
+	    hop_add(h->buf, h->cap, &len, d->authority, d->authority_len) &&
+	    hop_add(h->buf, h->cap, &len, "\r\n", 2) &&
+	    hop_add_via(h, h->buf, h->cap, &len);
+	if (ok && a->basic[0] != '\0')
+		ok = hop_add(h->buf, h->cap, &len, "Proxy-Authorization: ",
+		    21) && hop_add(h->buf, h->cap, &len, a->basic,
+		    strlen(a->basic)) && hop_add(h->buf, h->cap, &len, "\r\n",
+		    2);
+	if (!ok || !hop_add(h->buf, h->cap, &len, "\r\n", 2)) {
 		snprintf(why, whylen, "CONNECT head too long");
 		return -1;
 	}
-	if (io_send_all(h->fd, head, (size_t)n, (int)h->cfg->io_timeout *
+	if (io_send_all(h->fd, h->buf, len, (int)h->cfg->io_timeout *
 	    1000) == -1) {
 		snprintf(why, whylen, "sending CONNECT: %s", strerror(errno));
-		explicit_bzero(head, sizeof(head));
+		explicit_bzero(h->buf, len);
 		return -1;
 	}
-	explicit_bzero(head, sizeof(head));
+	/* The credentials leave no copy in the buffer. */
+	explicit_bzero(h->buf, len);
 	return 0;
 }
 
@@ -114,6 +164,7 @@ hop_http_connect(struct hop *h, struct parent_addr *a, char *why,
 	struct http_response resp;
 	size_t len;
 
+	memset(&resp, 0, sizeof(resp));
 	if (hop_send_connect(h, a, why, whylen) == -1 ||
 	    hop_read_reply(h, &resp, &len, why, whylen) == -1)
 		return HOP_TRY_BROKEN;

@@ -56,6 +56,12 @@ struct hop {
 	const struct uri		*dest;
 	bool				 tunnel;	/* CONNECT, else a
 							   plain request */
+	/*
+	 * The client's request fields: their Via values go on in the
+	 * CONNECT ferry sends, so that a loop of parents is seen.
+	 */
+	const struct http_field		*fields_in;
+	size_t				 nfields_in;
 	const struct ferry_config	*cfg;	/* timeouts, retries, Via */
 	const struct route_table	*table;	/* down_after, retry_after */
 	struct trace			*trace;

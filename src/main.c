@@ -33,6 +33,7 @@
 #include "admit.h"
 #include "config.h"
 #include "daemon.h"
+#include "explain.h"
 #include "io.h"
 #include "log.h"
 #include "park.h"
@@ -59,10 +60,12 @@ struct main_state {
 static void
 main_usage(FILE *f)
 {
-	fprintf(f, "usage: ferry [-c FILE] [-f] [-t] [-v] [-V] [-h]\n"
+	fprintf(f, "usage: ferry [-c FILE] [-f] [-t [HOST[:PORT]...]] [-v] "
+	    "[-V] [-h]\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  -f       stay in the foreground\n"
-	    "  -t       check the configuration and exit\n"
+	    "  -t       check the configuration and exit; with destinations,\n"
+	    "           print the rules' verdict and the route of each\n"
 	    "  -v       log debug lines; twice, trace every connection's "
 	    "stages\n"
 	    "  -V       print the version and exit\n"
@@ -364,7 +367,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && !check_only) {
 		main_usage(stderr);
 		return 2;
 	}
@@ -382,8 +385,12 @@ main(int argc, char **argv)
 	if (check_only) {
 		main_warnings(live, true);
 		printf("ferry: %s: configuration is valid\n", arg);
+		/* Destinations named after the options: a bad one is exit 2. */
+		for (rc = 0; optind < argc; optind++)
+			if (explain_destination(live, argv[optind], stdout) < 0)
+				rc = 2;
 		config_release(live);
-		return 0;
+		return rc;
 	}
 	main_block_signals();
 	config_set_live(live);

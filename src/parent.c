@@ -187,17 +187,43 @@ parent_scheme(const char *s, size_t len, struct parent_addr *a)
 	return 0;
 }
 
+/*
+ * The message for a URL of no scheme ferry speaks: it quotes the scheme
+ * and what follows the last '@', never a user or password.
+ */
+static void
+parent_bad_scheme(const char *s, size_t len, char *err, size_t errlen)
+{
+	const char *sep = len >= 3 ? memmem(s, len, "://", 3) : NULL;
+	const char *last = memrchr(s, '@', len), *tail;
+	size_t n;
+
+	for (n = 0; n < len && n < 16 && s[n] != ':' && s[n] != '@' &&
+	    s[n] != '/'; n++)
+		;
+	if (sep == NULL || (size_t)(sep - s) != n) {
+		snprintf(err, errlen, "'%.*s...': expected http://host:port or "
+		    "socks5://host:port", (int)n, s);
+		return;
+	}
+	tail = last != NULL && last > sep ? last + 1 : sep + 3;
+	snprintf(err, errlen, "'%.*s://%.*s': expected http://host:port or "
+	    "socks5://host:port", (int)n, s, (int)(len - (size_t)(tail - s) <
+	    DESTPAT_NAME_MAX + 8 ? len - (size_t)(tail - s) : DESTPAT_NAME_MAX +
+	    8), tail);
+}
+
 int
 parent_parse_url(const char *s, size_t len, struct parent_addr *a,
     char *err, size_t errlen)
 {
-	const char *why = NULL, *rest, *at;
+	const char *why = NULL, *rest, *at, *last;
 	size_t skip, n;
+	bool v6;
 
 	memset(a, 0, sizeof(*a));
 	if ((skip = parent_scheme(s, len, a)) == 0) {
-		snprintf(err, errlen, "'%.*s': expected http://host:port or "
-		    "socks5://host:port", (int)(len < 64 ? len : 64), s);
+		parent_bad_scheme(s, len, err, errlen);
 		return -1;
 	}
 	rest = s + skip;
@@ -205,17 +231,23 @@ parent_parse_url(const char *s, size_t len, struct parent_addr *a,
 	if (n > 0 && rest[n - 1] == '/')	/* "http://proxy:3128/" */
 		n--;
 	at = memchr(rest, '@', n);
-	/* The host part, for the message: never the password. */
+	/*
+	 * The message quotes what follows the last '@': never a byte of
+	 * the credentials, whatever the typo.
+	 */
+	last = memrchr(rest, '@', n);
+	snprintf(a->text, sizeof(a->text), "%s://%.*s", a->kind == PARENT_HTTP ?
+	    "http" : "socks5", (int)(n - (last != NULL ? (size_t)(last + 1 -
+	    rest) : 0) < DESTPAT_NAME_MAX + 8 ? n - (last != NULL ?
+	    (size_t)(last + 1 - rest) : 0) : DESTPAT_NAME_MAX + 8),
+	    last != NULL ? last + 1 : rest);
 	if (at != NULL) {
 		n -= (size_t)(at + 1 - rest);
 		rest = at + 1;
 	}
-	snprintf(a->text, sizeof(a->text), "%s://%.*s", a->kind == PARENT_HTTP ?
-	    "http" : "socks5", (int)(n < DESTPAT_NAME_MAX + 8 ? n :
-	    DESTPAT_NAME_MAX + 8), rest);
 	if (memchr(rest, '@', n) != NULL || memchr(rest, '/', n) != NULL ||
 	    memchr(rest, '?', n) != NULL || memchr(rest, '#', n) != NULL)
-		why = "a path, a query or a second '@'";
+		why = "a path, a query or a second at sign";
 	else if (at == NULL || parent_userinfo(s + skip, (size_t)(at - s -
 	    skip), a, &why) == 0)
 		(void)parent_hostport(rest, n, a, &why);
@@ -224,6 +256,11 @@ parent_parse_url(const char *s, size_t len, struct parent_addr *a,
 		sodium_memzero(a, sizeof(*a));
 		return -1;
 	}
+	/* The text logs show, canonical: "01" was read as port 1. */
+	v6 = strchr(a->host, ':') != NULL;
+	snprintf(a->text, sizeof(a->text), "%s://%s%s%s:%u",
+	    a->kind == PARENT_HTTP ? "http" : "socks5", v6 ? "[" : "", a->host,
+	    v6 ? "]" : "", (unsigned)a->port);
 	parent_basic(a);
 	atomic_init(&a->fails, 0);
 	atomic_init(&a->down_until, 0);
@@ -308,6 +345,6 @@ parent_addr_ok(struct parent_addr *a, const char *pname)
 	unsigned fails = atomic_exchange(&a->fails, 0);
 
 	if (atomic_exchange(&a->down_until, 0) != 0)
-		log_msg(LOGL_WARN, "parent %s: %s is up again after %u failed "
+		log_msg(LOGL_INFO, "parent %s: %s is up again after %u failed "
 		    "attempt%s", pname, a->text, fails, fails == 1 ? "" : "s");
 }

@@ -76,6 +76,7 @@ serve_log(const struct conn *c)
 	enum log_level level = x->status >= 500 || (x->why[0] && !refused) ?
 	    LOGL_WARN : LOGL_INFO;
 	char user[ACCESS_USER_MAX + 8] = " user=";
+	char via[REUSE_NAME_MAX + 8] = "";
 
 	/* A connection that never said anything is not a request. */
 	if (x->bytes_in == 0 && x->status == 0)
@@ -84,14 +85,17 @@ serve_log(const struct conn *c)
 		access_escape(x->user, strlen(x->user), user + 6);
 	else
 		user[0] = '\0';
+	if (x->route.parent != NULL)	/* the route, and the address */
+		snprintf(via, sizeof(via), " via=%s", x->upstream_name[0] ?
+		    x->upstream_name : x->route.parent->name);
 	log_msg(level,
-	    "%s %.*s %.*s %d in=%llu out=%llu %llums%s%s%s%s", c->client_ip,
+	    "%s %.*s %.*s %d in=%llu out=%llu %llums%s%s%s%s%s", c->client_ip,
 	    x->req_parsed ? (int)x->req.method_len : 1,
 	    x->req_parsed ? x->req.method : "-",
 	    x->req_parsed ? (int)u->authority_len : 1,
 	    x->req_parsed ? u->authority : "-", x->status,
 	    (unsigned long long)x->bytes_in, (unsigned long long)x->bytes_out,
-	    (unsigned long long)(io_now_ms() - x->start_ms), user,
+	    (unsigned long long)(io_now_ms() - x->start_ms), user, via,
 	    x->why[0] ? " (" : "", x->why, x->why[0] ? ")" : "");
 	serve_access_log(c);
 }

@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, rewrite_suite());
+	srunner_add_suite(sr, route_suite());
 	srunner_add_suite(sr, errpage_suite());
 	srunner_add_suite(sr, httpdate_suite());
 	srunner_add_suite(sr, access_suite());

@@ -115,6 +115,66 @@ def check_bad_files_name_file_section_key_value():
             assert w in msg, (text, w, msg)
 
 
+ROUTES = """[destinations]
+deny = .ads.example
+allow = 10.0.0.0/8
+[parents]
+corp = http://u:secret@proxy1.corp.example:3128 http://proxy2.corp.example:3128
+tor = socks5://127.0.0.1:9050
+[routes]
+default = direct
+corp = .corp.example 10.0.0.0/8
+tor = .onion
+direct = intranet.corp.example
+"""
+
+
+@suite.test
+def check_explains_destinations():
+    # ferry -t -c FILE HOST[:PORT]...: one line a destination, with the
+    # [destinations] verdict and the route, without sending traffic.
+    path = ini(ROUTES)
+    r = run("-t", "-c", path, "www.corp.example", "intranet.corp.example:443",
+            "x.onion", "10.1.2.3:8080", "ads.example", "[::1]:8080",
+            "example.com")
+    assert r.returncode == 0, r
+    out = r.stdout.decode().splitlines()
+    assert "configuration is valid" in out[0], out
+    want = [
+        ("www.corp.example:80: allowed", 'route: parent corp (rule '
+         '".corp.example"): http://proxy1.corp.example:3128 '
+         'http://proxy2.corp.example:3128'),
+        ("intranet.corp.example:443: allowed",
+         'route: direct (rule "intranet.corp.example")'),
+        ("x.onion:80: allowed", 'route: parent tor (rule ".onion"): '
+         'socks5://127.0.0.1:9050'),
+        ('10.1.2.3:8080: allowed by rule "10.0.0.0/8"',
+         'route: parent corp (rule "10.0.0.0/8"): '
+         'http://proxy1.corp.example:3128 http://proxy2.corp.example:3128'),
+        ('ads.example:80: refused by deny rule ".ads.example"',
+         "route: direct (default)"),
+        ("[::1]:8080: refused: [::1]:8080 refused as internal (loopback)",
+         "route: direct (default)"),
+        ("example.com:80: allowed", "route: direct (default)"),
+    ]
+    assert len(out) == 1 + len(want), out
+    for line, (start, end) in zip(out[1:], want):
+        assert line.startswith(start) and line.endswith(end), (line, start,
+                                                                end)
+    # The parent's password is never printed.
+    assert b"secret" not in r.stdout + r.stderr, r
+    # A bad destination is named, and the exit status is 2.
+    r = run("-t", "-c", path, "example.com", "0x7f.1", "a b/c")
+    assert r.returncode == 2, r
+    out = r.stdout.decode().splitlines()
+    assert out[2] == ("0x7f.1: refused with 400: not a valid host name or "
+                      "IP address"), out
+    assert out[3].startswith("a b/c: not a destination"), out
+    # Without -t, destinations are a usage error.
+    r = run("-c", path, "example.com")
+    assert r.returncode == 2 and b"usage" in r.stderr, r
+
+
 @suite.test
 def check_missing_file():
     r = run("-t", "-c", "/nonexistent/ferry.ini")

@@ -44,6 +44,7 @@ Suite *park_suite(void);
 Suite *pool_suite(void);
 Suite *splice_suite(void);
 Suite *rewrite_suite(void);
+Suite *route_suite(void);
 Suite *socks5_suite(void);
 Suite *reuse_suite(void);
 Suite *uri_suite(void);
