@@ -261,6 +261,9 @@ def client_credentials_never_pass():
 
     def record(conn, stop):
         heads.append(read_request_head(conn))
+        if heads[-1].startswith(b"CONNECT "):
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            return
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
                      b"Connection: close\r\n\r\nok\n")
 
@@ -272,31 +275,93 @@ def client_credentials_never_pass():
             r = curl("--proxy-user", "client:clientpw",
                      origin.url("/x?" + tok), proxy=f.proxy)
             assert r.stdout == b"ok\n", r
-    assert len(heads) == 1, heads
-    lines = heads[0].decode("latin-1").split("\r\n")
-    assert lines[0] == "GET %s HTTP/1.1" % origin.url("/x?" + tok), lines
-    pa = [ln for ln in lines if ln.lower().startswith("proxy-authoriz")]
+            target = "127.0.0.1:%d" % tls_origin.port
+            cred = base64.b64encode(b"client:clientpw").decode()
+            with socket.create_connection(("127.0.0.1", f.port), 10) as c:
+                c.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
+                           "Proxy-Authorization: Basic %s\r\n\r\n"
+                           % (target, target, cred)).encode())
+                r = read_response(c)
+                assert status_of(r) == 200, r
+    assert len(heads) == 2, heads
     want = base64.b64encode(("%s:%s" % (SQ_USER, SQ_PASS)).encode())
-    assert pa == ["Proxy-Authorization: Basic " + want.decode()], lines
+    for head, first in ((heads[0], "GET %s HTTP/1.1" %
+                         origin.url("/x?" + tok)),
+                        (heads[1], "CONNECT %s HTTP/1.1" % target)):
+        lines = head.decode("latin-1").split("\r\n")
+        assert lines[0] == first, lines
+        pa = [ln for ln in lines if ln.lower().startswith("proxy-authoriz")]
+        assert pa == ["Proxy-Authorization: Basic " + want.decode()], lines
 
 
 @suite.test
 def keepalive_reuses_the_parent_connection():
     tok = token()
     with started(via(squid_url(), level="trace")) as f:
+        # Three requests, the last to another origin name: the pool is
+        # keyed by the parent, so one parent connection serves all.
+        authorities = (origin.authority, origin.authority,
+                       "localhost:%d" % origin.port)
         with socket.create_connection(("127.0.0.1", f.port), 10) as s:
-            for i in (1, 2):
-                s.sendall(absolute_request(origin.authority,
+            for i, authority in enumerate(authorities):
+                s.sendall(absolute_request(authority,
                                            "/hello?%s-%d" % (tok, i)))
                 r = read_response(s)
                 assert status_of(r) == 200 and body_of(r) == b"hello\n", r
         log = f.log()
+        assert log.count("route: parent corp (default)") == 3, log[-3000:]
         assert log.count("parent corp: connected to") == 1, log[-3000:]
-        assert log.count("parent corp: reusing an idle connection") == 1, \
+        assert log.count("parent corp: reusing an idle connection") == 2, \
             log[-3000:]
-        sl = wait_for(lambda: len(squid_lines(tok)) == 2 and
+        sl = wait_for(lambda: len(squid_lines(tok)) == 3 and
                       squid_lines(tok))
         assert sl, squid.access_log_lines()[-4:]
+
+
+@suite.test
+def squid_refuses_the_connect_target():
+    """squid answers 503 to a CONNECT to a closed port: ferry's 502
+    names the parent, the target and squid's status."""
+    dead = free_port()
+    with started(via(squid_url(), connect={"ports": "%d" % dead})) as f:
+        r = connect_raw(f, "127.0.0.1:%d" % dead)
+        assert status_of(r) == 502, r
+        want = ("The parent proxy corp refused to reach 127.0.0.1 port %d "
+                "(it answered 503)." % dead)
+        assert want in page_text(r), r
+
+
+def banner_echo(conn, stop):
+    """A Script handler for a server that speaks first: a banner, then an
+    echo."""
+    conn.sendall(b"220 banner\r\n")
+    conn.settimeout(10)
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return
+        conn.sendall(data)
+
+
+@suite.test
+def connect_server_speaks_first():
+    """The bytes the far side sends right after the parent's 200 reach the
+    client (they may arrive with the parent's head)."""
+    with Script(banner_echo) as e, \
+            started(via(squid_url(), connect={"ports": "%d" % e.port})) as f:
+        target = b"127.0.0.1:%d" % e.port
+        with socket.create_connection(("127.0.0.1", f.port), 10) as c:
+            c.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n"
+                      % (target, target))
+            buf = b""
+            while b"220 banner\r\n" not in buf:
+                data = c.recv(4096)
+                assert data, buf
+                buf += data
+            assert status_of(buf) == 200, buf
+            assert buf.endswith(b"\r\n\r\n220 banner\r\n"), buf
+            c.sendall(b"ping\n")
+            assert c.recv(4096) == b"ping\n"
 
 
 # --- 2. SOCKS5 parents ---
@@ -487,6 +552,24 @@ def failover_down_and_up_again():
                 f.log()[-3000:]
 
 
+@suite.test
+def failover_connect():
+    """CONNECT fails over too: the dead first address, then squid."""
+    dead = free_port()
+    cfg = via("http://127.0.0.1:%d %s" % (dead, squid_url()),
+              upstream={"retries": 0})
+    with started(cfg) as f:
+        tok = token()
+        t0 = time.monotonic()
+        r = curl("-k", tls_origin.url("/hello?" + tok), proxy=f.proxy)
+        assert r.returncode == 0 and r.stdout == b"hello\n", r
+        assert time.monotonic() - t0 < 2
+        al = wait_for(lambda: [ln for ln in read_text(f.access).splitlines()
+                               if "CONNECT" in ln])
+        assert al and upstream_field(al[0]) == \
+            "corp@127.0.0.1:%d" % squid.port, al
+
+
 def all_down(retries):
     d1, d2 = free_port(), free_port()
     while d2 == d1:
@@ -526,7 +609,7 @@ def all_parents_down_default_retries():
 
 @suite.test
 def route_by_name_not_by_literal():
-    cfg = via(squid_url(), default="direct")
+    cfg = via(squid_url(), default="direct", level="trace")
     cfg["routes"]["corp"] = "localhost"
     with started(cfg) as f:
         tok = token()
@@ -543,6 +626,10 @@ def route_by_name_not_by_literal():
         assert al and "corp@" not in al[0], al
         time.sleep(0.2)
         assert not squid_lines(tok)
+        log = f.log()
+        assert log.count('route: parent corp (rule "localhost")') == 1, \
+            log[-3000:]
+        assert log.count("route: direct (default)") == 1, log[-3000:]
 
 
 @suite.test
