@@ -304,6 +304,13 @@ conn_hop_failed(struct conn *c, enum hop_result r, const struct hop *h)
 		    "or failed.", name);
 		break;
 	}
+	/* A loop of parents stays a loop all the way back (RFC 5842 §7.2). */
+	if (r == HOP_REFUSED && h->status == 508) {
+		snprintf(detail, sizeof(detail), "The request looped back "
+		    "through the parent proxy %s (it answered 508).", name);
+		conn_fail(c, 508, detail);
+		return;
+	}
 	conn_fail(c, 502, detail);
 }
 
