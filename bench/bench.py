@@ -33,7 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = ["nginx", "wrk", "ab", "curl", "openssl", "tinyproxy", "squid",
          "htpasswd"]
 SCENARIOS = ["small_c50", "small_c500", "small_c1", "ab_keepalive", "mb_c8",
-             "big_get", "big_connect", "idle_1000", "auth_c50"]
+             "big_get", "big_connect", "idle_1000", "auth_c50", "parent_c50",
+             "parent_connect"]
 # auth_c50: the login the second ferry asks for (bcrypt, htpasswd's cost).
 AUTH_USER, AUTH_PASSWORD = "bench", "bench-password"
 STARTED = []
@@ -177,6 +178,15 @@ def start_ferry_auth(d, binary, tls):
                        "[auth]\nusers = %s\n" % users)
 
 
+def start_ferry_edge(d, binary, tls, parent):
+    """A second ferry whose every request goes through the first as its
+    parent proxy ([routes] default = up): ferry -> ferry."""
+    return start_ferry(d, binary, tls, "ferry-edge",
+                       "[headers]\nvia_name = edge\n"
+                       "[parents]\nup = http://127.0.0.1:%d\n"
+                       "[routes]\ndefault = up\n" % parent)
+
+
 # --- the loads ---
 
 def wrk(proxy, origin, path, conns, seconds, login=""):
@@ -220,6 +230,22 @@ def auth_c50(plain, authed, origin, seconds, rounds=3):
         got = [r for r in got if r]
         if got:
             out[name] = sorted(got, key=lambda r: r["req/s"])[len(got) // 2]
+    return out
+
+
+def alternate(loads, rounds=3):
+    """Run each named load rounds times, alternating, so that all see the
+    same machine; the median run of each (by req/s, else MB/s)."""
+    runs = {name: [] for name in loads}
+    for _ in range(rounds):
+        for name, load in loads.items():
+            runs[name].append(load())
+    out = {}
+    for name, got in runs.items():
+        got = [r for r in got if r]
+        key = "req/s" if got and "req/s" in got[0] else "MB/s"
+        if got:
+            out[name] = sorted(got, key=lambda r: r[key])[len(got) // 2]
     return out
 
 
@@ -299,7 +325,8 @@ def report(results, systems, out):
                 for ref, tag in (("direct", "xd"), ("tinyproxy", "xt"),
                                  ("ferry", "xf")):
                     base = (metrics.get(ref) or {}).get(metric)
-                    if ref == "ferry" and s != "ferry+auth":
+                    if ref == "ferry" and s not in ("ferry+auth",
+                                                    "ferry->ferry"):
                         continue
                     if s not in (ref, "direct") and base:
                         r = ratio(v, base, lower)
@@ -349,6 +376,10 @@ def main():
         ports["ferry+auth"] = start_ferry_auth(d, os.path.abspath(a.ferry),
                                                tls)
         systems.append("ferry+auth")
+    if "parent_c50" in only or "parent_connect" in only:
+        ports["ferry->ferry"] = start_ferry_edge(d, os.path.abspath(a.ferry),
+                                                 tls, ports["ferry"])
+        systems.append("ferry->ferry")
     results = []
     s = a.seconds
     loads = {
@@ -372,9 +403,18 @@ def main():
             print("bench: auth_c50: %s" % metrics, file=sys.stderr)
             results.append((scen, metrics))
             continue
+        if scen in ("parent_c50", "parent_connect"):
+            load = loads["small_c50" if scen == "parent_c50" else
+                         "big_connect"]
+            metrics = alternate({
+                "ferry": lambda: load(ports["ferry"]),
+                "ferry->ferry": lambda: load(ports["ferry->ferry"])})
+            print("bench: %s: %s" % (scen, metrics), file=sys.stderr)
+            results.append((scen, metrics))
+            continue
         metrics = {}
         for sysname in systems:
-            if sysname == "ferry+auth":     # auth_c50 only
+            if sysname in ("ferry+auth", "ferry->ferry"):  # their own
                 continue
             if scen == "idle_1000":
                 if sysname != "direct":

@@ -497,9 +497,10 @@ nomem:
 	return -1;
 }
 
-int
-dest_add_list(struct dest_set *s, enum dest_verdict verdict,
-    const char *list, char *err, size_t errlen)
+/* dest_add() each blank-separated pattern of list. */
+static int
+dest_add_words(struct dest_set *s, bool deny, uint16_t tag,
+    const char *list, int *clash, char *err, size_t errlen)
 {
 	static const char blanks[] = " \t";
 	const char *p = list;
@@ -508,29 +509,26 @@ dest_add_list(struct dest_set *s, enum dest_verdict verdict,
 	for (p += strspn(p, blanks); *p != '\0'; p += len,
 	    p += strspn(p, blanks)) {
 		len = strcspn(p, blanks);
-		if (dest_add(s, verdict == DEST_DENY, 0, p, len, NULL, err,
-		    errlen) == -1)
+		if (dest_add(s, deny, tag, p, len, clash, err, errlen) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 int
+dest_add_list(struct dest_set *s, enum dest_verdict verdict,
+    const char *list, char *err, size_t errlen)
+{
+	return dest_add_words(s, verdict == DEST_DENY, 0, list, NULL, err,
+	    errlen);
+}
+
+int
 dest_add_tagged(struct dest_set *s, uint16_t tag, const char *list,
     int *clash, char *err, size_t errlen)
 {
-	static const char blanks[] = " \t";
-	const char *p = list;
-	size_t len;
-
 	*clash = -1;
-	for (p += strspn(p, blanks); *p != '\0'; p += len,
-	    p += strspn(p, blanks)) {
-		len = strcspn(p, blanks);
-		if (dest_add(s, false, tag, p, len, clash, err, errlen) == -1)
-			return -1;
-	}
-	return 0;
+	return dest_add_words(s, false, tag, list, clash, err, errlen);
 }
 
 /*

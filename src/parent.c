@@ -24,18 +24,6 @@ parent_userinfo_char(unsigned char ch)
 	    (ch >= '0' && ch <= '9') || strchr("-._~!$&'()*+,;=", ch) != NULL;
 }
 
-static int
-parent_hex(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decode s[0..len) into out (room for PARENT_CRED_MAX + 1) and
  * NUL-end it. Returns the decoded length, or -1: a byte not allowed raw,
@@ -51,8 +39,8 @@ parent_decode(const char *s, size_t len, char *out, const char **why)
 	for (i = 0; i < len; i++) {
 		ch = (unsigned char)s[i];
 		if (ch == '%') {
-			if (len - i < 3 || (hi = parent_hex((unsigned char)
-			    s[i + 1])) < 0 || (lo = parent_hex((unsigned char)
+			if (len - i < 3 || (hi = num_hex_digit((unsigned char)
+			    s[i + 1])) < 0 || (lo = num_hex_digit((unsigned char)
 			    s[i + 2])) < 0) {
 				*why = "a '%' not followed by two hex digits";
 				return -1;

@@ -35,10 +35,10 @@ import time
 import urllib.error
 import urllib.request
 
-from ferrytest import (SRCDIR, TMP, FERRY_BIN, Ferry, Origin, Script, Suite,
-                       absolute_request, body_of, curl, echo, free_port,
-                       header_of, raw,
-                       read_text, status_of, wait_for, write_ini)
+from ferrytest import (FERRY_BIN, SRCDIR, TMP, absolute_request, body_of, curl,
+                       echo, Ferry, free_port, header_of, make_cert, Origin,
+                       raw, read_text, Script, status_of, Suite, wait_for,
+                       write_ini)
 
 suite = Suite("auth")
 
@@ -949,12 +949,7 @@ def main():
                         mkpasswd_line(CAROL[0], CAROL[1], "yescrypt"),
                         mkpasswd_line(DORA[0], DORA[1], "sha256crypt"),
                         mkpasswd_line(GUS[0], GUS[1], "bcrypt")])
-    cert = os.path.join(TMP, "cert.pem")
-    key = os.path.join(TMP, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-subj", "/CN=localhost", "-days", "1",
-                    "-keyout", key, "-out", cert], check=True,
-                   capture_output=True, timeout=60)
+    cert, key = make_cert()
     with Origin() as o, Origin(tls=(cert, key)) as t, Script(echo) as e:
         origin, tls_origin, echo_server = o, t, e
         access_log = os.path.join(TMP, "access.log")

@@ -13,20 +13,10 @@ import sys
 import threading
 import time
 
-from ferrytest import (TMP, Ferry, Origin, Script, Suite, curl, echo,
-                       fresh_date, free_port, raw, status_of)
+from ferrytest import (TMP, curl, echo, Ferry, free_port, fresh_date,
+                       make_cert, Origin, raw, Script, status_of, Suite)
 
 suite = Suite("connect")
-
-
-def make_cert():
-    cert = os.path.join(TMP, "cert.pem")
-    key = os.path.join(TMP, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-subj", "/CN=localhost", "-days", "1",
-                    "-keyout", key, "-out", cert], check=True,
-                   capture_output=True, timeout=60)
-    return cert, key
 
 
 def echo_then_bye(conn, stop):

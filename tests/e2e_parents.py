@@ -33,10 +33,10 @@ import subprocess
 import sys
 import time
 
-from ferrytest import (FERRY_BIN, TMP, Ferry, Origin, Script, Suite,
-                       absolute_request, body_of, curl, free_port,
-                       read_request_head, read_response, read_text,
-                       status_of, wait_for, write_ini)
+from ferrytest import (FERRY_BIN, TMP, absolute_request, body_of, curl, Ferry,
+                       free_port, make_cert, Origin, read_request_head,
+                       read_response, read_text, Script, status_of, Suite,
+                       wait_for, write_ini)
 from parents import Dante, Microsocks, Squid
 
 suite = Suite("parents")
@@ -59,16 +59,6 @@ def token():
     """A fresh query token, so a test finds its own requests in the
     shared logs."""
     return "t=p%d" % next(_tokens)
-
-
-def make_cert():
-    cert = os.path.join(TMP, "cert.pem")
-    key = os.path.join(TMP, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-subj", "/CN=localhost", "-days", "1",
-                    "-keyout", key, "-out", cert], check=True,
-                   capture_output=True, timeout=60)
-    return cert, key
 
 
 def squid_url(user=SQ_USER, password=SQ_PASS_ENC, port=None):

@@ -416,6 +416,20 @@ def body_of(response):
         else b""
 
 
+def make_cert():
+    """A throwaway self-signed certificate for CN=localhost, made once per
+    test run in TMP, for TLS origins (CONNECT tests); returns (cert,
+    key) paths."""
+    cert = os.path.join(TMP, "cert.pem")
+    key = os.path.join(TMP, "key.pem")
+    if not os.path.exists(key):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                        "-keyout", key, "-out", cert], check=True,
+                       capture_output=True, timeout=60)
+    return cert, key
+
+
 def wait_for(pred, timeout=5.0, step=0.05):
     """Poll pred until true or timeout; returns its last value."""
     deadline = time.monotonic() + timeout

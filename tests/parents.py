@@ -431,19 +431,13 @@ class Microsocks(Parent):
 # Self-test: each parent proxies for curl, without ferry.
 
 def _selftest():
-    from ferrytest import TMP, Origin, Suite, curl
+    from ferrytest import TMP, Origin, Suite, curl, make_cert
     suite = Suite("parents")
     state = {}
 
     def cert():
         if "cert" not in state:
-            c = os.path.join(TMP, "cert.pem")
-            k = os.path.join(TMP, "key.pem")
-            subprocess.run(["openssl", "req", "-x509", "-newkey",
-                            "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-                            "-days", "1", "-keyout", k, "-out", c],
-                           check=True, capture_output=True, timeout=60)
-            state["cert"] = (c, k)
+            state["cert"] = make_cert()
         return state["cert"]
 
     def code(r):

@@ -21,6 +21,16 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq $deps >/dev/null
+	# squid's and dante's packages start daemons of their own where
+	# services may start (squid on *:3128, which the package test needs
+	# free); the tests run their own on free loopback ports.
+	for svc in squid danted; do
+		if [ -d /run/systemd/system ]; then
+			systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		elif service "$svc" status >/dev/null 2>&1; then
+			service "$svc" stop >/dev/null 2>&1 || true
+		fi
+	done
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
