@@ -2,8 +2,9 @@
  * socks5.h: the client side of SOCKS5 (RFC 1928) with username/password
  * authentication (RFC 1929), for a SOCKS5 proxy used as ferry's parent.
  *
- * Path: after ferry has connected to the parent, before the first byte
- * of the request or tunnel goes to it. Not wired in yet.
+ * Path: connect, for a request routed to a SOCKS5 parent (hop.c): after
+ * ferry has connected to the parent, before the first byte of the
+ * request or tunnel goes to it.
  *
  * Two layers. The builders and parsers are pure and allocation-free: the
  * caller owns every buffer, nothing is read beyond the length given, and
