@@ -286,6 +286,8 @@ conn_hop_failed(struct conn *c, enum hop_result r, const struct hop *h)
 {
 	char detail[PARENT_NAME_MAX + URI_HOST_MAX + 128];
 	const char *name = c->x.route.parent->name;
+	const struct uri *u = &c->x.req.uri;
+	int status = 502;
 
 	switch (r) {
 	case HOP_CREDENTIALS:
@@ -295,8 +297,30 @@ conn_hop_failed(struct conn *c, enum hop_result r, const struct hop *h)
 	case HOP_REFUSED:
 		snprintf(detail, sizeof(detail), "The parent proxy %s refused "
 		    "to reach %.*s port %u (it answered %d).", name,
-		    (int)c->x.req.uri.host_len, c->x.req.uri.host,
-		    (unsigned)c->x.req.uri.port, h->status);
+		    (int)u->host_len, u->host, (unsigned)u->port, h->status);
+		/* A loop of parents stays a loop all the way back. */
+		if (h->status == 508) {
+			status = 508;
+			snprintf(detail, sizeof(detail), "The request looped "
+			    "back through the parent proxy %s (it answered "
+			    "508).", name);
+		}
+		break;
+	case HOP_TIMEDOUT:
+		status = 504;
+		snprintf(detail, sizeof(detail), "The parent proxy %s did not "
+		    "reach %.*s port %u in time.", name, (int)u->host_len,
+		    u->host, (unsigned)u->port);
+		break;
+	case HOP_TOO_LARGE:
+		status = 431;
+		snprintf(detail, sizeof(detail), "The request head is too "
+		    "large to forward.");
+		break;
+	case HOP_LOOP:
+		status = 508;
+		snprintf(detail, sizeof(detail), "The parent proxy %s is this "
+		    "proxy itself; forwarding would loop.", name);
 		break;
 	default:
 		snprintf(detail, sizeof(detail), "No parent proxy is "
@@ -304,14 +328,7 @@ conn_hop_failed(struct conn *c, enum hop_result r, const struct hop *h)
 		    "or failed.", name);
 		break;
 	}
-	/* A loop of parents stays a loop all the way back (RFC 5842 §7.2). */
-	if (r == HOP_REFUSED && h->status == 508) {
-		snprintf(detail, sizeof(detail), "The request looped back "
-		    "through the parent proxy %s (it answered 508).", name);
-		conn_fail(c, 508, detail);
-		return;
-	}
-	conn_fail(c, 502, detail);
+	conn_fail(c, status, detail);
 }
 
 /* conn_connect_upstream() through the parent of c->x.route. */

@@ -76,8 +76,12 @@ forward_send_head(struct conn *c)
 		    "failed.");
 		return FORWARD_DONE;
 	}
+	/* A parent's credentials leave no copy in the buffer. */
+	if (conn_to_http_parent(c) && c->x.parent_addr->basic[0] != '\0')
+		explicit_bzero(c->work, len);
 	trace_stage(&c->trace, "request head rewritten and sent to the "
-	    "origin: %zu bytes", len);
+	    "%s: %zu bytes", c->x.parent_addr != NULL ? "parent" : "origin",
+	    len);
 	return FORWARD_OK;
 }
 
@@ -294,6 +298,23 @@ forward_coding_refused(struct conn *c, const struct http_response *resp)
 	return true;
 }
 
+/*
+ * A parent's 407 asks for ferry's credentials, not the client's: passed
+ * on, it would have the client type a password for a proxy it does not
+ * know. Returns true if it answered 502 instead.
+ */
+static bool
+forward_parent_refused(struct conn *c, const struct http_response *resp)
+{
+	if (resp->code != 407 || !conn_to_http_parent(c))
+		return false;
+	snprintf(c->x.why, sizeof(c->x.why), "parent %s (%s) refused ferry's "
+	    "credentials: 407", c->x.route.parent->name,
+	    c->x.parent_addr->text);
+	conn_fail(c, 502, "The parent proxy refused this proxy's credentials.");
+	return true;
+}
+
 /* Send the final response head and relay its body. */
 static void
 forward_final(struct conn *c, const struct http_response *resp)
@@ -306,7 +327,7 @@ forward_final(struct conn *c, const struct http_response *resp)
 	enum body_result res;
 	size_t len, used, inl;
 
-	if (forward_coding_refused(c, resp))
+	if (forward_parent_refused(c, resp) || forward_coding_refused(c, resp))
 		return;
 	/* No Transfer-Encoding to HTTP/1.0, with a body or not (§6.1). */
 	if (rewrite_response(resp, c->cfg, c->x.req.minor == 0, connection,
@@ -366,19 +387,6 @@ forward_response(struct conn *c)
 			break;
 		if (forward_interim(c, &resp) != FORWARD_OK)
 			return FORWARD_DONE;
-	}
-	/*
-	 * A parent's 407 asks for ferry's credentials, not the client's:
-	 * passed on, it would have the client type a password for a proxy
-	 * it does not know.
-	 */
-	if (resp.code == 407 && conn_to_http_parent(c)) {
-		snprintf(c->x.why, sizeof(c->x.why), "parent %s (%s) refused "
-		    "ferry's credentials: 407", c->x.route.parent->name,
-		    c->x.parent_addr->text);
-		conn_fail(c, 502, "The parent proxy refused this proxy's "
-		    "credentials.");
-		return FORWARD_DONE;
 	}
 	forward_final(c, &resp);
 	return FORWARD_DONE;

@@ -17,15 +17,22 @@
 #include "hop.h"
 #include "io.h"
 #include "log.h"
+#include "rewrite.h"
 #include "route.h"
 #include "socks5.h"
 #include "upstream.h"
 
-/* How one address's attempt ended. */
+/*
+ * How one address's attempt ended. Only a broken connect or handshake
+ * says something about the address; the rest ends the request there.
+ */
 enum hop_try {
 	HOP_TRY_OK,
 	HOP_TRY_BROKEN,		/* connect or handshake failed: next one */
-	HOP_TRY_FINAL		/* the parent answered no: stop */
+	HOP_TRY_FINAL,		/* the parent answered no: stop */
+	HOP_TRY_SLOW,		/* no answer about the destination in time */
+	HOP_TRY_LOCAL,		/* the CONNECT head does not fit: ours */
+	HOP_TRY_SELF		/* the parent's address is ferry's own */
 };
 
 /* Append s[0..n) to buf[0..cap) at *len; false once it does not fit. */
@@ -41,13 +48,16 @@ hop_add(char *buf, size_t cap, size_t *len, const char *s, size_t n)
 
 /*
  * The Via of the CONNECT ferry sends: the client's Via values, then this
- * instance (RFC 9110 §7.6.3). Without the chain, two ferries that are
- * each other's parent would never see their own name, and a CONNECT
- * would circle until every worker of both waited on it.
+ * instance (RFC 9110 §7.6.3), as rewrite.c does for a plain request,
+ * with the same fields left out ([headers] strip, Connection options).
+ * Without the chain, two ferries that are each other's parent would
+ * never see their own name, and a CONNECT would circle until every
+ * worker of both waited on it.
  */
 static bool
 hop_add_via(const struct hop *h, char *buf, size_t cap, size_t *len)
 {
+	const struct http_field *f;
 	bool ok = true, first = true;
 	size_t i;
 
@@ -55,12 +65,14 @@ hop_add_via(const struct hop *h, char *buf, size_t cap, size_t *len)
 		return true;
 	ok = hop_add(buf, cap, len, "Via: ", 5);
 	for (i = 0; i < h->nfields_in && ok; i++) {
-		if (!field_name_is(&h->fields_in[i], "Via"))
+		f = &h->fields_in[i];
+		if (!field_name_is(f, "Via") || config_strips_header(h->cfg,
+		    f->name, f->name_len) || rewrite_is_hop_by_hop(f,
+		    h->fields_in, h->nfields_in))
 			continue;
 		if (!first)
 			ok = hop_add(buf, cap, len, ", ", 2);
-		ok = ok && hop_add(buf, cap, len, h->fields_in[i].value,
-		    h->fields_in[i].value_len);
+		ok = ok && hop_add(buf, cap, len, f->value, f->value_len);
 		first = false;
 	}
 	if (!first)
@@ -71,50 +83,65 @@ hop_add_via(const struct hop *h, char *buf, size_t cap, size_t *len)
 }
 
 /*
- * Send "CONNECT host:port" with Host, ferry's credentials and Via,
- * written in h->buf (the reply comes there after).
+ * Write "CONNECT host:port" with Host, Via and a's credentials into
+ * h->buf (the reply comes there after); its length into *len. False if
+ * it does not fit: a client's long Via, which no address would take.
  */
-static int
-hop_send_connect(struct hop *h, const struct parent_addr *a, char *why,
-    size_t whylen)
+static bool
+hop_build_connect(struct hop *h, const struct parent_addr *a, size_t *len)
 {
 	const struct uri *d = h->dest;
-	size_t len = 0;
 	bool ok;
 
-	ok = hop_add(h->buf, h->cap, &len, "CONNECT ", 8) &&
-	    hop_add(h->buf, h->cap, &len, d->authority, d->authority_len) &&
-	    hop_add(h->buf, h->cap, &len, " HTTP/1.1\r\nHost: ", 17) &&
-	    hop_add(h->buf, h->cap, &len, d->authority, d->authority_len) &&
-	    hop_add(h->buf, h->cap, &len, "\r\n", 2) &&
-	    hop_add_via(h, h->buf, h->cap, &len);
+	*len = 0;
+	ok = hop_add(h->buf, h->cap, len, "CONNECT ", 8) &&
+	    hop_add(h->buf, h->cap, len, d->authority, d->authority_len) &&
+	    hop_add(h->buf, h->cap, len, " HTTP/1.1\r\nHost: ", 17) &&
+	    hop_add(h->buf, h->cap, len, d->authority, d->authority_len) &&
+	    hop_add(h->buf, h->cap, len, "\r\n", 2) &&
+	    hop_add_via(h, h->buf, h->cap, len);
 	if (ok && a->basic[0] != '\0')
-		ok = hop_add(h->buf, h->cap, &len, "Proxy-Authorization: ",
-		    21) && hop_add(h->buf, h->cap, &len, a->basic,
-		    strlen(a->basic)) && hop_add(h->buf, h->cap, &len, "\r\n",
+		ok = hop_add(h->buf, h->cap, len, "Proxy-Authorization: ",
+		    21) && hop_add(h->buf, h->cap, len, a->basic,
+		    strlen(a->basic)) && hop_add(h->buf, h->cap, len, "\r\n",
 		    2);
-	if (!ok || !hop_add(h->buf, h->cap, &len, "\r\n", 2)) {
-		snprintf(why, whylen, "CONNECT head too long");
-		return -1;
+	ok = ok && hop_add(h->buf, h->cap, len, "\r\n", 2);
+	if (!ok)	/* the credentials leave no copy in the buffer */
+		explicit_bzero(h->buf, *len);
+	return ok;
+}
+
+enum http_result
+hop_parse_reply(const char *buf, size_t len, const struct http_limits *lim,
+    struct http_field *fields, struct http_response *resp, size_t *end)
+{
+	size_t off = 0;
+	enum http_result r;
+
+	for (;;) {
+		/* Parsed as the answer to a HEAD: a 2xx has no body. */
+		r = http_parse_response(buf + off, len - off, lim, fields,
+		    true, resp);
+		if (r != HTTP_DONE)
+			return r;
+		off += resp->head_len;
+		if (resp->code >= 200)
+			break;
+		/* An interim answer: the final one follows. */
 	}
-	if (io_send_all(h->fd, h->buf, len, (int)h->cfg->io_timeout *
-	    1000) == -1) {
-		snprintf(why, whylen, "sending CONNECT: %s", strerror(errno));
-		explicit_bzero(h->buf, len);
-		return -1;
-	}
-	/* The credentials leave no copy in the buffer. */
-	explicit_bzero(h->buf, len);
-	return 0;
+	*end = off;
+	return HTTP_DONE;
 }
 
 /*
  * Read the parent's reply head to CONNECT into h->buf within io_timeout.
- * Returns 0 with *resp parsed (1xx skipped), or -1 with why.
+ * Returns HOP_TRY_OK with *resp the final answer and *end where it ends
+ * in h->buf (*len bytes read), HOP_TRY_SLOW when none came in time, or
+ * HOP_TRY_BROKEN (closed, malformed), with why.
  */
-static int
+static enum hop_try
 hop_read_reply(struct hop *h, struct http_response *resp, size_t *len,
-    char *why, size_t whylen)
+    size_t *end, char *why, size_t whylen)
 {
 	struct http_limits lim = { h->cfg->max_headers, 0 };
 	uint64_t deadline = io_now_ms() + h->cfg->io_timeout * 1000ULL;
@@ -124,31 +151,27 @@ hop_read_reply(struct hop *h, struct http_response *resp, size_t *len,
 
 	*len = 0;
 	for (;;) {
-		r = parse ? http_parse_response(h->buf, *len, &lim, h->fields,
-		    true, resp) : HTTP_PARTIAL;
-		if (r == HTTP_DONE && resp->code < 200) {
-			/* An interim answer: the final one follows. */
-			memmove(h->buf, h->buf + resp->head_len, *len -
-			    resp->head_len);
-			*len -= resp->head_len;
-			line_seen = memchr(h->buf, '\n', *len) != NULL;
-			parse = *len > 0;
-			continue;
-		}
+		r = parse ? hop_parse_reply(h->buf, *len, &lim, h->fields,
+		    resp, end) : HTTP_PARTIAL;
 		if (r == HTTP_DONE)
-			return 0;
+			return HOP_TRY_OK;
 		if (r == HTTP_BAD || *len == h->cap) {
 			snprintf(why, whylen, "malformed reply to CONNECT: %s",
 			    r == HTTP_BAD ? resp->error : "head too large");
-			return -1;
+			return HOP_TRY_BROKEN;
 		}
 		n = io_recv(h->fd, h->buf + *len, h->cap - *len,
 		    io_ms_left(deadline));
+		if (n < 0 && errno == ETIMEDOUT) {
+			/* It took the CONNECT: the destination is slow. */
+			snprintf(why, whylen, "no answer to CONNECT within "
+			    "io_timeout (%us)", h->cfg->io_timeout);
+			return HOP_TRY_SLOW;
+		}
 		if (n <= 0) {
 			snprintf(why, whylen, "%s before a whole reply to "
-			    "CONNECT", n == 0 ? "closed" : errno == ETIMEDOUT ?
-			    "no answer within io_timeout" : strerror(errno));
-			return -1;
+			    "CONNECT", n == 0 ? "closed" : strerror(errno));
+			return HOP_TRY_BROKEN;
 		}
 		*len += (size_t)n;
 		parse = http_head_worth_parsing(h->buf, *len, (size_t)n,
@@ -156,18 +179,26 @@ hop_read_reply(struct hop *h, struct http_response *resp, size_t *len,
 	}
 }
 
-/* CONNECT through an HTTP parent, on h->fd. */
+/* CONNECT through an HTTP parent, on h->fd; the head is in h->buf. */
 static enum hop_try
-hop_http_connect(struct hop *h, struct parent_addr *a, char *why,
-    size_t whylen)
+hop_http_connect(struct hop *h, size_t head, char *why, size_t whylen)
 {
 	struct http_response resp;
-	size_t len;
+	enum hop_try r;
+	size_t len, end = 0;
+	int sent;
 
-	memset(&resp, 0, sizeof(resp));
-	if (hop_send_connect(h, a, why, whylen) == -1 ||
-	    hop_read_reply(h, &resp, &len, why, whylen) == -1)
+	sent = io_send_all(h->fd, h->buf, head, (int)h->cfg->io_timeout *
+	    1000);
+	if (sent == -1)
+		snprintf(why, whylen, "sending CONNECT: %s", strerror(errno));
+	explicit_bzero(h->buf, head);	/* the credentials leave no copy */
+	if (sent == -1)
 		return HOP_TRY_BROKEN;
+	memset(&resp, 0, sizeof(resp));
+	if ((r = hop_read_reply(h, &resp, &len, &end, why, whylen)) !=
+	    HOP_TRY_OK)
+		return r;
 	h->status = resp.code;
 	if (resp.code < 200 || resp.code > 299) {
 		snprintf(why, whylen, "answered %d %.*s to CONNECT", resp.code,
@@ -176,8 +207,8 @@ hop_http_connect(struct hop *h, struct parent_addr *a, char *why,
 		return HOP_TRY_FINAL;
 	}
 	/* The far side may speak first: its bytes are the tunnel's. */
-	h->extra = len - resp.head_len;
-	memmove(h->buf, h->buf + resp.head_len, h->extra);
+	h->extra = len - end;
+	memmove(h->buf, h->buf + end, h->extra);
 	return HOP_TRY_OK;
 }
 
@@ -205,10 +236,15 @@ hop_socks5(struct hop *h, const struct parent_addr *a, char *why,
 	case SOCKS5_HS_OK:
 		return HOP_TRY_OK;
 	case SOCKS5_HS_AUTH:
-		h->status = 407;	/* told apart by hop_attempt() */
+		h->status = 407;	/* told apart by hop_round() */
 		return HOP_TRY_FINAL;
 	case SOCKS5_HS_REFUSED:
 		return HOP_TRY_FINAL;
+	case SOCKS5_HS_TIMEOUT:
+		/* Most likely the destination, as for an HTTP parent. */
+		return HOP_TRY_SLOW;
+	case SOCKS5_HS_INVALID:
+		return HOP_TRY_LOCAL;
 	default:
 		return HOP_TRY_BROKEN;
 	}
@@ -216,65 +252,90 @@ hop_socks5(struct hop *h, const struct parent_addr *a, char *why,
 
 /* One attempt on address a: connect, then the handshake the hop needs. */
 static enum hop_try
-hop_attempt(struct hop *h, struct parent_addr *a, bool *timed_out,
-    char *why, size_t whylen)
+hop_attempt(struct hop *h, struct parent_addr *a, char *why, size_t whylen)
 {
+	enum upstream_result res;
 	enum hop_try r = HOP_TRY_OK;
+	size_t head = 0;
 
 	trace_stage(h->trace, "parent %s: trying %s", h->parent->name,
 	    a->text);
-	h->fd = upstream_dial(a->host, a->port, h->cfg, h->trace, timed_out,
-	    why, whylen);
-	if (h->fd < 0)
-		return HOP_TRY_BROKEN;
+	/* Built first: a head that cannot go out is no address's fault. */
+	if (h->tunnel && a->kind == PARENT_HTTP && !hop_build_connect(h, a,
+	    &head)) {
+		snprintf(why, whylen, "the CONNECT head for the parent does "
+		    "not fit in max_header_bytes");
+		return HOP_TRY_LOCAL;
+	}
+	h->fd = upstream_dial(a->host, a->port, h->cfg, h->trace, &res, why,
+	    whylen);
+	if (h->fd < 0) {
+		explicit_bzero(h->buf, head);
+		return res == UPSTREAM_LOOP ? HOP_TRY_SELF : HOP_TRY_BROKEN;
+	}
 	if (a->kind == PARENT_SOCKS5)
 		r = hop_socks5(h, a, why, whylen);
 	else if (h->tunnel)
-		r = hop_http_connect(h, a, why, whylen);
+		r = hop_http_connect(h, head, why, whylen);
 	if (r != HOP_TRY_OK)
 		io_close(&h->fd);
 	return r;
 }
 
+/* What a final attempt means for the whole hop. */
+static enum hop_result
+hop_final(const struct hop *h, enum hop_try r)
+{
+	switch (r) {
+	case HOP_TRY_OK:
+		return HOP_OK;
+	case HOP_TRY_SLOW:
+		return HOP_TIMEDOUT;
+	case HOP_TRY_LOCAL:
+		return HOP_TOO_LARGE;
+	case HOP_TRY_SELF:
+		return HOP_LOOP;
+	default:
+		return h->status == 407 ? HOP_CREDENTIALS : HOP_REFUSED;
+	}
+}
+
 /*
  * One round over the addresses that are up. Returns HOP_OK, a final
- * answer, HOP_FAILED, or HOP_NONE_UP when every address was down.
+ * outcome, HOP_FAILED, or HOP_NONE_UP when every address was down.
  */
 static enum hop_result
 hop_round(struct hop *h, char *why, size_t whylen)
 {
 	struct parent *p = h->parent;
+	const struct route_table *t = h->table;
 	struct parent_addr *a;
-	bool tried = false, timed_out;
+	enum hop_try r;
+	bool tried = false, probe;
 	size_t i;
 
 	for (i = 0; i < p->naddrs; i++) {
 		a = &p->addr[i];
-		if (!parent_addr_up(a, io_now_ms())) {
+		if (!parent_addr_claim(a, io_now_ms(), t->retry_after, &probe)) {
 			trace_stage(h->trace, "parent %s: skipping %s: down",
 			    p->name, a->text);
 			continue;
 		}
 		tried = true;
-		switch (hop_attempt(h, a, &timed_out, why, whylen)) {
-		case HOP_TRY_OK:
-			parent_addr_ok(a, p->name);
+		r = hop_attempt(h, a, why, whylen);
+		if (r != HOP_TRY_BROKEN) {
+			/* It answered (or we stopped): no failure of its. */
+			if (r == HOP_TRY_OK || r == HOP_TRY_FINAL)
+				parent_addr_ok(a, p->name);
+			else if (probe)
+				parent_addr_release(a);
 			h->addr = a;
-			return HOP_OK;
-		case HOP_TRY_FINAL:
-			/* It answered: it is up, whatever it said. */
-			parent_addr_ok(a, p->name);
-			h->addr = a;
-			return h->status == 407 ? HOP_CREDENTIALS : HOP_REFUSED;
-		case HOP_TRY_BROKEN:
-			log_msg(LOGL_DEBUG, "parent %s: %s: %s", p->name,
-			    a->text, why);
-			trace_stage(h->trace, "parent %s: %s: %s", p->name,
-			    a->text, why);
-			parent_addr_failed(a, p->name, h->table->down_after,
-			    h->table->retry_after);
-			break;
+			return hop_final(h, r);
 		}
+		log_msg(LOGL_DEBUG, "parent %s: %s: %s", p->name, a->text, why);
+		trace_stage(h->trace, "parent %s: %s: %s", p->name, a->text,
+		    why);
+		parent_addr_failed(a, p->name, t->down_after, t->retry_after);
 	}
 	return tried ? HOP_FAILED : HOP_NONE_UP;
 }

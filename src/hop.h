@@ -16,13 +16,17 @@
  *
  * Failover: each attempt takes the parent's first address that is not
  * down (parent.h); a failed connect, or a handshake that breaks off
- * (timeout, malformed reply, close), counts against that address and the
+ * (malformed reply, close, reset), counts against that address and the
  * next one is tried; the [upstream] retries rounds walk the list again,
- * with the pauses upstream.c makes between rounds. A parent that answers
- * "no" (a status other than 2xx, a SOCKS5 refusal, ferry's credentials
- * refused) is working: the answer is final, and no other address is
- * asked. Nothing of the client's request has gone anywhere when this
- * runs, so moving on never sends a request twice.
+ * with the pauses upstream.c makes between rounds. Everything else ends
+ * the request at that address without counting against it, since it
+ * says nothing about the parent: an answer of "no" (a status other than
+ * 2xx, a SOCKS5 refusal, ferry's credentials refused), no answer about
+ * the destination within io_timeout (a slow or dead destination that the
+ * parent is still trying: moving on would only wait as long again), a
+ * CONNECT head too large to send (the client's own Via), or a parent
+ * address that is ferry's own. Nothing of the client's request has gone
+ * anywhere when this runs, so moving on never sends a request twice.
  */
 #ifndef FERRY_HOP_H
 #define FERRY_HOP_H
@@ -41,7 +45,12 @@ enum hop_result {
 	HOP_NONE_UP,		/* every address of the parent is down */
 	HOP_FAILED,		/* every address tried failed */
 	HOP_REFUSED,		/* the parent answered no: see status, why */
-	HOP_CREDENTIALS		/* the parent refused ferry's credentials */
+	HOP_CREDENTIALS,	/* the parent refused ferry's credentials */
+	HOP_TIMEDOUT,		/* no answer about the destination within
+				   io_timeout: the destination, most likely */
+	HOP_TOO_LARGE,		/* the CONNECT head (the client's Via) does
+				   not fit in max_header_bytes */
+	HOP_LOOP		/* the parent's address is ferry's own */
 };
 
 /*
@@ -77,6 +86,18 @@ struct hop {
 						    reply code; 0 if none */
 	size_t				 extra;
 };
+
+/*
+ * The parent's reply to CONNECT in buf[0..len), as hop_open() reads it:
+ * interim (1xx) heads are skipped, the final head is parsed as the answer
+ * to a HEAD would be (a 2xx to CONNECT has no body, RFC 9110 §9.3.6).
+ * Returns HTTP_DONE with *resp the final head and *end the offset where
+ * it ends (what follows is the tunnel's), HTTP_PARTIAL, or HTTP_BAD with
+ * resp->error. Pure, like http_parse_response(): any thread.
+ */
+enum http_result hop_parse_reply(const char *buf, size_t len,
+    const struct http_limits *lim, struct http_field *fields,
+    struct http_response *resp, size_t *end);
 
 /*
  * Open h (see above). Returns HOP_OK with h->fd connected (the caller

@@ -127,7 +127,9 @@ parent_hostport(const char *h, size_t len, struct parent_addr *a,
 		hlen -= 2;
 	}
 	lit = destpat_literal(host, hlen);
-	if (lit == DESTPAT_LIT_NUMERIC || lit == DESTPAT_LIT_BAD ||
+	/* A name may end in a dot, one byte past DESTPAT_NAME_MAX. */
+	if (hlen >= sizeof(a->host) || lit == DESTPAT_LIT_NUMERIC ||
+	    lit == DESTPAT_LIT_BAD ||
 	    (lit == DESTPAT_LIT_IPV6) != (host != h)) {
 		*why = "a bad host (a name, four decimal octets, or [IPv6])";
 		return -1;
@@ -176,36 +178,71 @@ parent_scheme(const char *s, size_t len, struct parent_addr *a)
 }
 
 /*
- * The message for a URL of no scheme ferry speaks: it quotes the scheme
- * and what follows the last '@', never a user or password.
+ * What a message may quote of the URL after its scheme, rest[0..n), into
+ * buf: what follows the last '@', or, with no '@' (a typo may have cut
+ * the URL inside its credentials: a raw ';', '#' or blank), the host up
+ * to its ':' only. Never a byte of a user or a password.
+ */
+static void
+parent_quotable(const char *scheme, const char *rest, size_t n, char *buf,
+    size_t cap)
+{
+	const char *last = memrchr(rest, '@', n), *end;
+	size_t keep, digits = 0;
+
+	if (last != NULL) {
+		keep = n - (size_t)(last + 1 - rest);
+		snprintf(buf, cap, "%s://...@%.*s", scheme, (int)(keep <
+		    DESTPAT_NAME_MAX + 8 ? keep : DESTPAT_NAME_MAX + 8),
+		    last + 1);
+		return;
+	}
+	end = n > 0 && rest[0] == '[' ? memchr(rest, ']', n) : NULL;
+	end = end != NULL ? end + 1 : memchr(rest, ':', n);
+	keep = end != NULL ? (size_t)(end - rest) : n;
+	/* After the ':', a port's digits at most: a password is no port. */
+	if (keep < n && rest[keep] == ':')
+		for (digits = 1; digits <= 5 && keep + digits < n &&
+		    rest[keep + digits] >= '0' && rest[keep + digits] <= '9';
+		    digits++)
+			;
+	keep += digits;
+	if (keep > DESTPAT_NAME_MAX + 8)
+		keep = DESTPAT_NAME_MAX + 8;
+	snprintf(buf, cap, "%s://%.*s%s", scheme, (int)keep, rest,
+	    keep < n ? "..." : "");
+}
+
+/*
+ * The message for a word that is no URL of a scheme ferry speaks. A
+ * "scheme://" is quoted as parent_quotable() allows; a word without one
+ * may be a piece of a password cut off by a blank: it is not quoted.
  */
 static void
 parent_bad_scheme(const char *s, size_t len, char *err, size_t errlen)
 {
 	const char *sep = len >= 3 ? memmem(s, len, "://", 3) : NULL;
-	const char *last = memrchr(s, '@', len), *tail;
-	size_t n;
+	char scheme[17], shown[PARENT_TEXT_MAX + 8];
+	size_t n = sep != NULL ? (size_t)(sep - s) : 0;
 
-	for (n = 0; n < len && n < 16 && s[n] != ':' && s[n] != '@' &&
-	    s[n] != '/'; n++)
-		;
-	if (sep == NULL || (size_t)(sep - s) != n) {
-		snprintf(err, errlen, "'%.*s...': expected http://host:port or "
-		    "socks5://host:port", (int)n, s);
+	if (sep == NULL || n == 0 || n >= sizeof(scheme) ||
+	    memchr(s, '@', n) != NULL || memchr(s, ':', n) != NULL) {
+		snprintf(err, errlen, "not a proxy URL: expected "
+		    "http://host:port or socks5://host:port");
 		return;
 	}
-	tail = last != NULL && last > sep ? last + 1 : sep + 3;
-	snprintf(err, errlen, "'%.*s://%.*s': expected http://host:port or "
-	    "socks5://host:port", (int)n, s, (int)(len - (size_t)(tail - s) <
-	    DESTPAT_NAME_MAX + 8 ? len - (size_t)(tail - s) : DESTPAT_NAME_MAX +
-	    8), tail);
+	memcpy(scheme, s, n);
+	scheme[n] = '\0';
+	parent_quotable(scheme, sep + 3, len - n - 3, shown, sizeof(shown));
+	snprintf(err, errlen, "'%s': expected http://host:port or "
+	    "socks5://host:port", shown);
 }
 
 int
 parent_parse_url(const char *s, size_t len, struct parent_addr *a,
     char *err, size_t errlen)
 {
-	const char *why = NULL, *rest, *at, *last;
+	const char *why = NULL, *rest, *at;
 	size_t skip, n;
 	bool v6;
 
@@ -219,16 +256,9 @@ parent_parse_url(const char *s, size_t len, struct parent_addr *a,
 	if (n > 0 && rest[n - 1] == '/')	/* "http://proxy:3128/" */
 		n--;
 	at = memchr(rest, '@', n);
-	/*
-	 * The message quotes what follows the last '@': never a byte of
-	 * the credentials, whatever the typo.
-	 */
-	last = memrchr(rest, '@', n);
-	snprintf(a->text, sizeof(a->text), "%s://%.*s", a->kind == PARENT_HTTP ?
-	    "http" : "socks5", (int)(n - (last != NULL ? (size_t)(last + 1 -
-	    rest) : 0) < DESTPAT_NAME_MAX + 8 ? n - (last != NULL ?
-	    (size_t)(last + 1 - rest) : 0) : DESTPAT_NAME_MAX + 8),
-	    last != NULL ? last + 1 : rest);
+	/* For a message: never a byte of the credentials, whatever the typo. */
+	parent_quotable(a->kind == PARENT_HTTP ? "http" : "socks5", rest, n,
+	    a->text, sizeof(a->text));
 	if (at != NULL) {
 		n -= (size_t)(at + 1 - rest);
 		rest = at + 1;
@@ -276,6 +306,7 @@ parent_parse(struct parent *p, const char *name, const char *list,
 {
 	static const char blanks[] = " \t";
 	const char *s = list;
+	char why[PARENT_TEXT_MAX + 96];
 	size_t len;
 
 	memset(p, 0, sizeof(*p));
@@ -295,9 +326,12 @@ parent_parse(struct parent *p, const char *name, const char *list,
 			    PARENT_ADDRS_MAX);
 			return -1;
 		}
-		if (parent_parse_url(s, len, &p->addr[p->naddrs], err,
-		    errlen) == -1)
+		if (parent_parse_url(s, len, &p->addr[p->naddrs], why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "URL %zu: %s", p->naddrs + 1, why);
+			sodium_memzero(p, sizeof(*p));
 			return -1;
+		}
 		p->naddrs++;
 	}
 	if (p->naddrs == 0) {
@@ -311,6 +345,33 @@ bool
 parent_addr_up(const struct parent_addr *a, uint64_t now)
 {
 	return atomic_load(&a->down_until) <= now;
+}
+
+bool
+parent_addr_claim(struct parent_addr *a, uint64_t now, unsigned retry_after,
+    bool *probe)
+{
+	uint_least64_t until = atomic_load(&a->down_until);
+
+	*probe = false;
+	if (until == 0)
+		return true;
+	if (until > now)
+		return false;
+	/* Expired: the first to move the mark on probes, alone. */
+	*probe = atomic_compare_exchange_strong(&a->down_until, &until,
+	    now + retry_after * 1000ULL);
+	return *probe;
+}
+
+void
+parent_addr_release(struct parent_addr *a)
+{
+	/* Expired again (1 is long past), unless a verdict came meanwhile. */
+	uint_least64_t until = atomic_load(&a->down_until);
+
+	if (until > 1)
+		(void)atomic_compare_exchange_strong(&a->down_until, &until, 1);
 }
 
 void

@@ -18,8 +18,9 @@
  *
  * Health: an address that fails down_after connects (or handshakes) in a
  * row is down for retry_after seconds; after that, the next request that
- * needs it tries it again: one success brings it up, one failure puts it
- * down again at once. The counts are atomics inside the snapshot's table,
+ * needs it tries it again (one request: the others still skip it while
+ * it does): one success brings it up, one failure puts it down again at
+ * once. The counts are atomics inside the snapshot's table,
  * shared by every worker without a lock; a reload starts them afresh.
  */
 #ifndef FERRY_PARENT_H
@@ -95,6 +96,23 @@ int parent_parse(struct parent *p, const char *name, const char *list,
 
 /* True if a is not down at time now (io_now_ms()). Any thread. */
 bool parent_addr_up(const struct parent_addr *a, uint64_t now);
+
+/*
+ * Whether the caller may try a at time now: true if it is up; if it was
+ * down and retry_after has passed, true for one caller only (*probe set),
+ * who tries it while it stays down for the others, and whose outcome
+ * (parent_addr_ok(), parent_addr_failed(), or parent_addr_release() when
+ * the attempt said nothing about a) decides. Any thread: one
+ * compare-and-swap.
+ */
+bool parent_addr_claim(struct parent_addr *a, uint64_t now,
+    unsigned retry_after, bool *probe);
+
+/*
+ * The probe of a claimed by parent_addr_claim() ended without a verdict
+ * on a: the next request may probe it again at once.
+ */
+void parent_addr_release(struct parent_addr *a);
 
 /*
  * Note a failed connect or handshake on a, address of parent pname: the

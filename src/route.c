@@ -31,11 +31,17 @@ route_add_parent(struct route_table *t, const char *name, const char *list,
 		    ROUTE_PARENTS_MAX);
 		return -1;
 	}
-	n = realloc(t->parents, (t->nparents + 1) * sizeof(*n));
+	/* Not realloc(): the old array holds credentials, wiped here. */
+	n = malloc((t->nparents + 1) * sizeof(*n));
 	if (n == NULL) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
+	if (t->nparents > 0) {
+		memcpy(n, t->parents, t->nparents * sizeof(*n));
+		sodium_memzero(t->parents, t->nparents * sizeof(*n));
+	}
+	free(t->parents);
 	t->parents = n;
 	if (parent_parse(&n[t->nparents], name, list, why, sizeof(why)) ==
 	    -1) {

@@ -205,21 +205,32 @@ upstream_resolve(const char *name, uint16_t port, struct addrinfo **res,
 
 int
 upstream_dial(const char *host, uint16_t port,
-    const struct ferry_config *cfg, struct trace *t, bool *timed_out,
-    char *why, size_t whylen)
+    const struct ferry_config *cfg, struct trace *t,
+    enum upstream_result *res, char *why, size_t whylen)
 {
 	const struct addrinfo *ais[UPSTREAM_MAX_ADDRS], *ai;
-	struct addrinfo *res = NULL;
+	struct addrinfo *ai_list = NULL;
+	bool timed_out = false;
 	size_t n = 0;
 	int fd;
 
-	*timed_out = false;
-	if (upstream_resolve(host, port, &res, why, whylen) == -1)
+	*res = UPSTREAM_UNRESOLVED;
+	if (upstream_resolve(host, port, &ai_list, why, whylen) == -1)
 		return -1;
-	for (ai = res; ai != NULL && n < UPSTREAM_MAX_ADDRS; ai = ai->ai_next)
+	*res = UPSTREAM_LOOP;
+	if (upstream_is_self(ai_list, cfg)) {
+		snprintf(why, whylen, "%s port %u is this proxy's own address",
+		    host, (unsigned)port);
+		freeaddrinfo(ai_list);
+		return -1;
+	}
+	for (ai = ai_list; ai != NULL && n < UPSTREAM_MAX_ADDRS;
+	    ai = ai->ai_next)
 		ais[n++] = ai;
-	fd = upstream_round(ais, n, cfg, t, "parent", timed_out, why, whylen);
-	freeaddrinfo(res);
+	fd = upstream_round(ais, n, cfg, t, "parent", &timed_out, why, whylen);
+	freeaddrinfo(ai_list);
+	*res = fd >= 0 ? UPSTREAM_OK : timed_out ? UPSTREAM_TIMEDOUT :
+	    UPSTREAM_FAILED;
 	return fd;
 }
 

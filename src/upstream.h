@@ -61,14 +61,15 @@ void upstream_pause(unsigned round);
 
 /*
  * Connect to a parent proxy at host:port (route.h): no destination rules
- * and no guard, since parents may sit on internal addresses by design.
- * One round: each resolved address once (at most 8), each within
- * connect_timeout, each a trace stage. Returns the socket (as
- * upstream_connect() gives it), or -1 with the cause in why and
- * *timed_out telling whether the last attempt timed out. Blocks.
+ * and no guard, since parents may sit on internal addresses by design,
+ * but never to ferry's own listening address (UPSTREAM_LOOP: with [headers]
+ * via = no, Via could not tell). One round: each resolved address once
+ * (at most 8), each within connect_timeout, each a trace stage. Returns
+ * the socket (as upstream_connect() gives it) with *res UPSTREAM_OK, or
+ * -1 with the failure in *res and the cause in why. Blocks.
  */
 int upstream_dial(const char *host, uint16_t port,
-    const struct ferry_config *cfg, struct trace *t, bool *timed_out,
-    char *why, size_t whylen);
+    const struct ferry_config *cfg, struct trace *t,
+    enum upstream_result *res, char *why, size_t whylen);
 
 #endif

@@ -354,6 +354,112 @@ def connect_server_speaks_first():
             assert c.recv(4096) == b"ping\n"
 
 
+@suite.test
+def expect_continue_parent_407_is_502():
+    # A POST with Expect: 100-continue: squid answers its 407 before any
+    # 100, on the path where ferry waits for the go-ahead; the client must
+    # still get the 502, never the parent's 407 and its realm.
+    tok = token()
+    with started(via(squid_url(password="wrong"))) as f:
+        url = origin.url("/echo?" + tok)
+        with socket.create_connection(("127.0.0.1", f.port), 10) as c:
+            c.sendall(("POST %s HTTP/1.1\r\nHost: %s\r\n"
+                       "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+                       % (url, url.split("/")[2])).encode())
+            r = read_response(c, 10)
+        assert status_of(r) == 502, r
+        assert b"Proxy-Authenticate" not in r, r
+        assert "refused this proxy's credentials" in page_text(r), r
+        assert not seen(origin, tok)
+
+
+def silent(conn, stop):
+    """A parent that takes the CONNECT and never answers (it is still
+    trying a dead destination): hold the connection until the end."""
+    conn.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            if conn.recv(4096) == b"":
+                return
+        except socket.timeout:
+            pass
+
+
+@suite.test
+def slow_destination_is_504_and_no_failover():
+    # A parent that took the CONNECT but gives no answer within io_timeout
+    # is waiting on the destination: 504 at once, the next address is
+    # not tried (it would wait as long again), and no address is put down.
+    with Script(silent) as slow, Script(silent) as second:
+        cfg = via("http://127.0.0.1:%d http://127.0.0.1:%d"
+                  % (slow.port, second.port), level="debug",
+                  upstream={"io_timeout": "1"},
+                  parents={"down_after": "1"})
+        with started(cfg) as f:
+            for _ in range(2):
+                t0 = time.monotonic()
+                r = connect_raw(f, "127.0.0.1:%d" % tls_origin.port)
+                took = time.monotonic() - t0
+                assert status_of(r) == 504, r
+                assert "did not reach 127.0.0.1 port %d in time" \
+                    % tls_origin.port in page_text(r), r
+                assert took < 3, took
+            assert second.accepted == 0, second.accepted
+            assert slow.accepted == 2, slow.accepted
+            assert "is down" not in f.log(), f.log()[-2000:]
+
+
+@suite.test
+def oversize_via_on_connect_is_431_and_no_failover():
+    # A client Via that fits the client's limit but not the CONNECT ferry
+    # builds for the parent is the client's: 431, no parent is tried or
+    # put down.
+    with Script(silent) as p:
+        cfg = via("http://u:p@127.0.0.1:%d" % p.port,
+                  limits={"max_header_bytes": "4096"},
+                  parents={"down_after": "1"}, upstream={"io_timeout": "1"})
+        with started(cfg) as f:
+            auth = "127.0.0.1:%d" % tls_origin.port
+            # the client's head is 4076 bytes; ferry's adds ", 1.1 a"
+            # and its credentials (33 bytes)
+            head = "CONNECT %s HTTP/1.1\r\nHost: %s\r\nVia: \r\n\r\n" \
+                % (auth, auth)
+            big = "1.1 " + "v" * (4076 - len(head) - 4)
+            for _ in range(3):
+                with socket.create_connection(("127.0.0.1", f.port),
+                                              10) as c:
+                    c.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
+                               "Via: %s\r\n\r\n" % (auth, auth, big))
+                              .encode())
+                    r = read_response(c, 10)
+                assert status_of(r) == 431, r[:300]
+            assert p.accepted == 0, p.accepted
+            assert "is down" not in f.log(), f.log()[-2000:]
+            # a CONNECT of normal size still goes to the parent (which
+            # stays silent: 504 after io_timeout)
+            r = connect_raw(f, auth, timeout=5)
+            assert status_of(r) == 504 and p.accepted == 1, (r, p.accepted)
+
+
+@suite.test
+def parent_that_is_ferry_itself_is_508():
+    # With via = no, Via cannot show a loop: a parent whose address is
+    # ferry's own listening socket is refused before connecting.
+    f = started(via("http://127.0.0.1:1"))
+    f.configure(via("http://127.0.0.1:%d" % f.port, headers={"via": "no"},
+                    log={"access": f.access}))
+    with f:
+        tok = token()
+        t0 = time.monotonic()
+        r = get_raw(f, origin.url("/hello?" + tok))
+        assert status_of(r) == 508, r
+        assert "is this proxy itself" in page_text(r), r
+        r = connect_raw(f, "127.0.0.1:%d" % tls_origin.port)
+        assert status_of(r) == 508, r
+        assert time.monotonic() - t0 < 2
+        assert not seen(origin, tok)
+
+
 # --- 2. SOCKS5 parents ---
 
 def socks_checks(p, url, wrong_url=None):
@@ -707,11 +813,11 @@ def check_config_errors():
          {"default": "corp", "nosuch": ".example.com"},
          ["nosuch", ".example.com", "no parent of that name"]),
         ({"corp": "ftp://127.0.0.1:3128"}, {"default": "corp"},
-         ["corp", "ftp://127.0.0.1:3128"]),
+         ["corp", "URL 1", "'ftp://127.0.0.1:3128'"]),
         ({"corp": "http://127.0.0.1"}, {"default": "corp"},
          ["corp", "http://127.0.0.1"]),
         ({"corp": "http://127.0.0.1:3128/path"}, {"default": "corp"},
-         ["corp", "http://127.0.0.1:3128/path"]),
+         ["corp", "http://127.0.0.1:3128...", "a path"]),
         ({"corp": "http://127.0.0.1:3128"},
          {"default": "direct", "corp": ".example.com",
           "direct": ".example.com"},
