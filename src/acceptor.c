@@ -1,8 +1,8 @@
 /*
  * acceptor.c: listen and accept (see acceptor.h).
  *
- * The loop runs on its own thread and waits in poll() with a short timeout
- * so that a stop is seen promptly. When the process runs out of
+ * The loop runs on its own thread and waits in poll() on every listening
+ * socket with a short timeout so that a stop is seen promptly. When the process runs out of
  * descriptors (EMFILE), accept() would fail at once forever; the loop then
  * pauses briefly instead of spinning, and the pending client waits in the
  * kernel's queue.
@@ -24,24 +24,26 @@
 #define ACCEPTOR_POLL_MS	250
 #define ACCEPTOR_EMFILE_PAUSE_MS 100
 
-int
-acceptor_listen(const struct ferry_config *cfg, char *err, size_t errlen)
+/* One listening socket for l; -1 with err naming the address. */
+static int
+acceptor_open(const struct config_listen *l, char *err, size_t errlen)
 {
 	int fd, one = 1, zero = 0;
 
-	fd = socket(cfg->listen_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+		snprintf(err, errlen, "cannot listen on %s: socket: %s",
+		    l->text, strerror(errno));
 		return -1;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* "*:port" listens on [::] and should take IPv4 clients too. */
-	if (cfg->listen_addr.ss_family == AF_INET6)
+	if (l->addr.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
 		    sizeof(zero));
-	if (bind(fd, (const struct sockaddr *)&cfg->listen_addr,
-	    cfg->listen_len) == -1 || listen(fd, SOMAXCONN) == -1) {
-		snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->len) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		snprintf(err, errlen, "cannot listen on %s: %s", l->text,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -49,43 +51,78 @@ acceptor_listen(const struct ferry_config *cfg, char *err, size_t errlen)
 	return fd;
 }
 
+int
+acceptor_listen(struct acceptor *a, const struct ferry_config *cfg,
+    char *err, size_t errlen)
+{
+	int fd;
+
+	a->nlfd = 0;
+	for (size_t i = 0; i < cfg->nlistens; i++) {
+		if ((fd = acceptor_open(&cfg->listens[i], err, errlen)) == -1) {
+			acceptor_close(a);
+			return -1;
+		}
+		a->lfd[a->nlfd++] = fd;
+	}
+	return 0;
+}
+
+void
+acceptor_close(struct acceptor *a)
+{
+	while (a->nlfd > 0)
+		io_close(&a->lfd[--a->nlfd]);
+}
+
+/* Accept one client from lfd, if one is there, and hand it on. */
+static void
+acceptor_take(int lfd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int fd;
+
+	/* Non-blocking: every wait is a poll() (io.c, splice.c). */
+	fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC |
+	    SOCK_NONBLOCK);
+	if (fd == -1) {
+		/* A client that left, or a signal: just go on. */
+		if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
+			return;
+		/* Out of fds or memory, or worse: never spin. */
+		log_msg(LOGL_WARN, "accept: %s", strerror(errno));
+		io_pause_ms(ACCEPTOR_EMFILE_PAUSE_MS);
+		return;
+	}
+	io_nodelay(fd);	/* whole heads, never tiny pieces */
+	(void)park_accept(fd, &peer);
+}
+
 static void *
 acceptor_loop(void *arg)
 {
 	struct acceptor *a = arg;
-	struct sockaddr_storage peer;
-	socklen_t len;
-	int fd;
+	struct pollfd p[CONFIG_MAX_LISTEN];
+	size_t i;
+	int n;
 
+	for (i = 0; i < a->nlfd; i++)
+		p[i] = (struct pollfd){ .fd = a->lfd[i], .events = POLLIN };
 	while (!atomic_load(&a->stop)) {
-		if (io_wait(a->lfd, POLLIN, ACCEPTOR_POLL_MS) == -1)
-			continue;
-		len = sizeof(peer);
-		/* Non-blocking: every wait is a poll() (io.c, splice.c). */
-		fd = accept4(a->lfd, (struct sockaddr *)&peer, &len,
-		    SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd == -1) {
-			/* A client that left, or a signal: just go on. */
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == ECONNABORTED)
-				continue;
-			/* Out of fds or memory, or worse: never spin. */
-			log_msg(LOGL_WARN, "accept: %s", strerror(errno));
-			io_pause_ms(ACCEPTOR_EMFILE_PAUSE_MS);
-			continue;
-		}
-		io_nodelay(fd);	/* whole heads, never tiny pieces */
-		(void)park_accept(fd, &peer);
+		n = poll(p, a->nlfd, ACCEPTOR_POLL_MS);
+		for (i = 0; n > 0 && i < a->nlfd; i++)
+			if (p[i].revents != 0)
+				acceptor_take(a->lfd[i]);
 	}
 	return NULL;
 }
 
 int
-acceptor_start(struct acceptor *a, int lfd, char *err, size_t errlen)
+acceptor_start(struct acceptor *a, char *err, size_t errlen)
 {
 	int rc;
 
-	a->lfd = lfd;
 	atomic_init(&a->stop, false);
 	rc = pthread_create(&a->thread, NULL, acceptor_loop, a);
 	if (rc != 0) {
@@ -101,6 +138,5 @@ acceptor_stop(struct acceptor *a)
 {
 	atomic_store(&a->stop, true);
 	pthread_join(a->thread, NULL);
-	close(a->lfd);
-	a->lfd = -1;
+	acceptor_close(a);
 }

@@ -17,38 +17,45 @@
 
 #include "config.h"
 
-/* lfd is owned from acceptor_start() on and closed by acceptor_stop(). */
+/*
+ * The listening sockets (one per address of [server] listen, in order)
+ * and the thread that accepts on all of them. The sockets are the
+ * acceptor's from acceptor_listen() on; acceptor_stop() or
+ * acceptor_close() closes them.
+ */
 struct acceptor {
-	int		 lfd;
+	int		 lfd[CONFIG_MAX_LISTEN];
+	size_t		 nlfd;
 	atomic_bool	 stop;
 	pthread_t	 thread;
 };
 
 /*
- * Open, bind and listen on cfg->listen (parsed into cfg->listen_addr; a
- * "*" address listens on both IPv4 and IPv6). Returns the listening fd,
- * close-on-exec and now the caller's, or -1 with a message in err. Called
+ * Open, bind and listen on every address of cfg->listens (a "*" address
+ * listens on both IPv4 and IPv6) into a. Returns 0, or -1 with a message
+ * naming the address that failed in err (a then holds no socket). Called
  * once by main.c at start-up, before privileges are dropped: a port below
  * 1024 needs root.
  */
-int acceptor_listen(const struct ferry_config *cfg, char *err,
-    size_t errlen);
+int acceptor_listen(struct acceptor *a, const struct ferry_config *cfg,
+    char *err, size_t errlen);
 
 /*
- * Start the accept thread on lfd: every accepted socket is made
+ * Start the accept thread on a's sockets: every accepted socket is made
  * non-blocking, gets TCP_NODELAY and goes to park_accept(); the idle
  * watcher must be running (park_start()). a must stay in place until
- * acceptor_stop(). Returns 0 (the acceptor now owns lfd), or -1 with a
- * message in err (lfd is still the caller's).
+ * acceptor_stop(). Returns 0, or -1 with a message in err.
  */
-int acceptor_start(struct acceptor *a, int lfd, char *err, size_t errlen);
+int acceptor_start(struct acceptor *a, char *err, size_t errlen);
+
+/* Close a's sockets when the thread never started (a failed start-up). */
+void acceptor_close(struct acceptor *a);
 
 /*
  * Stop accepting: raise a->stop, join the thread (it looks at the flag at
- * least every 250 ms, also while it waits for room at max_clients) and
- * close the listening socket, so that new clients are refused from then
- * on. Call once, from another thread (main.c's), after acceptor_start()
- * succeeded.
+ * least every 250 ms) and close the listening sockets, so that new
+ * clients are refused from then on. Call once, from another thread
+ * (main.c's), after acceptor_start() succeeded.
  */
 void acceptor_stop(struct acceptor *a);
 

@@ -27,7 +27,7 @@
 #include "num.h"
 
 enum config_type {
-	CFG_LISTEN,	/* host:port, [v6]:port or *:port */
+	CFG_LISTEN,	/* host:port, [v6]:port or *:port; a list */
 	CFG_TEXT,	/* free text, may be empty */
 	CFG_USER,	/* empty, or an existing user name */
 	CFG_GROUP,	/* empty, or an existing group name */
@@ -135,21 +135,27 @@ config_error(char *err, size_t errlen, const char *path, const char *key,
 		    (int)(colon - key), key, colon + 1, why);
 }
 
-/* Parse "a.b.c.d:port", "[v6]:port" or "*:port" into cfg->listen_addr. */
+/* Parse "a.b.c.d:port", "[v6]:port" or "*:port" s[0..slen) into *l. */
 static int
-config_parse_listen(const char *s, struct ferry_config *cfg)
+config_parse_listen(const char *s, size_t slen, struct config_listen *l)
 {
 	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(s, ':');
+	const char *colon;
 	size_t hlen;
 	uint64_t port;
 	bool bracketed = false;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->listen_addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->listen_addr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l->addr;
 
+	if (slen >= sizeof(l->text))
+		return -1;
+	memcpy(l->text, s, slen);
+	l->text[slen] = '\0';
+	colon = strrchr(l->text, ':');
 	if (colon == NULL || num_parse_dec(colon + 1, strlen(colon + 1), 65535,
 	    &port) == -1 || port == 0)
 		return -1;
+	s = l->text;
 	hlen = (size_t)(colon - s);
 	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
 		s++;
@@ -160,21 +166,42 @@ config_parse_listen(const char *s, struct ferry_config *cfg)
 		return -1;
 	memcpy(host, s, hlen);
 	host[hlen] = '\0';
-	memset(&cfg->listen_addr, 0, sizeof(cfg->listen_addr));
+	memset(&l->addr, 0, sizeof(l->addr));
 	/* IPv6 only in brackets: "::1:3128" could be an address alone. */
 	if ((!bracketed && strcmp(host, "*") == 0) || (bracketed &&
 	    inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1)) {
 		/* "*" is the IPv6 any address; the listener is dual-stack. */
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)port);
-		cfg->listen_len = sizeof(*sin6);
+		l->len = sizeof(*sin6);
 		return 0;
 	}
 	if (bracketed || inet_pton(AF_INET, host, &sin->sin_addr) != 1)
 		return -1;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons((uint16_t)port);
-	cfg->listen_len = sizeof(*sin);
+	l->len = sizeof(*sin);
+	return 0;
+}
+
+/* One address of a listen list: parsed, and not listed twice. */
+static int
+config_add_listen(void *ctx, const char *s, size_t len)
+{
+	struct ferry_config *cfg = ctx;
+	struct config_listen *l;
+	size_t i;
+
+	if (cfg->nlistens == CONFIG_MAX_LISTEN)
+		return -1;
+	l = &cfg->listens[cfg->nlistens];
+	if (config_parse_listen(s, len, l) == -1)
+		return -1;
+	for (i = 0; i < cfg->nlistens; i++)
+		if (cfg->listens[i].len == l->len &&
+		    memcmp(&cfg->listens[i].addr, &l->addr, l->len) == 0)
+			return -1;
+	cfg->nlistens++;
 	return 0;
 }
 
@@ -299,9 +326,13 @@ config_set(struct ferry_config *cfg, const struct config_key *k,
 
 	switch (k->type) {
 	case CFG_LISTEN:
-		*why = "expected IPv4:port, [IPv6]:port or *:port";
-		return config_parse_listen(s, cfg) == -1 ? -1 :
-		    config_copy_text(field, CONFIG_TEXT_MAX, s);
+		*why = "expected addresses IPv4:port, [IPv6]:port or *:port, "
+		    "each once (at most 16)";
+		cfg->nlistens = 0;
+		if (config_each_item(s, config_add_listen, cfg) == -1 ||
+		    cfg->nlistens == 0)
+			return -1;
+		return config_copy_text(field, CONFIG_TEXT_MAX, s);
 	case CFG_TEXT:
 		*why = "too long";
 		return config_copy_text(field, CONFIG_TEXT_MAX, s);

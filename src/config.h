@@ -34,6 +34,8 @@
 #include "route.h"
 
 #define CONFIG_MAX_PORTS	32
+/* Listening addresses, [server] listen and [proxy_protocol] listen. */
+#define CONFIG_MAX_LISTEN	16
 #define CONFIG_MAX_STRIP	32
 #define CONFIG_NAME_MAX		64
 #define CONFIG_TEXT_MAX		256
@@ -47,13 +49,20 @@ enum pool_mode {
 	POOL_MODE_THREAD	/* one thread per connection, capped */
 };
 
+/* One listening address: each gets its own socket (acceptor.c). */
+struct config_listen {
+	struct sockaddr_storage	addr;
+	socklen_t		len;
+	char			text[64];	/* as written */
+};
+
 struct ferry_config {
 	char			path[PATH_MAX];
 
 	/* [server] */
-	char			listen[CONFIG_TEXT_MAX];
-	struct sockaddr_storage	listen_addr;
-	socklen_t		listen_len;
+	char			listen[CONFIG_TEXT_MAX];	/* as written */
+	struct config_listen	listens[CONFIG_MAX_LISTEN];
+	size_t			nlistens;
 	char			user[CONFIG_NAME_MAX];
 	char			group[CONFIG_NAME_MAX];
 	char			pidfile[CONFIG_TEXT_MAX];

@@ -108,16 +108,17 @@ loopguard_local_address(int family, const unsigned char *a)
 	return found;
 }
 
-bool
-loopguard_is_self(const struct sockaddr *sa, const struct ferry_config *cfg)
+/* Would connecting to sa reach the listening address me? */
+static bool
+loopguard_is_listener(const struct sockaddr *sa,
+    const struct sockaddr_storage *me_sa)
 {
 	uint8_t to[16], me[16];
 	uint16_t to_port = 0, my_port = 0;
 	int to_family, my_family;
 
 	to_family = addr_bytes(sa, to, &to_port);
-	my_family = addr_bytes((const struct sockaddr *)&cfg->listen_addr, me,
-	    &my_port);
+	my_family = addr_bytes((const struct sockaddr *)me_sa, me, &my_port);
 	if (to_family == AF_UNSPEC || my_family == AF_UNSPEC ||
 	    to_port != my_port)
 		return false;
@@ -139,4 +140,15 @@ loopguard_is_self(const struct sockaddr *sa, const struct ferry_config *cfg)
 			to[15] = 1;
 	}
 	return memcmp(to, me, to_family == AF_INET ? 4 : 16) == 0;
+}
+
+bool
+loopguard_is_self(const struct sockaddr *sa, const struct ferry_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nlistens; i++)
+		if (loopguard_is_listener(sa, &cfg->listens[i].addr))
+			return true;
+	return false;
 }

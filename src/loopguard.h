@@ -34,10 +34,11 @@ bool loopguard_via_seen(const struct http_field *f, size_t n,
     const char *name);
 
 /*
- * True if connecting to sa would reach ferry's own listening socket as
- * cfg describes it: the same port, and the listening address itself, or,
- * for a wildcard listener, any address of this host (then it reads the
- * interface list with getifaddrs()). Thread-safe.
+ * True if connecting to sa would reach one of ferry's own listening
+ * sockets as cfg describes them (cfg->listens): the same port, and the
+ * listening address itself, or, for a wildcard listener, any address of
+ * this host (then it reads the interface list with getifaddrs()).
+ * Thread-safe.
  */
 bool loopguard_is_self(const struct sockaddr *sa,
     const struct ferry_config *cfg);

@@ -192,13 +192,13 @@ main_start(struct main_state *st, bool foreground)
 	bool to_syslog = strcmp(cfg->log_target, "syslog") == 0;
 	unsigned long fds;
 	char err[512];
-	int lfd, ready = -1;
+	int ready = -1;
 
 	fds = daemon_raise_fd_limit();
 	(void)log_open(cfg->log_level, to_syslog ? "syslog" : "stderr", "",
 	    err, sizeof(err));
 	if (daemon_pidfile_check(cfg->pidfile, err, sizeof(err)) == -1 ||
-	    (lfd = acceptor_listen(cfg, err, sizeof(err))) == -1)
+	    acceptor_listen(&st->acceptor, cfg, err, sizeof(err)) == -1)
 		goto fail;
 	if (!foreground && (ready = daemon_detach(err, sizeof(err))) == -1)
 		goto fail;
@@ -214,13 +214,14 @@ main_start(struct main_state *st, bool foreground)
 	/* Before the acceptor runs, so no request line precedes these. */
 	main_warnings(cfg, false);
 	main_log_listening(cfg, fds);
-	if (acceptor_start(&st->acceptor, lfd, err, sizeof(err)) == -1)
+	if (acceptor_start(&st->acceptor, err, sizeof(err)) == -1)
 		goto fail_pidfile;
 	daemon_ready(ready, NULL);
 	return 0;
 fail_pidfile:
 	daemon_remove_pidfile(cfg->pidfile);
 fail:
+	acceptor_close(&st->acceptor);
 	main_fail(ready, err);
 	return -1;
 }

@@ -86,9 +86,9 @@ START_TEST(test_defaults)
 
 	load_good("", &cfg);
 	ck_assert_str_eq(cfg.listen, "127.0.0.1:3128");
-	sin = (const struct sockaddr_in *)&cfg.listen_addr;
+	sin = (const struct sockaddr_in *)&cfg.listens[0].addr;
 	ck_assert_int_eq(sin->sin_family, AF_INET);
-	ck_assert_uint_eq(cfg.listen_len, sizeof(struct sockaddr_in));
+	ck_assert_uint_eq(cfg.listens[0].len, sizeof(struct sockaddr_in));
 	ck_assert_uint_eq(ntohs(sin->sin_port), 3128);
 	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
 	ck_assert_str_eq(cfg.user, "");
@@ -232,9 +232,9 @@ START_TEST(test_every_key)
 	    "[whitelist]\nlocal = 127.0.0.1 ::1\noffice = 192.0.2.0/24\n",
 	    &cfg);
 	ck_assert_str_eq(cfg.listen, "[::1]:8080");
-	sin6 = (const struct sockaddr_in6 *)&cfg.listen_addr;
+	sin6 = (const struct sockaddr_in6 *)&cfg.listens[0].addr;
 	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
-	ck_assert_uint_eq(cfg.listen_len, sizeof(struct sockaddr_in6));
+	ck_assert_uint_eq(cfg.listens[0].len, sizeof(struct sockaddr_in6));
 	ck_assert_uint_eq(ntohs(sin6->sin6_port), 8080);
 	ck_assert(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
 	ck_assert_str_eq(cfg.user, "root");
@@ -362,16 +362,16 @@ START_TEST(test_listen)
 	snprintf(text, sizeof(text), "[server]\nlisten = %s\n",
 	    listen_cases[_i].value);
 	load_good(text, &cfg);
-	s4 = (const struct sockaddr_in *)&cfg.listen_addr;
-	s6 = (const struct sockaddr_in6 *)&cfg.listen_addr;
-	ck_assert_int_eq(cfg.listen_addr.ss_family, listen_cases[_i].family);
+	s4 = (const struct sockaddr_in *)&cfg.listens[0].addr;
+	s6 = (const struct sockaddr_in6 *)&cfg.listens[0].addr;
+	ck_assert_int_eq(cfg.listens[0].addr.ss_family, listen_cases[_i].family);
 	if (listen_cases[_i].family == AF_INET) {
-		ck_assert_uint_eq(cfg.listen_len, sizeof(*s4));
+		ck_assert_uint_eq(cfg.listens[0].len, sizeof(*s4));
 		ck_assert_uint_eq(ntohs(s4->sin_port), listen_cases[_i].port);
 		ck_assert_ptr_nonnull(inet_ntop(AF_INET, &s4->sin_addr, got,
 		    sizeof(got)));
 	} else {
-		ck_assert_uint_eq(cfg.listen_len, sizeof(*s6));
+		ck_assert_uint_eq(cfg.listens[0].len, sizeof(*s6));
 		ck_assert_uint_eq(ntohs(s6->sin6_port),
 		    listen_cases[_i].port);
 		ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &s6->sin6_addr, got,
@@ -379,6 +379,35 @@ START_TEST(test_listen)
 	}
 	ck_assert_str_eq(got, listen_cases[_i].addr);
 	ck_assert_str_eq(cfg.listen, listen_cases[_i].value);
+	ck_assert_uint_eq(cfg.nlistens, 1);
+	ck_assert_str_eq(cfg.listens[0].text, listen_cases[_i].value);
+	config_free(&cfg);
+}
+END_TEST
+
+/* Several addresses, blank or comma separated: one socket each. */
+START_TEST(test_listen_list)
+{
+	struct ferry_config cfg;
+	char text[1024];
+	size_t i;
+
+	load_good("[server]\nlisten = 127.0.0.1:3128 [::1]:3128,"
+	    "127.0.0.2:8080\n", &cfg);
+	ck_assert_uint_eq(cfg.nlistens, 3);
+	ck_assert_str_eq(cfg.listens[0].text, "127.0.0.1:3128");
+	ck_assert_str_eq(cfg.listens[1].text, "[::1]:3128");
+	ck_assert_str_eq(cfg.listens[2].text, "127.0.0.2:8080");
+	ck_assert_int_eq(cfg.listens[1].addr.ss_family, AF_INET6);
+	config_free(&cfg);
+	/* Sixteen at most. */
+	strcpy(text, "[server]\nlisten =");
+	for (i = 0; i < CONFIG_MAX_LISTEN; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    " 127.0.0.1:%zu", 1000 + i);
+	strcat(text, "\n");
+	load_good(text, &cfg);
+	ck_assert_uint_eq(cfg.nlistens, CONFIG_MAX_LISTEN);
 	config_free(&cfg);
 }
 END_TEST
@@ -576,6 +605,15 @@ static const struct {
 	/* A key outside every section belongs to no known section. */
 	{ "workers = 3\n[pool]\n", "[", "workers", "3" },
 	/* [server] */
+	{ "[server]\nlisten = 127.0.0.1:1 127.0.0.1:1\n", "[server]",
+	    "listen", "127.0.0.1:1 127.0.0.1:1" },
+	{ "[server]\nlisten = 127.0.0.1:1 bogus\n", "[server]", "listen",
+	    "bogus" },
+	{ "[server]\nlisten = 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 "
+	    "127.0.0.1:4 127.0.0.1:5 127.0.0.1:6 127.0.0.1:7 127.0.0.1:8 "
+	    "127.0.0.1:9 127.0.0.1:10 127.0.0.1:11 127.0.0.1:12 127.0.0.1:13 "
+	    "127.0.0.1:14 127.0.0.1:15 127.0.0.1:16 127.0.0.1:17\n",
+	    "[server]", "listen", "127.0.0.1:17" },
 	{ "[server]\nlisten = 127.0.0.1\n", "[server]", "listen",
 	    "127.0.0.1" },
 	{ "[server]\nlisten = 127.0.0.1:0\n", "[server]", "listen",
@@ -1077,6 +1115,7 @@ config_suite(void)
 	tcase_add_test(tc, test_restart_keys);
 	tcase_add_loop_test(tc, test_uint, 0, NELEM(uint_cases));
 	tcase_add_loop_test(tc, test_listen, 0, NELEM(listen_cases));
+	tcase_add_test(tc, test_listen_list);
 	tcase_add_loop_test(tc, test_bool, 0, NELEM(bool_cases));
 	tcase_add_loop_test(tc, test_log_level, 0, NELEM(level_cases));
 	tcase_add_test(tc, test_connect_ports);

@@ -127,7 +127,8 @@ START_TEST(test_self)
 	struct sockaddr_storage to;
 
 	memset(&cfg, 0, sizeof(cfg));
-	addr(&cfg.listen_addr, self_cases[_i].listen, 3128);
+	addr(&cfg.listens[0].addr, self_cases[_i].listen, 3128);
+	cfg.nlistens = 1;
 	addr(&to, self_cases[_i].to, self_cases[_i].port);
 	ck_assert_msg(loopguard_is_self((struct sockaddr *)&to, &cfg) ==
 	    self_cases[_i].self, "listen %s:3128, to %s:%u",

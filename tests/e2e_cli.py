@@ -200,6 +200,43 @@ def port_in_use_exits_1():
     assert b"127.0.0.1:%d" % port in r.stderr, r.stderr
 
 
+@suite.test
+def several_listen_addresses_all_serve():
+    # [server] listen takes a list: one socket each, one pool for all.
+    with Origin() as o:
+        f = Ferry()
+        p1, p2, p3 = f.port, free_port("::1"), free_port()
+        f.configure({"server": {"listen": "127.0.0.1:%d [::1]:%d,"
+                                "127.0.0.2:%d" % (p1, p2, p3)}})
+        with f:
+            for proxy in ("http://127.0.0.1:%d" % p1,
+                          "http://[::1]:%d" % p2,
+                          "http://127.0.0.2:%d" % p3):
+                assert wait_for(lambda: curl(o.url("/hello"),
+                                             proxy=proxy).returncode == 0)
+                r = curl(o.url("/hello"), proxy=proxy)
+                assert r.returncode == 0 and r.stdout == b"hello\n", \
+                    (proxy, r)
+            assert "listening on 127.0.0.1:%d [::1]:%d,127.0.0.2:%d" \
+                % (p1, p2, p3) in f.log(), f.log()[-500:]
+
+
+@suite.test
+def bind_error_names_the_address():
+    # The second address is taken: ferry exits 1 naming that address.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        taken = s.getsockname()[1]
+        free = free_port()
+        path = ini("[server]\nlisten = 127.0.0.1:%d 127.0.0.1:%d\n"
+                   % (free, taken))
+        r = run("-f", "-c", path)
+    assert r.returncode == 1, r
+    assert b"cannot listen on 127.0.0.1:%d" % taken in r.stderr, r.stderr
+    assert b"127.0.0.1:%d:" % free not in r.stderr, r.stderr
+
+
 def stops_on(sig):
     with Origin() as o:
         f = Ferry().start()

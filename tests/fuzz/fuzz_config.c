@@ -29,7 +29,12 @@ check_config(const struct ferry_config *c)
 {
 	size_t i;
 
-	FUZZ_CHECK(c->listen_len > 0);
+	FUZZ_CHECK(c->nlistens >= 1 && c->nlistens <= CONFIG_MAX_LISTEN);
+	for (i = 0; i < c->nlistens; i++) {
+		FUZZ_CHECK(c->listens[i].len > 0);
+		FUZZ_CHECK(terminated(c->listens[i].text,
+		    sizeof(c->listens[i].text)));
+	}
 	FUZZ_CHECK(terminated(c->listen, sizeof(c->listen)));
 	FUZZ_CHECK(terminated(c->user, sizeof(c->user)));
 	FUZZ_CHECK(terminated(c->group, sizeof(c->group)));
