@@ -23,6 +23,8 @@
 
 #define ACCEPTOR_POLL_MS	250
 #define ACCEPTOR_EMFILE_PAUSE_MS 100
+/* Connections taken from a listen queue at stop, at most. */
+#define ACCEPTOR_DRAIN_MAX	65536
 
 /* One listening socket for l; -1 with err naming the address. */
 static int
@@ -30,7 +32,9 @@ acceptor_open(const struct config_listen *l, char *err, size_t errlen)
 {
 	int fd, one = 1, zero = 0;
 
-	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: the stop drains each queue until EAGAIN. */
+	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot listen on %s: socket: %s",
 		    l->text, strerror(errno));
@@ -75,8 +79,11 @@ acceptor_close(struct acceptor *a)
 		io_close(&a->lfd[--a->nlfd]);
 }
 
-/* Accept one client from lfd, if one is there, and hand it on. */
-static void
+/*
+ * Accept one client from lfd, if one is there, and hand it on. Returns
+ * false when there was none to take (or no fd for it).
+ */
+static bool
 acceptor_take(int lfd)
 {
 	struct sockaddr_storage peer;
@@ -88,15 +95,37 @@ acceptor_take(int lfd)
 	    SOCK_NONBLOCK);
 	if (fd == -1) {
 		/* A client that left, or a signal: just go on. */
-		if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
-			return;
+		if (errno == EINTR || errno == ECONNABORTED)
+			return true;
+		if (errno == EAGAIN)
+			return false;
 		/* Out of fds or memory, or worse: never spin. */
 		log_msg(LOGL_WARN, "accept: %s", strerror(errno));
 		io_pause_ms(ACCEPTOR_EMFILE_PAUSE_MS);
-		return;
+		return false;
 	}
 	io_nodelay(fd);	/* whole heads, never tiny pieces */
 	(void)park_accept(fd, &peer);
+	return true;
+}
+
+/*
+ * At stop: take every connection the kernel completed already, then
+ * close the listener at once. Closing with connections in the listen
+ * queue resets them, and a balancer (or any client) that saw its
+ * handshake complete has sent its request on them: those would be lost.
+ * A connection that arrives after the close is refused instead, which a
+ * balancer retries elsewhere. Bounded, so a flood cannot hold the stop.
+ */
+static size_t
+acceptor_drain(int lfd)
+{
+	size_t n = 0;
+
+	while (n < ACCEPTOR_DRAIN_MAX && acceptor_take(lfd))
+		n++;
+	close(lfd);
+	return n;
 }
 
 static void *
@@ -113,7 +142,7 @@ acceptor_loop(void *arg)
 		n = poll(p, a->nlfd, ACCEPTOR_POLL_MS);
 		for (i = 0; n > 0 && i < a->nlfd; i++)
 			if (p[i].revents != 0)
-				acceptor_take(a->lfd[i]);
+				(void)acceptor_take(a->lfd[i]);
 	}
 	return NULL;
 }
@@ -136,7 +165,15 @@ acceptor_start(struct acceptor *a, char *err, size_t errlen)
 void
 acceptor_stop(struct acceptor *a)
 {
+	size_t taken = 0;
+
 	atomic_store(&a->stop, true);
 	pthread_join(a->thread, NULL);
-	acceptor_close(a);
+	while (a->nlfd > 0) {
+		taken += acceptor_drain(a->lfd[--a->nlfd]);
+		a->lfd[a->nlfd] = -1;
+	}
+	if (taken > 0)
+		log_msg(LOGL_INFO, "stopping: %zu connection(s) completed in "
+		    "the listen queue taken, to be served", taken);
 }

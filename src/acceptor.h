@@ -53,9 +53,11 @@ void acceptor_close(struct acceptor *a);
 
 /*
  * Stop accepting: raise a->stop, join the thread (it looks at the flag at
- * least every 250 ms) and close the listening sockets, so that new
- * clients are refused from then on. Call once, from another thread
- * (main.c's), after acceptor_start() succeeded.
+ * least every 250 ms), take the connections the kernel has completed in
+ * each listen queue (they go to the watcher, to be served while ferry
+ * drains) and close the listening sockets, so that new clients are
+ * refused from then on. Call once, from another thread (main.c's), after
+ * acceptor_start() succeeded, while the watcher still runs.
  */
 void acceptor_stop(struct acceptor *a);
 

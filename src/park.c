@@ -64,6 +64,12 @@
 
 #define PARK_SWEEP_MS	250
 #define PARK_RETRY_MS	20
+/*
+ * At stop, how long a fresh connection that has sent nothing yet is
+ * waited for: one a balancer just opened sends its request within
+ * milliseconds; one silent longer is not about to.
+ */
+#define PARK_DRAIN_SILENT_MS	1000
 #define PARK_EVENTS	64
 /* The most header fields any config allows ([limits] max_headers). */
 #define PARK_FIELDS_MAX	10000
@@ -95,6 +101,9 @@ static struct {
 	int			 epfd;
 	struct pool		*pool;
 	atomic_bool		 stop;
+	atomic_bool		 draining;	/* park_stop() waits on heads */
+	atomic_bool		 drained;	/* the watcher says: none left */
+	size_t			 drain_closed;	/* idle ones it closed then */
 	pthread_t		 thread;
 	struct park_list	 reading;	/* oldest first */
 	struct park_list	 waiting;	/* oldest first */
@@ -102,7 +111,8 @@ static struct {
 	size_t			 held;		/* counted against max_clients */
 	size_t			 stalled;	/* reading entries with no room */
 	struct http_field	*fields;	/* the watcher's, for parsing */
-} park = { PTHREAD_MUTEX_INITIALIZER, false, -1, NULL, false, 0,
+} park = { PTHREAD_MUTEX_INITIALIZER, false, -1, NULL, false, false, false,
+    0, 0,
     TAILQ_HEAD_INITIALIZER(park.reading), TAILQ_HEAD_INITIALIZER(park.waiting),
     0, 0, 0, NULL };
 
@@ -612,6 +622,58 @@ park_expire(struct park_list *l, uint64_t now, const char *why)
 	}
 }
 
+/*
+ * Whether a request may still come on e while ferry drains: a head has
+ * begun, or e is a fresh connection accepted moments ago. Lock held.
+ */
+static bool
+park_expected(const struct park_entry *e, uint64_t now)
+{
+	return e->head.len > 0 || e->stalled || (e->fresh &&
+	    now - e->since_ms < PARK_DRAIN_SILENT_MS);
+}
+
+/*
+ * One step of the drain, in the watcher (the one thread that reads the
+ * entries' heads): close the keep-alive clients idle between requests (a
+ * client retries on a connection closed while idle, RFC 9112 §9.3.1),
+ * and say in park.drained whether any request may still come: a head
+ * begun, a fresh connection accepted moments ago, a whole head waiting.
+ */
+static void
+park_drain_step(void)
+{
+	struct park_list dead = TAILQ_HEAD_INITIALIZER(dead);
+	struct park_entry *e, *next;
+	uint64_t now = io_now_ms();
+	bool busy;
+
+	pthread_mutex_lock(&park.lock);
+	busy = !TAILQ_EMPTY(&park.waiting);
+	for (e = TAILQ_FIRST(&park.reading); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, link);
+		if (park_expected(e, now)) {
+			busy = true;
+			continue;
+		}
+		if (e->fresh || e->counted)
+			continue;	/* silent: closed at the end */
+		TAILQ_REMOVE(&park.reading, e, link);
+		park.count--;
+		TAILQ_INSERT_TAIL(&dead, e, link);
+	}
+	pthread_mutex_unlock(&park.lock);
+	atomic_store(&park.drained, !busy);
+	while ((e = TAILQ_FIRST(&dead)) != NULL) {
+		TAILQ_REMOVE(&dead, e, link);
+		trace_stage(&e->trace, "closed: ferry is stopping (idle "
+		    "keep-alive)");
+		close(e->fd);
+		park_entry_free(e);
+		park.drain_closed++;	/* read by park_stop() after join */
+	}
+}
+
 /* The periodic sweep of both lists and of the idle origin connections. */
 static void
 park_sweep(void)
@@ -630,7 +692,8 @@ park_timeout_ms(uint64_t next_sweep)
 {
 	int left = io_ms_left(next_sweep);
 
-	if (!TAILQ_EMPTY(&park.waiting) && left > PARK_RETRY_MS)
+	if ((!TAILQ_EMPTY(&park.waiting) || atomic_load(&park.draining)) &&
+	    left > PARK_RETRY_MS)
 		return PARK_RETRY_MS;
 	return left;
 }
@@ -659,6 +722,8 @@ park_loop(void *arg)
 		}
 		park_offer_waiting();
 		park_unstall();
+		if (atomic_load(&park.draining))
+			park_drain_step();
 		if (io_now_ms() >= next_sweep) {
 			park_sweep();
 			next_sweep = io_now_ms() + PARK_SWEEP_MS;
@@ -753,6 +818,18 @@ park_hand_over_waiting(uint64_t deadline)
 	}
 }
 
+/*
+ * Wait, until deadline, while the watcher (which goes on meanwhile,
+ * handing heads to the pool, which drains too) says requests may still
+ * come (park_drain_step()).
+ */
+static void
+park_wait_drained(uint64_t deadline)
+{
+	while (!atomic_load(&park.drained) && io_now_ms() < deadline)
+		io_pause_ms(PARK_RETRY_MS);
+}
+
 size_t
 park_stop(unsigned grace_ms)
 {
@@ -766,12 +843,19 @@ park_stop(unsigned grace_ms)
 	}
 	atomic_store(&park.running, false);
 	pthread_mutex_unlock(&park.lock);
+	/* Serve what was accepted: heads on their way, then the queue. */
+	atomic_store(&park.drained, false);
+	park.drain_closed = 0;	/* the watcher reads it after this store */
+	atomic_store(&park.draining, true);
+	park_wait_drained(deadline);
 	atomic_store(&park.stop, true);
 	pthread_join(park.thread, NULL);
+	atomic_store(&park.draining, false);
 	/* The watcher has ended: nobody else takes from the lists now. */
 	park_hand_over_waiting(deadline);
 	pthread_mutex_lock(&park.lock);
-	closed = park_close_all(&park.reading);
+	closed = park.drain_closed;
+	closed += park_close_all(&park.reading);
 	closed += park_close_all(&park.waiting);
 	park.count = 0;
 	park.held = 0;

@@ -484,4 +484,46 @@ def drop_to_user_and_group():
     assert r.returncode == 1 and b"needs [server] user" in r.stderr, r
 
 
+
+@suite.test
+def stop_serves_what_the_kernel_accepted():
+    # Connections whose handshake the kernel completed before SIGTERM (in
+    # the listen queue, not yet accepted) carry requests already: the
+    # stop takes them from the queue and serves them, never resets them.
+    # A burst of connections, each sending its request at once, then
+    # SIGTERM before ferry can have accepted them all: every connection
+    # that was established gets its whole answer; later ones are refused.
+    with Origin() as o:
+        f = Ferry({"pool": {"workers": 4}})
+        with f:
+            socks = []
+            for i in range(300):
+                s = socket.socket()
+                s.settimeout(10)
+                s.connect(("127.0.0.1", f.port))
+                s.sendall(get(o, "/hello?t=q%d" % i))
+                socks.append(s)
+            f.proc.send_signal(signal.SIGTERM)
+            bad = []
+            for i, s in enumerate(socks):
+                data = b""
+                try:
+                    while True:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                except OSError as e:
+                    data = repr(e).encode()
+                s.close()
+                if status_of(data) != 200 or not data.endswith(b"hello\n"):
+                    bad.append((i, data[:80]))
+            assert f.proc.wait(15) == 0
+        assert not bad, (len(bad), bad[:5])
+        taken = re.findall(r"stopping: (\d+) connection\(s\) completed in "
+                           r"the listen queue taken", f.log())
+        print("   listen queue at stop: %s connection(s) taken"
+              % (taken[0] if taken else 0))
+
+
 sys.exit(suite.run())
