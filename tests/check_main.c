@@ -35,6 +35,7 @@ main(void)
 	srunner_add_suite(sr, authcache_suite());
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, socks5_suite());
+	srunner_add_suite(sr, proxyproto_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -42,6 +42,7 @@ Suite *loopguard_suite(void);
 Suite *maxfwd_suite(void);
 Suite *park_suite(void);
 Suite *pool_suite(void);
+Suite *proxyproto_suite(void);
 Suite *splice_suite(void);
 Suite *rewrite_suite(void);
 Suite *route_suite(void);

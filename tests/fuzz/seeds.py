@@ -93,9 +93,34 @@ def classify(name, s):
         out.append(("fuzz_cred", s))
     if name == "socks5" and s[:1] in (b"\x01", b"\x04", b"\x05"):
         out.append(("fuzz_socks5", s))
+    if name == "proxyproto" and s[:1] in (b"P", b"p", b"G"):
+        out.append(("fuzz_proxyproto", s))
     if name == "errpage" and b"%" not in s and len(s) > 3:
         out.append(("fuzz_errpage", b"\x90\x01\x00\x80" + s))
     return out
+
+
+def proxyproto_v2():
+    """v2 PROXY headers, which check_proxyproto.c builds in code."""
+    sig = b"\r\n\r\n\x00\r\nQUIT\n"
+    tcp4 = bytes([192, 0, 2, 1, 198, 51, 100, 1, 0xdc, 0x04, 0x01, 0xbb])
+    tcp6 = bytes(15) + b"\x01" + bytes(15) + b"\x02" + b"\x00\x50\x1f\x90"
+    tlvs = b"\x01\x00\x02h2\x04\x00\x00\x02\x00\x0bexample.com"
+    http = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    def v2(cmd, fam, body, blen=None):
+        n = len(body) if blen is None else blen
+        return sig + bytes([cmd, fam, n >> 8, n & 0xff]) + body + http
+
+    return [
+        v2(0x21, 0x11, tcp4), v2(0x21, 0x21, tcp6),
+        v2(0x21, 0x11, tcp4 + tlvs), v2(0x21, 0x21, tcp6 + tlvs),
+        v2(0x20, 0x00, b""), v2(0x20, 0x11, tcp4), v2(0x21, 0x00, b""),
+        v2(0x21, 0x12, tcp4), v2(0x21, 0x31, bytes(216)),
+        v2(0x11, 0x11, tcp4), v2(0x22, 0x11, tcp4), v2(0x21, 0x41, tcp4),
+        v2(0x21, 0x11, tcp4, 11), v2(0x21, 0x11, tcp4 + b"\x01\x00\x05ab"),
+        v2(0x21, 0x11, tcp4 + b"\x04\x00"), v2(0x21, 0x11, tcp4, 0xffff),
+    ]
 
 
 def main():
@@ -110,6 +135,8 @@ def main():
     with open(os.path.join(TOP, "etc", "ferry.ini"), "rb") as f:
         seeds.setdefault("fuzz_config", {})[f.read()] = True
     seeds.setdefault("fuzz_errpage", {})[b"\xf8\x01\x01\x80<b>&'\""] = True
+    for seed in proxyproto_v2():
+        seeds.setdefault("fuzz_proxyproto", {})[seed] = True
     for harness, found in sorted(seeds.items()):
         d = os.path.join(HERE, "corpus", harness)
         shutil.rmtree(d, ignore_errors=True)
