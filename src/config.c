@@ -28,6 +28,7 @@
 
 enum config_type {
 	CFG_LISTEN,	/* host:port, [v6]:port or *:port */
+	CFG_METRICS,	/* empty, or as CFG_LISTEN ([metrics] listen) */
 	CFG_TEXT,	/* free text, may be empty */
 	CFG_USER,	/* empty, or an existing user name */
 	CFG_GROUP,	/* empty, or an existing group name */
@@ -103,6 +104,9 @@ static const struct config_key config_keys[] = {
 	    "3" },
 	{ "parents:retry_after", CFG_UINT, OFF(routes.retry_after), 1, 86400,
 	    "30" },
+	{ "metrics:listen", CFG_METRICS, OFF(metrics_listen), 0, 0, "" },
+	{ "metrics:allow", CFG_LIST, OFF(metrics_allow_text), 0, 0,
+	    "127.0.0.1 ::1" },
 	{ "log:level", CFG_LEVEL, OFF(log_level), 0, 0, "info" },
 	{ "log:target", CFG_TEXT, OFF(log_target), 0, 0, "stderr" },
 	{ "log:access", CFG_TEXT, OFF(log_access), 0, 0, "" },
@@ -112,8 +116,8 @@ static const struct config_key config_keys[] = {
 
 static const char *const config_sections[] = {
 	"server", "pool", "upstream", "client", "limits", "connect",
-	"headers", "auth", "destinations", "parents", "routes", "log",
-	"whitelist"
+	"headers", "auth", "destinations", "parents", "routes", "metrics",
+	"log", "whitelist"
 };
 
 /* Format an error as "FILE: [section] key = 'value': why". */
@@ -135,17 +139,18 @@ config_error(char *err, size_t errlen, const char *path, const char *key,
 		    (int)(colon - key), key, colon + 1, why);
 }
 
-/* Parse "a.b.c.d:port", "[v6]:port" or "*:port" into cfg->listen_addr. */
+/* Parse "a.b.c.d:port", "[v6]:port" or "*:port" into *ss and *sslen. */
 static int
-config_parse_listen(const char *s, struct ferry_config *cfg)
+config_parse_listen(const char *s, struct sockaddr_storage *ss,
+    socklen_t *sslen)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(s, ':');
 	size_t hlen;
 	uint64_t port;
 	bool bracketed = false;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->listen_addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->listen_addr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 	if (colon == NULL || num_parse_dec(colon + 1, strlen(colon + 1), 65535,
 	    &port) == -1 || port == 0)
@@ -160,21 +165,21 @@ config_parse_listen(const char *s, struct ferry_config *cfg)
 		return -1;
 	memcpy(host, s, hlen);
 	host[hlen] = '\0';
-	memset(&cfg->listen_addr, 0, sizeof(cfg->listen_addr));
+	memset(ss, 0, sizeof(*ss));
 	/* IPv6 only in brackets: "::1:3128" could be an address alone. */
 	if ((!bracketed && strcmp(host, "*") == 0) || (bracketed &&
 	    inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1)) {
 		/* "*" is the IPv6 any address; the listener is dual-stack. */
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)port);
-		cfg->listen_len = sizeof(*sin6);
+		*sslen = sizeof(*sin6);
 		return 0;
 	}
 	if (bracketed || inet_pton(AF_INET, host, &sin->sin_addr) != 1)
 		return -1;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons((uint16_t)port);
-	cfg->listen_len = sizeof(*sin);
+	*sslen = sizeof(*sin);
 	return 0;
 }
 
@@ -300,8 +305,15 @@ config_set(struct ferry_config *cfg, const struct config_key *k,
 	switch (k->type) {
 	case CFG_LISTEN:
 		*why = "expected IPv4:port, [IPv6]:port or *:port";
-		return config_parse_listen(s, cfg) == -1 ? -1 :
+		return config_parse_listen(s, &cfg->listen_addr,
+		    &cfg->listen_len) == -1 ? -1 :
 		    config_copy_text(field, CONFIG_TEXT_MAX, s);
+	case CFG_METRICS:
+		*why = "expected empty, IPv4:port, [IPv6]:port or *:port";
+		if (*s != '\0' && config_parse_listen(s, &cfg->metrics_addr,
+		    &cfg->metrics_len) == -1)
+			return -1;
+		return config_copy_text(field, CONFIG_TEXT_MAX, s);
 	case CFG_TEXT:
 		*why = "too long";
 		return config_copy_text(field, CONFIG_TEXT_MAX, s);
@@ -574,6 +586,20 @@ config_default_whitelist(struct ferry_config *cfg, char *err, size_t errlen)
 	return acl_add_list(&cfg->whitelist, "127.0.0.0/8 ::1", err, errlen);
 }
 
+/* [metrics] allow, as the whitelist's entries are read. */
+static int
+config_metrics_allow(struct ferry_config *cfg, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (acl_add_list(&cfg->metrics_allow, cfg->metrics_allow_text, why,
+	    sizeof(why)) == 0)
+		return 0;
+	config_error(err, errlen, cfg->path, "metrics:allow", "'%s': %s",
+	    cfg->metrics_allow_text, why);
+	return -1;
+}
+
 int
 config_load(const char *path, struct ferry_config *cfg, char *err,
     size_t errlen)
@@ -612,7 +638,8 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 		    "'%s': needs [server] user", cfg->group);
 		goto out;
 	}
-	if (config_load_policy(cfg, err, errlen) == -1)
+	if (config_load_policy(cfg, err, errlen) == -1 ||
+	    config_metrics_allow(cfg, err, errlen) == -1)
 		goto out;
 	config_default_via_name(cfg);
 	if (route_finish(&cfg->routes, config_warn, cfg, why,
@@ -633,6 +660,7 @@ void
 config_free(struct ferry_config *cfg)
 {
 	acl_free(&cfg->whitelist);
+	acl_free(&cfg->metrics_allow);
 	policy_free(&cfg->policy);
 	route_free(&cfg->routes);
 }
@@ -771,6 +799,10 @@ config_restart_keys_changed(const struct ferry_config *a,
 		config_note_key(out, outlen, &n, "[server] group");
 	if (strcmp(a->pidfile, b->pidfile) != 0)
 		config_note_key(out, outlen, &n, "[server] pidfile");
+	if (strcmp(a->metrics_listen, b->metrics_listen) != 0)
+		config_note_key(out, outlen, &n, "[metrics] listen");
+	if (strcmp(a->metrics_allow_text, b->metrics_allow_text) != 0)
+		config_note_key(out, outlen, &n, "[metrics] allow");
 	if (a->mode != b->mode)
 		config_note_key(out, outlen, &n, "[pool] mode");
 	if (a->workers != b->workers)

@@ -119,6 +119,17 @@ struct ferry_config {
 	struct acl		whitelist;
 	bool			whitelist_default;
 
+	/*
+	 * [metrics]: the endpoint's address (metrics_listen "" : off) and
+	 * who may scrape it (allow, on the heap and owned here, built from
+	 * metrics_allow_text: config_free() frees it).
+	 */
+	char			metrics_listen[CONFIG_TEXT_MAX];
+	struct sockaddr_storage	metrics_addr;
+	socklen_t		metrics_len;
+	char			metrics_allow_text[CONFIG_LIST_MAX];
+	struct acl		metrics_allow;
+
 	/* The users, the credential cache and the rules (policy.h). */
 	struct policy		policy;
 
