@@ -34,7 +34,7 @@ int
 metricsd_listen(const struct sockaddr *addr, socklen_t len, const char *name,
     char *err, size_t errlen)
 {
-	int fd, one = 1, saved;
+	int fd, one = 1, zero = 0, saved;
 
 	fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -43,6 +43,10 @@ metricsd_listen(const struct sockaddr *addr, socklen_t len, const char *name,
 		return -1;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* "*:port" is [::] and should take IPv4 scrapers too (acceptor.c). */
+	if (addr->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+		    sizeof(zero));
 	if (bind(fd, addr, len) == -1 || listen(fd, 16) == -1) {
 		saved = errno;
 		snprintf(err, errlen, "cannot listen on %s for [metrics]: %s",

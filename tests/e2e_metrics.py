@@ -126,7 +126,14 @@ def client_not_in_allow_is_closed():
                   source="127.0.0.2")
         assert got == b"", got
         assert scrape(f)[0] == 200
-    with MetricsFerry({"metrics": {"allow": "127.0.0.2"}}) as f:
+    # "*:port" is dual-stack, and allow may name an IPv6 scraper.
+    with MetricsFerry({"metrics": {"allow": "127.0.0.2 ::1"}}) as f:
+        f.extra["metrics"]["listen"] = "*:%d" % f.mport
+        f.stop()
+        f.configure({})
+        f.start()
+        got = raw(f.mport, b"GET /metrics HTTP/1.1\r\n\r\n", host="::1")
+        assert status_of(got) == 200, got[:100]
         got = raw(f.mport, b"GET /metrics HTTP/1.1\r\n\r\n",
                   source="127.0.0.2")
         assert status_of(got) == 200, got[:100]
