@@ -28,6 +28,7 @@
 
 enum config_type {
 	CFG_LISTEN,	/* host:port, [v6]:port or *:port; a list */
+	CFG_METRICS,	/* empty, or one address as CFG_LISTEN */
 	CFG_TEXT,	/* free text, may be empty */
 	CFG_USER,	/* empty, or an existing user name */
 	CFG_GROUP,	/* empty, or an existing group name */
@@ -103,6 +104,9 @@ static const struct config_key config_keys[] = {
 	    "3" },
 	{ "parents:retry_after", CFG_UINT, OFF(routes.retry_after), 1, 86400,
 	    "30" },
+	{ "metrics:listen", CFG_METRICS, OFF(metrics_listen), 0, 0, "" },
+	{ "metrics:allow", CFG_LIST, OFF(metrics_allow_text), 0, 0,
+	    "127.0.0.1 ::1" },
 	{ "log:level", CFG_LEVEL, OFF(log_level), 0, 0, "info" },
 	{ "log:target", CFG_TEXT, OFF(log_target), 0, 0, "stderr" },
 	{ "log:access", CFG_TEXT, OFF(log_access), 0, 0, "" },
@@ -112,8 +116,8 @@ static const struct config_key config_keys[] = {
 
 static const char *const config_sections[] = {
 	"server", "pool", "upstream", "client", "limits", "connect",
-	"headers", "auth", "destinations", "parents", "routes", "log",
-	"whitelist"
+	"headers", "auth", "destinations", "parents", "routes", "metrics",
+	"log", "whitelist"
 };
 
 /* Format an error as "FILE: [section] key = 'value': why". */
@@ -331,6 +335,12 @@ config_set(struct ferry_config *cfg, const struct config_key *k,
 		cfg->nlistens = 0;
 		if (config_each_item(s, config_add_listen, cfg) == -1 ||
 		    cfg->nlistens == 0)
+			return -1;
+		return config_copy_text(field, CONFIG_TEXT_MAX, s);
+	case CFG_METRICS:
+		*why = "expected empty, IPv4:port, [IPv6]:port or *:port";
+		if (*s != '\0' && config_parse_listen(s, strlen(s),
+		    &cfg->metrics_addr) == -1)
 			return -1;
 		return config_copy_text(field, CONFIG_TEXT_MAX, s);
 	case CFG_TEXT:
@@ -605,6 +615,20 @@ config_default_whitelist(struct ferry_config *cfg, char *err, size_t errlen)
 	return acl_add_list(&cfg->whitelist, "127.0.0.0/8 ::1", err, errlen);
 }
 
+/* [metrics] allow, as the whitelist's entries are read. */
+static int
+config_metrics_allow(struct ferry_config *cfg, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (acl_add_list(&cfg->metrics_allow, cfg->metrics_allow_text, why,
+	    sizeof(why)) == 0)
+		return 0;
+	config_error(err, errlen, cfg->path, "metrics:allow", "'%s': %s",
+	    cfg->metrics_allow_text, why);
+	return -1;
+}
+
 int
 config_load(const char *path, struct ferry_config *cfg, char *err,
     size_t errlen)
@@ -643,7 +667,8 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 		    "'%s': needs [server] user", cfg->group);
 		goto out;
 	}
-	if (config_load_policy(cfg, err, errlen) == -1)
+	if (config_load_policy(cfg, err, errlen) == -1 ||
+	    config_metrics_allow(cfg, err, errlen) == -1)
 		goto out;
 	config_default_via_name(cfg);
 	if (route_finish(&cfg->routes, config_warn, cfg, why,
@@ -664,6 +689,7 @@ void
 config_free(struct ferry_config *cfg)
 {
 	acl_free(&cfg->whitelist);
+	acl_free(&cfg->metrics_allow);
 	policy_free(&cfg->policy);
 	route_free(&cfg->routes);
 }
@@ -802,6 +828,10 @@ config_restart_keys_changed(const struct ferry_config *a,
 		config_note_key(out, outlen, &n, "[server] group");
 	if (strcmp(a->pidfile, b->pidfile) != 0)
 		config_note_key(out, outlen, &n, "[server] pidfile");
+	if (strcmp(a->metrics_listen, b->metrics_listen) != 0)
+		config_note_key(out, outlen, &n, "[metrics] listen");
+	if (strcmp(a->metrics_allow_text, b->metrics_allow_text) != 0)
+		config_note_key(out, outlen, &n, "[metrics] allow");
 	if (a->mode != b->mode)
 		config_note_key(out, outlen, &n, "[pool] mode");
 	if (a->workers != b->workers)

@@ -128,6 +128,16 @@ struct ferry_config {
 	struct acl		whitelist;
 	bool			whitelist_default;
 
+	/*
+	 * [metrics]: the endpoint's address (metrics_listen "" : off) and
+	 * who may scrape it (allow, on the heap and owned here, built from
+	 * metrics_allow_text: config_free() frees it).
+	 */
+	char			metrics_listen[CONFIG_TEXT_MAX];
+	struct config_listen	metrics_addr;
+	char			metrics_allow_text[CONFIG_LIST_MAX];
+	struct acl		metrics_allow;
+
 	/* The users, the credential cache and the rules (policy.h). */
 	struct policy		policy;
 

@@ -2,13 +2,14 @@
  * main.c: start-up order, then the signal loop, and nothing else.
  *
  * Path: start-up and signals. No request passes through here: main.c
- * starts the threads that carry them (pool, idle watcher, acceptor) and
- * stops them in order.
+ * starts the threads that carry them (pool, idle watcher, acceptor), and
+ * the metrics endpoint's (metricsd.c), and stops them in order.
  *
  *   options → config (-t stops here) → block signals → fd limit → log
  *   (stderr or syslog) → pidfile check → listen → detach (unless -f) →
- *   pidfile → drop privileges → log files → pool → idle watcher →
- *   acceptor → "ready" → signal loop → stop accepting → close parked
+ *   (and [metrics] listen) → pidfile → drop privileges → log files →
+ *   pool → idle watcher → metrics endpoint → acceptor → "ready" → signal
+ *   loop → stop accepting → stop the metrics endpoint → close parked
  *   clients → drain → close idle origin connections → exit
  *
  * Every signal ferry handles is blocked before the first thread starts, so
@@ -36,6 +37,9 @@
 #include "explain.h"
 #include "io.h"
 #include "log.h"
+#include "metrics.h"
+#include "metricsd.h"
+#include "parent.h"
 #include "park.h"
 #include "pool.h"
 #include "reuse.h"
@@ -55,6 +59,8 @@ struct main_state {
 	const struct ferry_config *boot;	/* the config we started with */
 	struct pool		*pool;
 	struct acceptor		 acceptor;
+	struct metricsd		 metricsd;
+	bool			 metricsd_on;	/* [metrics] listen set */
 };
 
 static void
@@ -151,6 +157,61 @@ main_start_pool(struct main_state *st, const struct ferry_config *cfg,
 }
 
 /*
+ * The scrape-time gauges (metrics.h): the pool's load, park.c's and
+ * reuse.c's counts, and the health of the live config's parents. Runs on
+ * the metrics thread.
+ */
+static void
+main_gauges(void *arg, struct metrics_gauges *g)
+{
+	const struct main_state *st = arg;
+	const struct ferry_config *cfg;
+	const struct parent *p;
+	uint64_t now = io_now_ms();
+	unsigned running;
+	size_t queued, i, j;
+
+	pool_load(st->pool, &running, &queued);
+	g->busy = running;
+	g->queued = queued;
+	g->parked = park_count();
+	g->clients = g->parked + g->busy + g->queued;
+	g->pooled = reuse_count();
+	cfg = config_acquire();
+	for (i = 0; cfg != NULL && i < cfg->routes.nparents; i++) {
+		p = &cfg->routes.parents[i];
+		for (j = 0; j < p->naddrs; j++) {
+			if (parent_addr_up(&p->addr[j], now))
+				g->parents_up++;
+			else
+				g->parents_down++;
+		}
+	}
+	config_release(cfg);
+}
+
+/*
+ * Start the metrics endpoint on lfd (-1: [metrics] listen is empty, so
+ * nothing starts). 0, or -1 with err (lfd closed).
+ */
+static int
+main_start_metrics(struct main_state *st, int lfd, char *err, size_t errlen)
+{
+	if (lfd == -1)
+		return 0;
+	metrics_set_gauges(main_gauges, st);
+	if (metricsd_start(&st->metricsd, lfd, &st->boot->metrics_allow, err,
+	    errlen) == -1) {
+		close(lfd);
+		return -1;
+	}
+	st->metricsd_on = true;
+	log_msg(LOGL_INFO, "metrics on http://%s/metrics",
+	    st->boot->metrics_listen);
+	return 0;
+}
+
+/*
  * Say each warning of the load of cfg (config.h): to stderr as
  * "ferry: warning: ..." for -t, else to the log at warn.
  */
@@ -192,13 +253,18 @@ main_start(struct main_state *st, bool foreground)
 	bool to_syslog = strcmp(cfg->log_target, "syslog") == 0;
 	unsigned long fds;
 	char err[512];
-	int ready = -1;
+	int mfd = -1, ready = -1;
 
 	fds = daemon_raise_fd_limit();
 	(void)log_open(cfg->log_level, to_syslog ? "syslog" : "stderr", "",
 	    err, sizeof(err));
 	if (daemon_pidfile_check(cfg->pidfile, err, sizeof(err)) == -1 ||
 	    acceptor_listen(&st->acceptor, cfg, err, sizeof(err)) == -1)
+		goto fail;
+	if (cfg->metrics_listen[0] != '\0' && (mfd = metricsd_listen(
+	    (const struct sockaddr *)&cfg->metrics_addr.addr,
+	    cfg->metrics_addr.len, cfg->metrics_listen, err,
+	    sizeof(err))) == -1)
 		goto fail;
 	if (!foreground && (ready = daemon_detach(err, sizeof(err))) == -1)
 		goto fail;
@@ -214,6 +280,8 @@ main_start(struct main_state *st, bool foreground)
 	/* Before the acceptor runs, so no request line precedes these. */
 	main_warnings(cfg, false);
 	main_log_listening(cfg, fds);
+	if (main_start_metrics(st, mfd, err, sizeof(err)) == -1)
+		goto fail_pidfile;
 	if (acceptor_start(&st->acceptor, err, sizeof(err)) == -1)
 		goto fail_pidfile;
 	daemon_ready(ready, NULL);
@@ -243,6 +311,7 @@ main_reload(const struct main_state *st)
 		log_msg(LOGL_ERROR, "reload failed, the running config "
 		    "stays: %s", err);
 		config_release(cfg);
+		metrics_reload(false);
 		return;
 	}
 	if (config_restart_keys_changed(st->boot, cfg, changed,
@@ -251,6 +320,7 @@ main_reload(const struct main_state *st)
 		    "restart; the running value stays", changed);
 	main_warnings(cfg, false);
 	config_set_live(cfg);
+	metrics_reload(true);
 	log_msg(LOGL_INFO, "reloaded %s", st->path);
 }
 
@@ -288,6 +358,9 @@ main_run(struct main_state *st)
 
 	main_wait_for_stop(st);
 	acceptor_stop(&st->acceptor);
+	/* Before the pool goes: the gauges read it at each scrape. */
+	if (st->metricsd_on)
+		metricsd_stop(&st->metricsd);
 	cfg = config_acquire();
 	drain = cfg->drain_timeout;
 	config_release(cfg);
@@ -394,6 +467,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	main_block_signals();
+	metrics_init();
 	config_set_live(live);
 	st.boot = config_acquire();
 	rc = main_start(&st, foreground) == 0 ? main_run(&st) : 1;

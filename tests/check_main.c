@@ -28,6 +28,7 @@ main(void)
 	srunner_add_suite(sr, loopguard_suite());
 	srunner_add_suite(sr, conn_suite());
 	srunner_add_suite(sr, maxfwd_suite());
+	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, pool_suite());
 	srunner_add_suite(sr, park_suite());
 	srunner_add_suite(sr, cred_suite());

@@ -40,6 +40,7 @@ Suite *http_suite(void);
 Suite *httpdate_suite(void);
 Suite *loopguard_suite(void);
 Suite *maxfwd_suite(void);
+Suite *metrics_suite(void);
 Suite *park_suite(void);
 Suite *pool_suite(void);
 Suite *proxyproto_suite(void);
