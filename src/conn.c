@@ -20,6 +20,7 @@
 #include "errpage.h"
 #include "hop.h"
 #include "io.h"
+#include "metrics.h"
 #include "policy.h"
 #include "reuse.h"
 #include "upstream.h"
@@ -196,6 +197,7 @@ conn_take_kept(struct conn *c)
 	}
 	trace_stage(&c->trace, "origin: reusing an idle connection to %s",
 	    c->x.upstream_name);
+	metrics_add(METRICS_UPSTREAM_REUSES, 1);
 	return true;
 }
 
@@ -220,6 +222,17 @@ conn_to_http_parent(const struct conn *c)
 {
 	return c->x.parent_addr != NULL && !c->x.req.is_connect &&
 	    c->x.parent_addr->kind == PARENT_HTTP;
+}
+
+/*
+ * The kind of a refusal by the destination rules, for the metrics: the
+ * internal-address guard says so in its text (policy_addr_allowed()).
+ */
+static enum metrics_refusal
+conn_refusal_of(const char *why)
+{
+	return strstr(why, " as internal (") != NULL ?
+	    METRICS_REFUSED_INTERNAL : METRICS_REFUSED_DESTINATION;
 }
 
 /*
@@ -248,6 +261,7 @@ conn_parent_allowed(struct conn *c)
 		    "%.340s", why);
 	else
 		return 0;
+	metrics_refused(conn_refusal_of(c->x.why));
 	conn_refuse(c, 403, conn_denied_detail(c, detail, sizeof(detail)),
 	    NULL);
 	return -1;
@@ -277,6 +291,7 @@ conn_take_kept_parent(struct conn *c)
 	c->x.parent_addr = a;
 	trace_stage(&c->trace, "parent %s: reusing an idle connection to %s",
 	    p->name, c->x.upstream_name);
+	metrics_add(METRICS_UPSTREAM_REUSES, 1);
 	return true;
 }
 
@@ -387,6 +402,7 @@ conn_connect_upstream(struct conn *c, bool reuse)
 {
 	const struct uri *u = &c->x.req.uri;
 	char detail[URI_HOST_MAX + 96];
+	enum upstream_result r;
 
 	c->x.upstream_reused = false;
 	conn_route(c);
@@ -396,9 +412,10 @@ conn_connect_upstream(struct conn *c, bool reuse)
 		c->x.upstream_reused = true;
 		return 0;
 	}
-	switch (upstream_connect(u, &conn_rules(c)->policy, &c->x.dest_name,
-	    c->cfg, &c->trace,
-	    &c->upstream_fd, c->x.why, sizeof(c->x.why))) {
+	r = upstream_connect(u, &conn_rules(c)->policy, &c->x.dest_name,
+	    c->cfg, &c->trace, &c->upstream_fd, c->x.why, sizeof(c->x.why));
+	upstream_count(r);
+	switch (r) {
 	case UPSTREAM_OK:
 		conn_upstream_name(c);
 		trace_stage(&c->trace, "origin: connected to %s",
@@ -417,6 +434,7 @@ conn_connect_upstream(struct conn *c, bool reuse)
 		    "itself; forwarding it would loop.");
 		break;
 	case UPSTREAM_DENIED:
+		metrics_refused(conn_refusal_of(c->x.why));
 		conn_refuse(c, 403, conn_denied_detail(c, detail,
 		    sizeof(detail)), NULL);
 		break;

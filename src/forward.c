@@ -41,6 +41,7 @@
 #include "io.h"
 #include "log.h"
 #include "maxfwd.h"
+#include "metrics.h"
 #include "num.h"
 #include "reuse.h"
 #include "rewrite.h"
@@ -76,6 +77,7 @@ forward_send_head(struct conn *c)
 		    "failed.");
 		return FORWARD_DONE;
 	}
+	metrics_add(METRICS_UPSTREAM_OUT, len);
 	/* A parent's credentials leave no copy in the buffer. */
 	if (conn_to_http_parent(c) && c->x.parent_addr->basic[0] != '\0')
 		explicit_bzero(c->work, len);
@@ -153,6 +155,7 @@ forward_read_response_head(struct conn *c, struct http_response *resp)
 		}
 		n = forward_recv_head(c, deadline);
 		if (n > 0) {
+			metrics_add(METRICS_UPSTREAM_IN, (uint64_t)n);
 			c->x.resp_len += (size_t)n;
 			parse = http_head_worth_parsing(c->resp_buf,
 			    c->x.resp_len, (size_t)n, c->resp_cap, &line_seen);
@@ -355,6 +358,10 @@ forward_final(struct conn *c, const struct http_response *resp)
 	    c->x.resp_len - resp->head_len - inl, &used);
 	used += inl;
 	c->x.bytes_out += r.nwritten;
+	/* The body bytes read past what came with the head. */
+	if (r.nread > c->x.resp_len - resp->head_len - inl)
+		metrics_add(METRICS_UPSTREAM_IN, r.nread - (c->x.resp_len -
+		    resp->head_len - inl));
 	trace_stage(&c->trace, "response body relayed: %llu bytes%s",
 	    (unsigned long long)r.nwritten + inl,
 	    res == BODY_OK ? "" : ", cut short");
@@ -432,6 +439,7 @@ forward_body(struct conn *c)
 	    c->req_len - head, &used);
 	c->x.bytes_in += r.nread - used;
 	c->x.body_used = used;
+	metrics_add(METRICS_UPSTREAM_OUT, r.nwritten);
 	trace_stage(&c->trace, "request body sent to the origin: %llu bytes",
 	    (unsigned long long)r.nwritten);
 	if (res == BODY_OK) {

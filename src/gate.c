@@ -20,6 +20,7 @@
 #include "gate.h"
 #include "io.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 
 /* The value of a 407's Proxy-Authenticate, with ferry's realm. */
@@ -31,6 +32,7 @@ gate_challenge(struct conn *c)
 {
 	char field[GATE_CHALLENGE_MAX];
 
+	metrics_refused(METRICS_REFUSED_CREDENTIALS);
 	snprintf(field, sizeof(field), "Proxy-Authenticate: Basic "
 	    "realm=\"%s\", charset=\"UTF-8\"\r\n", conn_rules(c)->policy.realm);
 	conn_refuse(c, 407, "This proxy needs a user name and password.",
@@ -155,6 +157,7 @@ gate_destination(struct conn *c)
 	    sizeof(why))) {
 		snprintf(c->x.why, sizeof(c->x.why), "destination refused%s%s",
 		    why[0] == ':' ? "" : " ", why);
+		metrics_refused(METRICS_REFUSED_DESTINATION);
 		conn_refuse(c, 403, conn_denied_detail(c, detail,
 		    sizeof(detail)), NULL);
 		return false;

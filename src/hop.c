@@ -269,6 +269,7 @@ hop_attempt(struct hop *h, struct parent_addr *a, char *why, size_t whylen)
 	}
 	h->fd = upstream_dial(a->host, a->port, h->cfg, h->trace, &res, why,
 	    whylen);
+	upstream_count(res);
 	if (h->fd < 0) {
 		explicit_bzero(h->buf, head);
 		return res == UPSTREAM_LOOP ? HOP_TRY_SELF : HOP_TRY_BROKEN;

@@ -59,6 +59,7 @@
 #include "gather.h"
 #include "io.h"
 #include "log.h"
+#include "metrics.h"
 #include "park.h"
 #include "reuse.h"
 
@@ -421,6 +422,11 @@ park_end(struct park_entry *e, int status, const char *detail,
 		a.ms = now - e->since_ms;
 		log_access(line, access_format(line, sizeof(line), &a));
 	}
+	metrics_request(METRICS_OTHER, status, (now - e->since_ms) * 1000);
+	metrics_add(METRICS_CLIENT_IN, e->head.len);
+	metrics_add(METRICS_CLIENT_OUT, sent > 0 ? (uint64_t)sent : 0);
+	if (status == 503)
+		metrics_refused(METRICS_REFUSED_OVERLOAD);
 	trace_stage(&e->trace, "closed: %d, %s", status, why);
 	close(e->fd);
 	park_entry_free(e);

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "io.h"
 #include "log.h"
+#include "metrics.h"
 #include "loopguard.h"
 #include "park.h"
 #include "serve.h"
@@ -88,6 +89,14 @@ serve_log(const struct conn *c)
 	if (x->route.parent != NULL)	/* the route, and the address */
 		snprintf(via, sizeof(via), " via=%s", x->upstream_name[0] ?
 		    x->upstream_name : x->route.parent->name);
+	/* The request's numbers for the metrics: never a lock (metrics.h). */
+	if (level != LOGL_DEBUG) {
+		metrics_request(x->req_parsed ? metrics_method_of(
+		    x->req.method, x->req.method_len) : METRICS_OTHER,
+		    x->status, (io_now_ms() - x->start_ms) * 1000);
+		metrics_add(METRICS_CLIENT_IN, x->bytes_in);
+		metrics_add(METRICS_CLIENT_OUT, x->bytes_out);
+	}
 	log_msg(level,
 	    "%s %.*s %.*s %d in=%llu out=%llu %llums%s%s%s%s%s", c->client_ip,
 	    x->req_parsed ? (int)x->req.method_len : 1,
@@ -209,6 +218,7 @@ serve_exchange(struct conn *c)
 	c->x.keep = c->x.req.keep_alive && park_accepting();
 	conn_refresh_rules(c);
 	if (!c->allowed) {
+		metrics_refused(METRICS_REFUSED_CLIENT);
 		conn_fail(c, 403, "Your address may not use this proxy.");
 		return false;
 	}

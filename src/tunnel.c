@@ -24,6 +24,7 @@
 #include "conn.h"
 #include "httpdate.h"
 #include "io.h"
+#include "metrics.h"
 #include "splice.h"
 #include "trace.h"
 #include "tunnel.h"
@@ -51,6 +52,8 @@ tunnel_move(struct conn *c, struct tunnel_side *s)
 	switch (r) {
 	case SPLICE_OK:
 		*s->count += n;
+		metrics_add(s->count == &c->x.bytes_in ? METRICS_UPSTREAM_OUT :
+		    METRICS_UPSTREAM_IN, n);
 		return 0;
 	case SPLICE_EOF:
 		s->open = false;
@@ -138,6 +141,7 @@ tunnel_serve(struct conn *c)
 	if (c->req_len > head)
 		c->x.keep = false;
 	if (!config_connect_port_allowed(conn_rules(c), u->port)) {
+		metrics_refused(METRICS_REFUSED_CONNECT_PORT);
 		conn_fail(c, 403, "CONNECT is not allowed to this port.");
 		return;
 	}
@@ -156,6 +160,7 @@ tunnel_serve(struct conn *c)
 	if (c->req_len > head && io_send_all(c->upstream_fd, c->req_buf + head,
 	    c->req_len - head, conn_upstream_timeout_ms(c)) == -1)
 		return;
+	metrics_add(METRICS_TUNNELS, 1);
 	trace_stage(&c->trace, "tunnel open: 200 sent, shuttling bytes");
 	tunnel_pump(c);
 	trace_stage(&c->trace, "tunnel closed%s%s: %llu bytes from the "

@@ -24,6 +24,7 @@
 #include "io.h"
 #include "log.h"
 #include "loopguard.h"
+#include "metrics.h"
 #include "upstream.h"
 #include "uri.h"
 
@@ -163,6 +164,21 @@ upstream_allowed(const struct addrinfo *res, const struct dest_match *name,
 			trace_stage(t, "origin: skipping %s", why);
 	}
 	return n;
+}
+
+void
+upstream_count(enum upstream_result r)
+{
+	static const enum metrics_connect kind[] = {
+		[UPSTREAM_OK] = METRICS_CONNECT_OK,
+		[UPSTREAM_UNRESOLVED] = METRICS_CONNECT_DNS,
+		[UPSTREAM_FAILED] = METRICS_CONNECT_REFUSED,
+		[UPSTREAM_TIMEDOUT] = METRICS_CONNECT_TIMEOUT,
+		[UPSTREAM_LOOP] = METRICS_CONNECT_LOOP,
+		[UPSTREAM_DENIED] = METRICS_CONNECT_DENIED,
+	};
+
+	metrics_upstream(kind[r]);
 }
 
 void

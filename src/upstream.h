@@ -54,6 +54,12 @@ enum upstream_result upstream_connect(const struct uri *u,
     size_t whylen);
 
 /*
+ * Count a connect's outcome in the metrics (metrics.h: ok, refused,
+ * timeout, dns, loop, denied), once per request's connect. Any thread.
+ */
+void upstream_count(enum upstream_result r);
+
+/*
  * The pause before retry round round (0: none): short and growing, so a
  * refused connect is tried again soon but a dead host is not hammered.
  */

@@ -17,8 +17,8 @@ import sys
 import threading
 import time
 
-from ferrytest import (FERRY_BIN, Ferry, Script, Skip, Suite, curl,
-                       free_port, raw, read_request_head, status_of,
+from ferrytest import (FERRY_BIN, Ferry, Origin, Script, Skip, Suite, curl,
+                       echo, free_port, raw, read_request_head, status_of,
                        wait_for)
 
 suite = Suite("metrics")
@@ -161,6 +161,62 @@ def reload_counts_and_resets_nothing():
         assert value(body, 'ferry_reloads_total{result="ok"}') == 3
         assert value(body, 'ferry_reloads_total{result="failed"}') == 1
         assert value(body, "process_start_time_seconds") == start
+
+
+@suite.test
+def request_path_counts():
+    # Real traffic moves the request-path counters by exactly what was
+    # sent, and a reload keeps them.
+    with Origin() as o, Script(echo) as e:
+        cfg = {"connect": {"ports": "%d" % e.port},
+               "destinations": {"allow": "127.0.0.0/8 ::1",
+                                "deny": "denied.example"}}
+        with MetricsFerry(cfg) as f:
+            for _ in range(3):
+                r = curl(o.url("/hello"), proxy=f.proxy)
+                assert r.returncode == 0 and r.stdout == b"hello\n", r
+            r = curl("-I", o.url("/hello"), proxy=f.proxy)
+            assert r.returncode == 0, r
+            r = raw(f.port, b"GET http://denied.example/ HTTP/1.1\r\n"
+                    b"Host: denied.example\r\nConnection: close\r\n\r\n")
+            assert status_of(r) == 403, r
+            r = raw(f.port, b"CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n"
+                    b"Connection: close\r\n\r\n")
+            assert status_of(r) == 403, r
+            with socket.create_connection(("127.0.0.1", f.port), 5) as c:
+                c.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x"
+                          b"\r\n\r\n" % e.port)
+                assert b" 200 " in c.recv(4096)
+                c.sendall(b"ping")
+                assert c.recv(4096) == b"ping"
+
+            def counted():
+                body = scrape(f)[2]
+                return value(body, 'ferry_requests_total{method="connect",'
+                             'status="2xx"}') == 1 and body
+            body = wait_for(counted)
+            assert body, scrape(f)[2]
+            v = lambda s: value(body, s)  # noqa: E731
+            assert v('ferry_requests_total{method="get",status="2xx"}') == 3
+            assert v('ferry_requests_total{method="head",status="2xx"}') == 1
+            assert v('ferry_requests_total{method="get",status="4xx"}') == 1
+            assert v('ferry_requests_total{method="connect",status="4xx"}') \
+                == 1
+            assert v("ferry_connect_tunnels_total") == 1
+            assert v('ferry_refusals_total{reason="destination"}') == 1
+            assert v('ferry_refusals_total{reason="connect_port"}') == 1
+            assert v('ferry_upstream_connects_total{result="ok"}') >= 2
+            assert v('ferry_upstream_connects_total{result="ok"}') + \
+                v("ferry_upstream_reuses_total") == 5
+            assert v("ferry_client_received_bytes_total") > 0
+            assert v("ferry_client_sent_bytes_total") > 3 * len(b"hello\n")
+            assert v("ferry_upstream_sent_bytes_total") >= 4 + 3 * 20
+            assert v("ferry_upstream_received_bytes_total") >= 4 + 3 * 6
+            assert v("ferry_request_duration_seconds_count") == 7
+            f.reload({})
+            again = scrape(f)[2]
+            assert value(again, 'ferry_requests_total{method="get",'
+                         'status="2xx"}') == 3, again
 
 
 @suite.test
