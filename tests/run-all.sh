@@ -15,17 +15,18 @@ top=$(pwd)
 deps="autoconf automake pkg-config libiniparser-dev libcrypt-dev libsodium-dev check gcc
       make clang libclang-rt-14-dev clang-tidy cppcheck curl openssl python3
       ca-certificates debhelper lintian logrotate graphviz apache2-utils
-      fail2ban whois wget squid dante-server microsocks prometheus"
+      fail2ban whois wget squid dante-server microsocks prometheus haproxy"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq $deps >/dev/null
-	# squid's, dante's and prometheus' packages start daemons of their
-	# own where services may start (squid on *:3128, which the package
-	# test needs free; prometheus only for promtool); the tests run their
-	# own on free loopback ports.
-	for svc in squid danted prometheus; do
+	# squid's, dante's, prometheus' and haproxy's packages start daemons
+	# of their own where services may start (squid on *:3128, which the
+	# package test needs free; prometheus only for promtool; haproxy's
+	# default config listens nowhere, tests/haproxy.py runs its own); the
+	# tests run their own on free loopback ports.
+	for svc in squid danted prometheus haproxy; do
 		if [ -d /run/systemd/system ]; then
 			systemctl disable --now "$svc" >/dev/null 2>&1 || true
 		elif service "$svc" status >/dev/null 2>&1; then
