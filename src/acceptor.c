@@ -67,6 +67,7 @@ acceptor_listen(struct acceptor *a, const struct ferry_config *cfg,
 			acceptor_close(a);
 			return -1;
 		}
+		a->proxy[a->nlfd] = cfg->listens[i].proxy;
 		a->lfd[a->nlfd++] = fd;
 	}
 	return 0;
@@ -84,7 +85,7 @@ acceptor_close(struct acceptor *a)
  * false when there was none to take (or no fd for it).
  */
 static bool
-acceptor_take(int lfd)
+acceptor_take(int lfd, bool proxy)
 {
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
@@ -105,7 +106,7 @@ acceptor_take(int lfd)
 		return false;
 	}
 	io_nodelay(fd);	/* whole heads, never tiny pieces */
-	(void)park_accept(fd, &peer);
+	(void)park_accept(fd, &peer, proxy);
 	return true;
 }
 
@@ -118,11 +119,11 @@ acceptor_take(int lfd)
  * balancer retries elsewhere. Bounded, so a flood cannot hold the stop.
  */
 static size_t
-acceptor_drain(int lfd)
+acceptor_drain(int lfd, bool proxy)
 {
 	size_t n = 0;
 
-	while (n < ACCEPTOR_DRAIN_MAX && acceptor_take(lfd))
+	while (n < ACCEPTOR_DRAIN_MAX && acceptor_take(lfd, proxy))
 		n++;
 	close(lfd);
 	return n;
@@ -142,7 +143,7 @@ acceptor_loop(void *arg)
 		n = poll(p, a->nlfd, ACCEPTOR_POLL_MS);
 		for (i = 0; n > 0 && i < a->nlfd; i++)
 			if (p[i].revents != 0)
-				(void)acceptor_take(a->lfd[i]);
+				(void)acceptor_take(a->lfd[i], a->proxy[i]);
 	}
 	return NULL;
 }
@@ -170,7 +171,8 @@ acceptor_stop(struct acceptor *a)
 	atomic_store(&a->stop, true);
 	pthread_join(a->thread, NULL);
 	while (a->nlfd > 0) {
-		taken += acceptor_drain(a->lfd[--a->nlfd]);
+		a->nlfd--;
+		taken += acceptor_drain(a->lfd[a->nlfd], a->proxy[a->nlfd]);
 		a->lfd[a->nlfd] = -1;
 	}
 	if (taken > 0)

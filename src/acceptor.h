@@ -25,6 +25,7 @@
  */
 struct acceptor {
 	int		 lfd[CONFIG_MAX_LISTEN];
+	bool		 proxy[CONFIG_MAX_LISTEN];	/* PROXY header first */
 	size_t		 nlfd;
 	atomic_bool	 stop;
 	pthread_t	 thread;

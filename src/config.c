@@ -104,6 +104,9 @@ static const struct config_key config_keys[] = {
 	    "3" },
 	{ "parents:retry_after", CFG_UINT, OFF(routes.retry_after), 1, 86400,
 	    "30" },
+	{ "proxy_protocol:listen", CFG_TEXT, OFF(proxy_listen), 0, 0, "" },
+	{ "proxy_protocol:from", CFG_LIST, OFF(proxy_from_text), 0, 0,
+	    "127.0.0.1 ::1" },
 	{ "metrics:listen", CFG_METRICS, OFF(metrics_listen), 0, 0, "" },
 	{ "metrics:allow", CFG_LIST, OFF(metrics_allow_text), 0, 0,
 	    "127.0.0.1 ::1" },
@@ -117,7 +120,7 @@ static const struct config_key config_keys[] = {
 static const char *const config_sections[] = {
 	"server", "pool", "upstream", "client", "limits", "connect",
 	"headers", "auth", "destinations", "parents", "routes", "metrics",
-	"log", "whitelist"
+	"proxy_protocol", "log", "whitelist"
 };
 
 /* Format an error as "FILE: [section] key = 'value': why". */
@@ -615,6 +618,34 @@ config_default_whitelist(struct ferry_config *cfg, char *err, size_t errlen)
 	return acl_add_list(&cfg->whitelist, "127.0.0.0/8 ::1", err, errlen);
 }
 
+/*
+ * [proxy_protocol]: its listen addresses join [server]'s (each once, 16
+ * in all), marked to expect a PROXY header; from is an address list.
+ */
+static int
+config_proxy_protocol(struct ferry_config *cfg, char *err, size_t errlen)
+{
+	size_t first = cfg->nlistens, i;
+	char why[160];
+
+	if (config_each_item(cfg->proxy_listen, config_add_listen, cfg) ==
+	    -1) {
+		config_error(err, errlen, cfg->path, "proxy_protocol:listen",
+		    "'%s': expected addresses IPv4:port, [IPv6]:port or "
+		    "*:port, none also in [server] listen (16 in all)",
+		    cfg->proxy_listen);
+		return -1;
+	}
+	for (i = first; i < cfg->nlistens; i++)
+		cfg->listens[i].proxy = true;
+	if (acl_add_list(&cfg->proxy_from, cfg->proxy_from_text, why,
+	    sizeof(why)) == 0)
+		return 0;
+	config_error(err, errlen, cfg->path, "proxy_protocol:from", "'%s': %s",
+	    cfg->proxy_from_text, why);
+	return -1;
+}
+
 /* [metrics] allow, as the whitelist's entries are read. */
 static int
 config_metrics_allow(struct ferry_config *cfg, char *err, size_t errlen)
@@ -668,7 +699,8 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 		goto out;
 	}
 	if (config_load_policy(cfg, err, errlen) == -1 ||
-	    config_metrics_allow(cfg, err, errlen) == -1)
+	    config_metrics_allow(cfg, err, errlen) == -1 ||
+	    config_proxy_protocol(cfg, err, errlen) == -1)
 		goto out;
 	config_default_via_name(cfg);
 	if (route_finish(&cfg->routes, config_warn, cfg, why,
@@ -690,6 +722,7 @@ config_free(struct ferry_config *cfg)
 {
 	acl_free(&cfg->whitelist);
 	acl_free(&cfg->metrics_allow);
+	acl_free(&cfg->proxy_from);
 	policy_free(&cfg->policy);
 	route_free(&cfg->routes);
 }
@@ -830,6 +863,8 @@ config_restart_keys_changed(const struct ferry_config *a,
 		config_note_key(out, outlen, &n, "[server] pidfile");
 	if (strcmp(a->metrics_listen, b->metrics_listen) != 0)
 		config_note_key(out, outlen, &n, "[metrics] listen");
+	if (strcmp(a->proxy_listen, b->proxy_listen) != 0)
+		config_note_key(out, outlen, &n, "[proxy_protocol] listen");
 	if (strcmp(a->metrics_allow_text, b->metrics_allow_text) != 0)
 		config_note_key(out, outlen, &n, "[metrics] allow");
 	if (a->mode != b->mode)

@@ -54,6 +54,7 @@ struct config_listen {
 	struct sockaddr_storage	addr;
 	socklen_t		len;
 	char			text[64];	/* as written */
+	bool			proxy;		/* [proxy_protocol] listen */
 };
 
 struct ferry_config {
@@ -115,6 +116,15 @@ struct ferry_config {
 	char			dest_deny_file[CONFIG_TEXT_MAX];
 	enum dest_verdict	dest_default;
 	enum dest_verdict	dest_internal;
+
+	/*
+	 * [proxy_protocol]: addresses where a load balancer connects with a
+	 * PROXY protocol header (added to listens[], proxy set), and the
+	 * balancers allowed there (the acl: config_free() frees it).
+	 */
+	char			proxy_listen[CONFIG_TEXT_MAX];
+	char			proxy_from_text[CONFIG_LIST_MAX];
+	struct acl		proxy_from;
 
 	/* [log] */
 	enum log_level		log_level;

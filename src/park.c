@@ -61,6 +61,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "park.h"
+#include "proxyproto.h"
 #include "reuse.h"
 
 #define PARK_SWEEP_MS	250
@@ -85,6 +86,7 @@ struct park_entry {
 	uint64_t		 since_ms;	/* accept, or first byte */
 	time_t			 since;		/* the same, wall clock */
 	bool			 fresh;		/* no request served yet */
+	bool			 proxied;	/* a PROXY header comes first */
 	bool			 counted;	/* in park.held (max_clients) */
 	bool			 told;		/* traced: waits for a worker */
 	bool			 stalled;	/* no room: unread, unarmed */
@@ -273,8 +275,27 @@ park_limits_of(const struct ferry_config *cfg, struct park_limits *lim)
 	lim->max_uri = cfg->max_uri_bytes;
 }
 
+/*
+ * A connection to a [proxy_protocol] listener from an address not in
+ * from: logged and closed at once. Returns true if so (cfg released).
+ */
+static bool
+park_balancer_refused(int fd, const struct sockaddr_storage *peer,
+    const struct ferry_config *cfg)
+{
+	char ip[ADDR_TEXT_MAX];
+
+	if (acl_allows(&cfg->proxy_from, (const struct sockaddr *)peer))
+		return false;
+	addr_text((const struct sockaddr *)peer, ip, sizeof(ip));
+	log_msg(LOGL_WARN, "%s is not in [proxy_protocol] from: closed", ip);
+	close(fd);
+	config_release(cfg);
+	return true;
+}
+
 int
-park_accept(int fd, const struct sockaddr_storage *peer)
+park_accept(int fd, const struct sockaddr_storage *peer, bool proxy)
 {
 	const struct ferry_config *cfg = config_acquire();
 	struct park_entry *e = NULL;
@@ -282,6 +303,8 @@ park_accept(int fd, const struct sockaddr_storage *peer)
 	bool parked = false;
 
 	trace_begin(&t);
+	if (proxy && cfg != NULL && park_balancer_refused(fd, peer, cfg))
+		return -1;
 	if (cfg != NULL) {
 		trace_stage(&t, "accepted (fd %d): the watcher gathers its "
 		    "request head (header_timeout %us)", fd,
@@ -291,6 +314,7 @@ park_accept(int fd, const struct sockaddr_storage *peer)
 	if (e != NULL) {
 		/* Counted from its first byte: a silent one holds no buffer. */
 		e->fresh = true;
+		e->proxied = proxy;
 		park_start_head(e);
 		pthread_mutex_lock(&park.lock);
 		parked = park_add_reading(e, false);
@@ -513,6 +537,55 @@ park_close_reading(struct park_entry *e, const char *why)
 }
 
 /*
+ * The PROXY header a balancer sends before any HTTP byte (proxyproto.h):
+ * peeked at until whole, so that nothing past it is read here, then
+ * taken off the socket; its source address becomes e's peer. Returns 1
+ * when it is done (HTTP may follow), 0 to wait for more (e re-armed),
+ * -1 after closing e (bad, or the balancer left), logged.
+ */
+static int
+park_proxy_header(struct park_entry *e)
+{
+	uint8_t buf[PROXYPROTO_MAX];
+	char ip[ADDR_TEXT_MAX];
+	struct proxyproto pp;
+	const char *why = "closed before a whole header";
+	enum proxyproto_result r = PROXYPROTO_BAD;
+	ssize_t n;
+	bool armed;
+
+	memset(&pp, 0, sizeof(pp));
+	n = recv(e->fd, buf, sizeof(buf), MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		r = PROXYPROTO_PARTIAL;
+	else if (n > 0)
+		r = proxyproto_parse(buf, (size_t)n, &pp, &why);
+	if (r == PROXYPROTO_PARTIAL) {
+		pthread_mutex_lock(&park.lock);
+		armed = park_arm(e) == 0;
+		pthread_mutex_unlock(&park.lock);
+		if (armed)
+			return 0;
+		why = "epoll refused it";
+	}
+	if (r == PROXYPROTO_DONE && recv(e->fd, buf, pp.len, 0) ==
+	    (ssize_t)pp.len) {
+		if (!pp.local)
+			e->peer = pp.src;
+		e->proxied = false;
+		addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
+		trace_stage(&e->trace, "PROXY v%u header: client %s%s",
+		    pp.version, ip, pp.local ? " (LOCAL: the balancer)" : "");
+		return 1;
+	}
+	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
+	log_msg(n == 0 ? LOGL_DEBUG : LOGL_WARN, "PROXY header from %s: %s: "
+	    "closed", ip, why);
+	park_close_reading(e, "no valid PROXY header");
+	return -1;
+}
+
+/*
  * A reading socket became readable: bytes of a request head, or the
  * client hung up. A connection that holds no buffer yet first gets room
  * under max_clients. Then read what is there: a ready head goes to the
@@ -535,6 +608,8 @@ park_wake(struct park_entry *e)
 	first = e->head.len == 0;
 	counted = e->counted;
 	pthread_mutex_unlock(&park.lock);
+	if (e->proxied && park_proxy_header(e) != 1)
+		return;
 	if (!counted) {
 		if (io_peek(e->fd) == IO_PEEK_CLOSED) {
 			if (e->fresh)
@@ -576,6 +651,17 @@ park_wake(struct park_entry *e)
 	pthread_mutex_unlock(&park.lock);
 	if (!armed)
 		park_close_reading(e, "epoll refused it");
+}
+
+/* A balancer's connection that sent no whole PROXY header in time. */
+static void
+park_log_proxy_missing(const struct park_entry *e)
+{
+	char ip[ADDR_TEXT_MAX];
+
+	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
+	log_msg(LOGL_WARN, "PROXY header from %s: none within header_timeout "
+	    "(%us): closed", ip, e->lim.header_s);
 }
 
 /*
@@ -621,6 +707,8 @@ park_expire(struct park_list *l, uint64_t now, const char *why)
 			    "time.", text);
 			continue;
 		}
+		if (e->proxied)
+			park_log_proxy_missing(e);
 		trace_stage(&e->trace, "closed: %s", e->fresh ?
 		    "no request within header_timeout" : why);
 		close(e->fd);

@@ -59,7 +59,11 @@ int park_start(struct pool *pool, char *err, size_t errlen);
 
 /*
  * Take the newly accepted socket fd from peer (non-blocking) and gather
- * its request head under the live config, which the connection keeps to
+ * its request head under the live config; with proxy (fd came to a
+ * [proxy_protocol] listener), peer must be in [proxy_protocol] from and
+ * the connection begin with a PROXY header (proxyproto.h), whose source
+ * address replaces peer for everything after (a v2 LOCAL keeps it);
+ * anything else is logged and closed. The head is gathered which the connection keeps to
  * its worker (the head is judged and served by the same limits); its
  * trace starts here. Never waits. A connection counts against [pool]
  * max_clients from its first byte (a silent one holds no buffer); at
@@ -67,7 +71,7 @@ int park_start(struct pool *pool, char *err, size_t errlen);
  * one. Returns 0, or -1 after closing fd (ferry is stopping, or out of
  * memory). The acceptor's thread.
  */
-int park_accept(int fd, const struct sockaddr_storage *peer);
+int park_accept(int fd, const struct sockaddr_storage *peer, bool proxy);
 
 /*
  * Park the keep-alive client socket fd from peer between requests, under

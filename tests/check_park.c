@@ -336,7 +336,7 @@ plug(struct client plugs[2])
 	for (i = 0; i < 2; i++) {
 		client_open(&plugs[i]);
 		client_send(&plugs[i], i == 0 ? 'p' : 'q');
-		ck_assert_int_eq(park_accept(plugs[i].near, &plugs[i].peer), 0);
+		ck_assert_int_eq(park_accept(plugs[i].near, &plugs[i].peer, false), 0);
 		plugs[i].near = -1;
 		if (i == 0)
 			ck_assert(desk_await(&desk.entered, 1, WAIT_MS));
@@ -828,7 +828,7 @@ START_TEST(test_header_timeout)
 	client_open(&silent);
 	t0 = io_now_ms();
 	client_park(&slow, 10 * IDLE_S);
-	ck_assert_int_eq(park_accept(silent.near, &silent.peer), 0);
+	ck_assert_int_eq(park_accept(silent.near, &silent.peer, false), 0);
 	silent.near = -1;
 	client_write(&slow, "GET http://s.test/ HTTP/1.1\r\n");
 	ck_assert(client_read(&slow, got, sizeof(got), HEADER_S * 1000 +
@@ -867,9 +867,9 @@ START_TEST(test_max_clients_bounds_heads)
 	client_open(&silent);
 	client_open(&slow);
 	client_open(&quick);
-	ck_assert_int_eq(park_accept(silent.near, &silent.peer), 0);
-	ck_assert_int_eq(park_accept(slow.near, &slow.peer), 0);
-	ck_assert_int_eq(park_accept(quick.near, &quick.peer), 0);
+	ck_assert_int_eq(park_accept(silent.near, &silent.peer, false), 0);
+	ck_assert_int_eq(park_accept(slow.near, &slow.peer, false), 0);
+	ck_assert_int_eq(park_accept(quick.near, &quick.peer, false), 0);
 	silent.near = slow.near = quick.near = -1;
 	client_write(&slow, "GET http://s.te");
 	ck_assert_msg(!loopback_closed(slow.far, QUIET_MS), "the only head "
@@ -905,8 +905,8 @@ START_TEST(test_full_heads_wait_unread)
 	set_live(ini);
 	client_open(&a);
 	client_open(&b);
-	ck_assert_int_eq(park_accept(a.near, &a.peer), 0);
-	ck_assert_int_eq(park_accept(b.near, &b.peer), 0);
+	ck_assert_int_eq(park_accept(a.near, &a.peer, false), 0);
+	ck_assert_int_eq(park_accept(b.near, &b.peer, false), 0);
 	a.near = b.near = -1;
 	client_send(&a, 'a');
 	ck_assert(!desk_await(&desk.entered, 2, QUIET_MS));

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""e2e_proxy: PROXY protocol listeners (issue 18 section 2) through the
+real ferry binary: headers written by hand (v1 text, v2 binary, LOCAL,
+missing, malformed, truncated, from a balancer not in from), and a real
+HAProxy (tests/haproxy.py) with send-proxy-v2 and send-proxy in front of
+two ferry instances, clients on two loopback source addresses, one
+whitelisted and one not.
+
+Everything stays on 127.0.0.0/8; every wait is bounded.
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+from ferrytest import (Ferry, Origin, Suite, free_port, read_response,
+                       read_text, status_of, wait_for)
+from haproxy import HAProxy
+
+suite = Suite("proxy")
+
+origin = None
+
+
+def v1(src, dst="127.0.0.1", sport=40000, dport=3128):
+    fam = "TCP6" if ":" in src else "TCP4"
+    return ("PROXY %s %s %s %d %d\r\n" % (fam, src, dst, sport,
+                                         dport)).encode()
+
+
+SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def v2(src=None, dst="127.0.0.1", sport=40000, dport=3128, tlv=b""):
+    """A v2 header: PROXY TCP4 from src, or LOCAL when src is None."""
+    if src is None:
+        return SIG + bytes([0x20, 0x00]) + struct.pack("!H", 0)
+    body = socket.inet_aton(src) + socket.inet_aton(dst) + \
+        struct.pack("!HH", sport, dport) + tlv
+    return SIG + bytes([0x21, 0x11]) + struct.pack("!H", len(body)) + body
+
+
+def get_req(o, tag):
+    return (b"GET http://%s/hello?%s HTTP/1.1\r\nHost: %s\r\n"
+            b"Connection: close\r\n\r\n"
+            % (o.authority.encode(), tag.encode(), o.authority.encode()))
+
+
+class ProxyFerry(Ferry):
+    """A ferry with a plain listener (its port) and a [proxy_protocol]
+    listener (.pport), an access log, X-Forwarded-For on."""
+
+    def __init__(self, config=None, via="ferry", **kw):
+        super().__init__({}, **kw)
+        self.pport = free_port()
+        self.access = os.path.join(self.dir, "access.log")
+        cfg = {"proxy_protocol": {"listen": "127.0.0.1:%d" % self.pport},
+               "headers": {"forwarded_for": "yes", "via_name": via},
+               "log": {"access": self.access},
+               "whitelist": {"local": "127.0.0.1 127.0.0.5 127.0.0.9"}}
+        for name, keys in (config or {}).items():
+            cfg.setdefault(name, {}).update(keys)
+        self.configure(cfg)
+
+
+def send(port, data, timeout=5):
+    with socket.create_connection(("127.0.0.1", port), timeout) as s:
+        s.sendall(data)
+        try:
+            return read_response(s, timeout)
+        except (ConnectionResetError, socket.timeout) as e:
+            return repr(e).encode()
+
+
+def seen(tag):
+    return [q for q in origin.requests() if tag in q["target"]]
+
+
+def xff(q):
+    return [v for n, v in q["fields"] if n.lower() == "x-forwarded-for"]
+
+
+def access_client(f, tag):
+    lines = [ln for ln in read_text(f.access).splitlines() if tag in ln]
+    return [ln.split()[0] for ln in lines]
+
+
+@suite.test
+def v1_and_v2_give_the_client_address():
+    with ProxyFerry() as f:
+        for tag, hdr, ip in (("t=v1", v1("127.0.0.9"), "127.0.0.9"),
+                             ("t=v2", v2("127.0.0.5"), "127.0.0.5"),
+                             ("t=v2tlv", v2("127.0.0.9", tlv=b"\x04\x00\x02"
+                                            b"ab"), "127.0.0.9"),
+                             ("t=local", v2(None), "127.0.0.1")):
+            r = send(f.pport, hdr + get_req(origin, tag))
+            assert status_of(r) == 200, (tag, r[:200])
+            q = seen(tag)
+            assert len(q) == 1 and xff(q[0]) == [ip], (tag, q)
+            assert wait_for(lambda: access_client(f, tag) == [ip]), \
+                (tag, read_text(f.access))
+        # the whitelist sees the header's address, not the balancer's
+        r = send(f.pport, v1("192.0.2.7") + get_req(origin, "t=nowl"))
+        assert status_of(r) == 403, r[:200]
+        assert not seen("t=nowl")
+        assert wait_for(lambda: access_client(f, "t=nowl") ==
+                        ["192.0.2.7"]), read_text(f.access)
+
+
+@suite.test
+def bad_headers_close_and_are_logged():
+    with ProxyFerry({"client": {"header_timeout": 1}}) as f:
+        cases = [
+            (get_req(origin, "t=nohdr"), "PROXY header from 127.0.0.1"),
+            (b"PROXY TCP4 1.2.3 127.0.0.1 1 2\r\n" + get_req(origin,
+                                                             "t=bad1"),
+             "PROXY header from 127.0.0.1"),
+            (SIG + bytes([0x21, 0x11]) + struct.pack("!H", 60000),
+             "oversized"),
+        ]
+        for data, word in cases:
+            t0 = time.monotonic()
+            r = send(f.pport, data)
+            assert b"HTTP/1.1" not in r, r[:200]
+            assert time.monotonic() - t0 < 1, time.monotonic() - t0
+            assert wait_for(lambda: word in f.log()), (word, f.log()[-800:])
+        # truncated: half a header, then nothing: closed at header_timeout
+        with socket.create_connection(("127.0.0.1", f.pport), 5) as s:
+            s.sendall(v1("127.0.0.9")[:10])
+            s.settimeout(5)
+            t0 = time.monotonic()
+            try:    # the bytes peeked at were never read: a reset
+                assert s.recv(100) == b""
+            except ConnectionResetError:
+                pass
+            assert 0.5 < time.monotonic() - t0 < 3
+        assert "none within header_timeout" in f.log(), f.log()[-800:]
+        assert not seen("t=nohdr") and not seen("t=bad1")
+
+
+@suite.test
+def balancer_not_in_from_is_closed():
+    with ProxyFerry({"proxy_protocol": {"from": "127.0.0.2"}}) as f:
+        r = send(f.pport, v1("127.0.0.9") + get_req(origin, "t=from"))
+        assert b"HTTP/1.1" not in r, r[:200]
+        assert wait_for(lambda: "127.0.0.1 is not in [proxy_protocol] from"
+                        in f.log()), f.log()[-800:]
+        # from 127.0.0.2 it is served
+        with socket.socket() as s:
+            s.bind(("127.0.0.2", 0))
+            s.settimeout(5)
+            s.connect(("127.0.0.1", f.pport))
+            s.sendall(v1("127.0.0.9") + get_req(origin, "t=from2"))
+            r = read_response(s, 5)
+        assert status_of(r) == 200, r[:200]
+
+
+@suite.test
+def header_on_a_plain_listener_is_400():
+    with ProxyFerry() as f:
+        r = send(f.port, v1("127.0.0.9") + get_req(origin, "t=plain"))
+        assert status_of(r) == 400, r[:200]
+        assert not seen("t=plain")
+
+
+def via_haproxy(port, tag, source):
+    with socket.socket() as s:
+        s.bind((source, 0))
+        s.settimeout(5)
+        s.connect(("127.0.0.1", port))
+        s.sendall(get_req(origin, tag))
+        return read_response(s, 5)
+
+
+@suite.test
+def behind_haproxy_v2_and_v1():
+    # Two ferries behind a real HAProxy: the whitelisted source address
+    # is served by both, the other refused, and the access logs show the
+    # real client addresses; v2 and v1.
+    for mode in ("v2", "v1"):
+        wl = {"whitelist": {"local": "127.0.0.2"}}
+        with ProxyFerry(wl, via="a") as a, ProxyFerry(wl, via="b") as b:
+            with HAProxy([a.pport, b.pport], send_proxy=mode) as h:
+                assert h.wait_state("s1", "UP", 5) and \
+                    h.wait_state("s2", "UP", 5), h.server_states()
+                for i in range(6):
+                    r = via_haproxy(h.port, "t=h%s%d" % (mode, i),
+                                    "127.0.0.2")
+                    assert status_of(r) == 200, (mode, r[:200])
+                r = via_haproxy(h.port, "t=h%sno" % mode, "127.0.0.3")
+                assert status_of(r) == 403, (mode, r[:200])
+                assert not seen("t=h%sno" % mode)
+            ips = [ln.split()[0] for f in (a, b)
+                   for ln in read_text(f.access).splitlines()
+                   if "t=h" + mode in ln]
+            assert sorted(ips) == ["127.0.0.2"] * 6 + ["127.0.0.3"], ips
+            # each instance served a share
+            for f in (a, b):
+                assert "t=h" + mode in read_text(f.access), f.access
+
+
+def main():
+    global origin
+    with Origin() as o:
+        origin = o
+        return suite.run()
+
+
+sys.exit(main())
