@@ -9,9 +9,12 @@ whitelisted and one not.
 Everything stays on 127.0.0.0/8; every wait is bounded.
 """
 import os
+import signal
 import socket
 import struct
+import subprocess
 import sys
+import threading
 import time
 
 from ferrytest import (Ferry, Origin, Suite, free_port, read_response,
@@ -54,8 +57,10 @@ class ProxyFerry(Ferry):
     def __init__(self, config=None, via="ferry", **kw):
         super().__init__({}, **kw)
         self.pport = free_port()
+        self.mport = free_port()
         self.access = os.path.join(self.dir, "access.log")
         cfg = {"proxy_protocol": {"listen": "127.0.0.1:%d" % self.pport},
+               "metrics": {"listen": "127.0.0.1:%d" % self.mport},
                "headers": {"forwarded_for": "yes", "via_name": via},
                "log": {"access": self.access},
                "whitelist": {"local": "127.0.0.1 127.0.0.5 127.0.0.9"}}
@@ -198,6 +203,98 @@ def behind_haproxy_v2_and_v1():
             # each instance served a share
             for f in (a, b):
                 assert "t=h" + mode in read_text(f.access), f.access
+
+
+def requests_counted(f):
+    """The sum of ferry_requests_total over every label, scraped."""
+    r = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/metrics"
+                        % f.mport], capture_output=True, timeout=10)
+    return sum(float(ln.split()[-1]) for ln in r.stdout.decode().splitlines()
+               if ln.startswith("ferry_requests_total{"))
+
+
+def load(port, tags, keepalive, errors):
+    """GET each tag through HAProxy from 127.0.0.2: on one keep-alive
+    connection (reopened only when the server closes between requests),
+    or a fresh connection each; failures go to errors."""
+    s = None
+    for tag in tags:
+        try:
+            if s is None:
+                s = socket.socket()
+                s.bind(("127.0.0.2", 0))
+                s.settimeout(10)
+                s.connect(("127.0.0.1", port))
+            conn = b"keep-alive" if keepalive else b"close"
+            s.sendall(get_req(origin, tag).replace(b"close", conn))
+            r = read_response(s, 10)
+            if status_of(r) != 200:
+                errors.append((tag, r[:100]))
+            if not keepalive or b"Connection: close" in r:
+                s.close()
+                s = None
+        except OSError as e:
+            errors.append((tag, repr(e)))
+            if s is not None:
+                s.close()
+            s = None
+    if s is not None:
+        s.close()
+
+
+@suite.test
+def haproxy_spreads_2000_requests_and_counters_add_up():
+    # 2,000 requests over keep-alive and fresh connections through
+    # HAProxy (send-proxy-v2) to two ferries: each serves a share, none
+    # fails, and the two request counters add up to what was sent.
+    wl = {"whitelist": {"local": "127.0.0.2"}}
+    with ProxyFerry(wl, via="a") as a, ProxyFerry(wl, via="b") as b, \
+            HAProxy([a.pport, b.pport]) as h:
+        assert h.wait_state("s1", "UP", 5) and h.wait_state("s2", "UP", 5)
+        errors = []
+        jobs = [(["t=ka%d-%d" % (j, i) for i in range(200)], True)
+                for j in range(5)]
+        jobs += [(["t=fr%d-%d" % (j, i) for i in range(250)], False)
+                 for j in range(4)]
+        threads = [threading.Thread(target=load, args=(h.port, tags, ka,
+                                                       errors))
+                   for tags, ka in jobs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, (len(errors), errors[:5])
+        na, nb = requests_counted(a), requests_counted(b)
+        print("   instance a served %d, b %d" % (na, nb))
+        assert na > 0 and nb > 0, (na, nb)
+        assert na + nb == 2000, (na, nb)
+
+
+@suite.test
+def sigterm_mid_run_loses_no_request():
+    # One instance stops with SIGTERM while fresh connections flow: it
+    # drains (serving what the kernel had accepted), HAProxy marks it
+    # down and retries elsewhere what it could not establish, and no
+    # request fails.
+    wl = {"whitelist": {"local": "127.0.0.2"}}
+    with ProxyFerry(wl, via="a") as a, ProxyFerry(wl, via="b") as b, \
+            HAProxy([a.pport, b.pport]) as h:
+        assert h.wait_state("s1", "UP", 5) and h.wait_state("s2", "UP", 5)
+        errors = []
+        tags = [["t=st%d-%d" % (j, i) for i in range(125)] for j in range(4)]
+        threads = [threading.Thread(target=load, args=(h.port, tg, False,
+                                                       errors))
+                   for tg in tags]
+        for t in threads:
+            t.start()
+        assert wait_for(lambda: len(seen("t=st")) >= 150, 30)
+        a.proc.send_signal(signal.SIGTERM)
+        for t in threads:
+            t.join(120)
+        assert a.proc.wait(15) == 0
+        assert h.wait_state("s1", "DOWN", 5), h.server_states()
+        assert not errors, (len(errors), errors[:5])
+        assert len(seen("t=st")) == 500, len(seen("t=st"))
 
 
 def main():
