@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "field.h"
 #include "hop.h"
 #include "io.h"
 #include "log.h"
@@ -35,53 +34,6 @@ enum hop_try {
 	HOP_TRY_SELF		/* the parent's address is ferry's own */
 };
 
-/* Append s[0..n) to buf[0..cap) at *len; false once it does not fit. */
-static bool
-hop_add(char *buf, size_t cap, size_t *len, const char *s, size_t n)
-{
-	if (n > cap - *len)
-		return false;
-	memcpy(buf + *len, s, n);
-	*len += n;
-	return true;
-}
-
-/*
- * The Via of the CONNECT ferry sends: the client's Via values, then this
- * instance (RFC 9110 §7.6.3), as rewrite.c does for a plain request,
- * with the same fields left out ([headers] strip, Connection options).
- * Without the chain, two ferries that are each other's parent would
- * never see their own name, and a CONNECT would circle until every
- * worker of both waited on it.
- */
-static bool
-hop_add_via(const struct hop *h, char *buf, size_t cap, size_t *len)
-{
-	const struct http_field *f;
-	bool ok = true, first = true;
-	size_t i;
-
-	if (!h->cfg->via)
-		return true;
-	ok = hop_add(buf, cap, len, "Via: ", 5);
-	for (i = 0; i < h->nfields_in && ok; i++) {
-		f = &h->fields_in[i];
-		if (!field_name_is(f, "Via") || config_strips_header(h->cfg,
-		    f->name, f->name_len) || rewrite_is_hop_by_hop(f,
-		    h->fields_in, h->nfields_in))
-			continue;
-		if (!first)
-			ok = hop_add(buf, cap, len, ", ", 2);
-		ok = ok && hop_add(buf, cap, len, f->value, f->value_len);
-		first = false;
-	}
-	if (!first)
-		ok = ok && hop_add(buf, cap, len, ", ", 2);
-	return ok && hop_add(buf, cap, len, "1.1 ", 4) &&
-	    hop_add(buf, cap, len, h->cfg->via_name,
-	    strlen(h->cfg->via_name)) && hop_add(buf, cap, len, "\r\n", 2);
-}
-
 /*
  * Write "CONNECT host:port" with Host, Via and a's credentials into
  * h->buf (the reply comes there after); its length into *len. False if
@@ -90,25 +42,11 @@ hop_add_via(const struct hop *h, char *buf, size_t cap, size_t *len)
 static bool
 hop_build_connect(struct hop *h, const struct parent_addr *a, size_t *len)
 {
-	const struct uri *d = h->dest;
-	bool ok;
-
-	*len = 0;
-	ok = hop_add(h->buf, h->cap, len, "CONNECT ", 8) &&
-	    hop_add(h->buf, h->cap, len, d->authority, d->authority_len) &&
-	    hop_add(h->buf, h->cap, len, " HTTP/1.1\r\nHost: ", 17) &&
-	    hop_add(h->buf, h->cap, len, d->authority, d->authority_len) &&
-	    hop_add(h->buf, h->cap, len, "\r\n", 2) &&
-	    hop_add_via(h, h->buf, h->cap, len);
-	if (ok && a->basic[0] != '\0')
-		ok = hop_add(h->buf, h->cap, len, "Proxy-Authorization: ",
-		    21) && hop_add(h->buf, h->cap, len, a->basic,
-		    strlen(a->basic)) && hop_add(h->buf, h->cap, len, "\r\n",
-		    2);
-	ok = ok && hop_add(h->buf, h->cap, len, "\r\n", 2);
-	if (!ok)	/* the credentials leave no copy in the buffer */
-		explicit_bzero(h->buf, *len);
-	return ok;
+	if (rewrite_connect(h->dest, h->fields_in, h->nfields_in, h->cfg,
+	    a->basic, h->buf, h->cap, len) == 0)
+		return true;
+	explicit_bzero(h->buf, *len);	/* the credentials leave no copy */
+	return false;
 }
 
 enum http_result

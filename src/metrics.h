@@ -55,6 +55,8 @@ enum metrics_refusal {
 	METRICS_REFUSED_CONNECT_PORT,	/* [connect] ports */
 	METRICS_REFUSED_INTERNAL,	/* an internal address */
 	METRICS_REFUSED_OVERLOAD,	/* pool full, max_clients */
+	METRICS_REFUSED_BALANCER,	/* not in [proxy_protocol] from */
+	METRICS_REFUSED_PROXY_HEADER,	/* no valid PROXY header */
 	METRICS_NREFUSALS
 };
 

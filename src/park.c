@@ -289,6 +289,7 @@ park_balancer_refused(int fd, const struct sockaddr_storage *peer,
 		return false;
 	addr_text((const struct sockaddr *)peer, ip, sizeof(ip));
 	log_msg(LOGL_WARN, "%s is not in [proxy_protocol] from: closed", ip);
+	metrics_refused(METRICS_REFUSED_BALANCER);
 	close(fd);
 	config_release(cfg);
 	return true;
@@ -578,6 +579,9 @@ park_proxy_header(struct park_entry *e)
 		    pp.version, ip, pp.local ? " (LOCAL: the balancer)" : "");
 		return 1;
 	}
+	/* A balancer that left before its first byte refused nothing. */
+	if (n != 0)
+		metrics_refused(METRICS_REFUSED_PROXY_HEADER);
 	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
 	log_msg(n == 0 ? LOGL_DEBUG : LOGL_WARN, "PROXY header from %s: %s: "
 	    "closed", ip, why);
@@ -659,6 +663,7 @@ park_log_proxy_missing(const struct park_entry *e)
 {
 	char ip[ADDR_TEXT_MAX];
 
+	metrics_refused(METRICS_REFUSED_PROXY_HEADER);
 	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
 	log_msg(LOGL_WARN, "PROXY header from %s: none within header_timeout "
 	    "(%us): closed", ip, e->lim.header_s);

@@ -202,6 +202,41 @@ rewrite_request(const struct http_request *req,
 }
 
 int
+rewrite_connect(const struct uri *dest, const struct http_field *fields,
+    size_t nfields, const struct ferry_config *cfg, const char *parent_auth,
+    char *buf, size_t cap, size_t *len)
+{
+	struct out o = { buf, 0, cap, false };
+	struct http_options h;
+	size_t i;
+
+	(void)http_connection_options(fields, nfields, &h);
+	out_str(&o, "CONNECT ");
+	out_add(&o, dest->authority, dest->authority_len);
+	out_str(&o, " HTTP/1.1\r\nHost: ");
+	out_add(&o, dest->authority, dest->authority_len);
+	out_add(&o, "\r\n", 2);
+	/* The client's Via chain, then this instance: see rewrite.h. */
+	for (i = 0; i < nfields && cfg->via; i++) {
+		const struct http_field *f = &fields[i];
+
+		if (field_name_is(f, "Via") && !rewrite_hop(&h, f) &&
+		    !config_strips_header(cfg, f->name, f->name_len))
+			out_field(&o, f);
+	}
+	if (cfg->via)
+		out_via(&o, 1, cfg);
+	if (parent_auth[0] != '\0') {
+		out_str(&o, "Proxy-Authorization: ");
+		out_str(&o, parent_auth);
+		out_add(&o, "\r\n", 2);
+	}
+	out_add(&o, "\r\n", 2);
+	*len = o.len;
+	return o.overflow ? -1 : 0;
+}
+
+int
 rewrite_response(const struct http_response *resp,
     const struct ferry_config *cfg, bool drop_te, const char *connection,
     char *buf, size_t cap, size_t *len)

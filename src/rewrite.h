@@ -1,8 +1,9 @@
 /*
  * rewrite.h: the heads ferry sends on, built from the heads it received.
  *
- * Path: rewrite (the request head, sent just after connect) and relay
- * response (each response head, 1xx included).
+ * Path: rewrite (the request head, sent just after connect), relay
+ * response (each response head, 1xx included), and the hop to an HTTP
+ * parent (the CONNECT ferry sends it for a tunnel, hop.c).
  *
  * Requests go upstream in origin-form with Host taken from the URL, without
  * hop-by-hop fields (RFC 9110 §7.6.1), with the configured Via,
@@ -43,6 +44,22 @@ bool rewrite_is_hop_by_hop(const struct http_field *f,
 int rewrite_request(const struct http_request *req,
     const struct ferry_config *cfg, const char *client_ip,
     const char *parent_auth, char *out, size_t cap, size_t *len);
+
+/*
+ * Write the CONNECT head ferry sends an HTTP parent for a tunnel to dest
+ * (RFC 9110 §9.3.6) into out[0..cap): "CONNECT host:port HTTP/1.1" with
+ * Host, then, when [headers] via is on, the client's Via fields of
+ * fields[0..nfields) (not hop-by-hop, not stripped) and this instance's
+ * Via. Without that chain, two ferries that are each other's parent
+ * would never see their own name, and a CONNECT would circle until every
+ * worker of both waited on it. Last, unless parent_auth is "",
+ * "Proxy-Authorization: " parent_auth. Returns 0 with *len set, or -1 if
+ * it does not fit; *len is then what was written (to be wiped: it may
+ * hold the credentials).
+ */
+int rewrite_connect(const struct uri *dest, const struct http_field *fields,
+    size_t nfields, const struct ferry_config *cfg, const char *parent_auth,
+    char *out, size_t cap, size_t *len);
 
 /*
  * Write the client response head for resp into out[0..cap). drop_te drops

@@ -156,10 +156,14 @@ tunnel_serve(struct conn *c)
 	if (c->x.resp_len > 0 && conn_send_client(c, c->resp_buf,
 	    c->x.resp_len) == -1)
 		return;
+	metrics_add(METRICS_UPSTREAM_IN, c->x.resp_len);
 	/* Bytes the client sent right after its CONNECT head (TLS hello). */
-	if (c->req_len > head && io_send_all(c->upstream_fd, c->req_buf + head,
-	    c->req_len - head, conn_upstream_timeout_ms(c)) == -1)
-		return;
+	if (c->req_len > head) {
+		if (io_send_all(c->upstream_fd, c->req_buf + head,
+		    c->req_len - head, conn_upstream_timeout_ms(c)) == -1)
+			return;
+		metrics_add(METRICS_UPSTREAM_OUT, c->req_len - head);
+	}
 	metrics_add(METRICS_TUNNELS, 1);
 	trace_stage(&c->trace, "tunnel open: 200 sent, shuttling bytes");
 	tunnel_pump(c);

@@ -557,6 +557,68 @@ START_TEST(test_response_persist)
 }
 END_TEST
 
+/*
+ * The CONNECT ferry sends an HTTP parent: Host, the client's Via chain
+ * and ferry's own (so that two ferries that are each other's parent see
+ * the loop), the parent's credentials; no other field of the client's.
+ */
+static const struct {
+	struct opts	 o;
+	const char	*in;
+	const char	*auth;
+	const char	*out;
+} connect_cases[] = {
+	{ { true, false, { NULL } },
+	    "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nUser-Agent: c\r\n\r\n",
+	    "",
+	    "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nVia: 1.1 ferry\r\n\r\n" },
+	{ { true, false, { NULL } },
+	    "CONNECT [::1]:8443 HTTP/1.0\r\nVia: 1.1 a, 1.0 b\r\n"
+	    "Proxy-Authorization: Basic Y2xpZW50\r\nVia: 1.1 c\r\n\r\n",
+	    "Basic cGFyZW50",
+	    "CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n"
+	    "Via: 1.1 a, 1.0 b\r\nVia: 1.1 c\r\nVia: 1.1 ferry\r\n"
+	    "Proxy-Authorization: Basic cGFyZW50\r\n\r\n" },
+	/* A Via named by Connection or [headers] strip is left out. */
+	{ { true, false, { NULL } },
+	    "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nConnection: via\r\n"
+	    "Via: 1.1 a\r\n\r\n", "",
+	    "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nVia: 1.1 ferry\r\n\r\n" },
+	{ { true, false, { "Via", NULL } },
+	    "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nVia: 1.1 a\r\n\r\n", "",
+	    "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nVia: 1.1 ferry\r\n\r\n" },
+	/* via = no: no Via at all. */
+	{ { false, false, { NULL } },
+	    "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nVia: 1.1 a\r\n\r\n",
+	    "Basic cGFyZW50",
+	    "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n"
+	    "Proxy-Authorization: Basic cGFyZW50\r\n\r\n" },
+};
+
+START_TEST(test_connect)
+{
+	struct http_request r;
+	char small[1024];
+	size_t len = 0, need, cap;
+
+	cfg_set(&connect_cases[_i].o);
+	parse_req(connect_cases[_i].in, &r);
+	ck_assert_int_eq(rewrite_connect(&r.uri, r.fields, r.nfields, &cfg,
+	    connect_cases[_i].auth, out, sizeof(out) - 1, &len), 0);
+	out[len] = '\0';
+	ck_assert_str_eq(out, connect_cases[_i].out);
+	/* Below the size it needs, it fails inside the buffer. */
+	need = len;
+	for (cap = 0; cap < need; cap++) {
+		memset(small, 'Z', sizeof(small));
+		ck_assert_int_eq(rewrite_connect(&r.uri, r.fields, r.nfields,
+		    &cfg, connect_cases[_i].auth, small, cap, &len), -1);
+		ck_assert_uint_le(len, cap);
+		ck_assert_msg(small[cap] == 'Z', "wrote past %zu", cap);
+	}
+}
+END_TEST
+
 Suite *
 rewrite_suite(void)
 {
@@ -570,6 +632,7 @@ rewrite_suite(void)
 	tcase_add_loop_test(tc, test_response_overflow, 0,
 	    NELEM(response_overflow_heads));
 	tcase_add_loop_test(tc, test_hop_by_hop, 0, NELEM(hop_cases));
+	tcase_add_loop_test(tc, test_connect, 0, NELEM(connect_cases));
 	tcase_add_loop_test(tc, test_response, 0, NELEM(response_cases));
 	tcase_add_loop_test(tc, test_response_persist, 0,
 	    NELEM(persist_cases));

@@ -100,6 +100,13 @@ BAD = [
     ("[pool]\nmode = fork\n", ["[pool]", "mode", "fork"]),
     ("[log]\nlevel = loud\n", ["[log]", "level", "loud"]),
     ("[connect]\nports = 443, 70000\n", ["[connect]", "ports", "70000"]),
+    ("[proxy_protocol]\nlisten = 127.0.0.1:3129 nowhere\n",
+     ["[proxy_protocol]", "listen", "nowhere"]),
+    ("[server]\nlisten = 127.0.0.1:3128\n[proxy_protocol]\n"
+     "listen = 127.0.0.1:3128\n",
+     ["[proxy_protocol]", "listen", "127.0.0.1:3128"]),
+    ("[proxy_protocol]\nlisten = 127.0.0.1:3129\nfrom = 10.0.0.0/33\n",
+     ["[proxy_protocol]", "from", "10.0.0.0/33"]),
 ]
 
 

@@ -86,6 +86,20 @@ def xff(q):
     return [v for n, v in q["fields"] if n.lower() == "x-forwarded-for"]
 
 
+def scrape(f, name):
+    """The value of one sample, e.g. 'ferry_refusals_total{reason="x"}'."""
+    r = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/metrics"
+                        % f.mport], capture_output=True, timeout=10)
+    for ln in r.stdout.decode().splitlines():
+        if ln.startswith(name + " "):
+            return float(ln.split()[-1])
+    raise AssertionError("%s not in the scrape" % name)
+
+
+def refusals(f, reason):
+    return scrape(f, 'ferry_refusals_total{reason="%s"}' % reason)
+
+
 def access_client(f, tag):
     lines = [ln for ln in read_text(f.access).splitlines() if tag in ln]
     return [ln.split()[0] for ln in lines]
@@ -142,6 +156,15 @@ def bad_headers_close_and_are_logged():
             assert 0.5 < time.monotonic() - t0 < 3
         assert "none within header_timeout" in f.log(), f.log()[-800:]
         assert not seen("t=nohdr") and not seen("t=bad1")
+        # each of the four is a refusal; a health check that connects
+        # and leaves without a byte is not
+        with socket.create_connection(("127.0.0.1", f.pport), 5):
+            pass
+        assert wait_for(lambda: refusals(f, "proxy_header") == 4), \
+            refusals(f, "proxy_header")
+        time.sleep(0.2)
+        assert refusals(f, "proxy_header") == 4
+        assert refusals(f, "balancer") == 0
 
 
 @suite.test
@@ -151,6 +174,8 @@ def balancer_not_in_from_is_closed():
         assert b"HTTP/1.1" not in r, r[:200]
         assert wait_for(lambda: "127.0.0.1 is not in [proxy_protocol] from"
                         in f.log()), f.log()[-800:]
+        assert refusals(f, "balancer") == 1
+        assert refusals(f, "proxy_header") == 0
         # from 127.0.0.2 it is served
         with socket.socket() as s:
             s.bind(("127.0.0.2", 0))

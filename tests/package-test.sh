@@ -16,6 +16,7 @@ work=$(mktemp -d /tmp/ferry-pkg.XXXXXX)
 passed=0
 failed=0
 origin_pid=
+two_pid=
 
 ok() { echo "ok   package: $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL package: $1"; failed=$((failed + 1)); }
@@ -43,6 +44,7 @@ purge() {
 
 cleanup() {
 	[ -n "$origin_pid" ] && kill "$origin_pid" 2>/dev/null
+	[ -n "$two_pid" ] && kill "$two_pid" 2>/dev/null
 	purge
 	rm -rf "$work"
 }
@@ -143,15 +145,72 @@ logged() { grep -q "\"GET $url?2 HTTP/1.1\" 200 " /var/log/ferry/access.log; }
 for _ in $(seq 20); do logged && break; sleep 0.1; done
 check "the access log got the line" logged
 
-# --- rotation ---
-check "logrotate rotates the access log" \
+# --- a second instance: ferry@two, as its template unit runs it ---
+# No systemd runs here, so the unit's own command lines, with %i = two,
+# are run by this script the way systemd would run them.
+unit=/lib/systemd/system/ferry@.service
+check "the template unit ferry@.service is installed" test -f "$unit"
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify finds nothing in ferry@two.service" \
+	    test -z "$(systemd-analyze verify --man=no ferry@two.service 2>&1)"
+fi
+unit_cmd() { sed -n "s/^$1=//p" "$unit" | head -n 1 | sed 's/%i/two/g'; }
+check "ferry@ reads /etc/ferry/NAME.ini" \
+    test "$(unit_cmd ExecStart)" = "/usr/sbin/ferry -f -c /etc/ferry/two.ini"
+port2=$(python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The admin's copy of ferry.ini, as the unit's comment says to make it.
+sed -e "s|^listen = 127.0.0.1:3128\$|listen = 127.0.0.1:$port2|" \
+    -e 's|^pidfile = /run/ferry.pid$|pidfile = /run/ferry-two.pid|' \
+    -e 's|^access = .*$|access = /var/log/ferry/two-access.log|' \
+    /etc/ferry/ferry.ini >/etc/ferry/two.ini
+check "ferry@two's ExecStartPre (ferry -t) accepts two.ini" \
+    sh -c "$(unit_cmd ExecStartPre)"
+# A copy that keeps ferry.ini's pidfile must not start beside ferry.
+sed -e "s|^listen = 127.0.0.1:3128\$|listen = 127.0.0.1:$port2|" \
+    /etc/ferry/ferry.ini >"$work/same-pidfile.ini"
+check "an instance sharing ferry's pidfile refuses to start" \
+    sh -c "! /usr/sbin/ferry -f -c $work/same-pidfile.ini >$work/same.out 2>&1 &&
+        grep -q 'already running' $work/same.out"
+$(unit_cmd ExecStart) >"$work/two.out" 2>&1 &
+two_pid=$!
+for _ in $(seq 50); do [ -s /run/ferry-two.pid ] && break; sleep 0.1; done
+check "ferry@two writes /run/ferry-two.pid" \
+    test "$(cat /run/ferry-two.pid 2>/dev/null)" = "$two_pid"
+via_two() { curl -sS --max-time 10 -x "http://127.0.0.1:$port2" "$@"; }
+check "ferry@two serves on its own port" test "$(via_two "$url?two")" = hello
+check "while ferry still serves on 3128" test "$(via_ferry "$url?one")" = hello
+logged_two() {
+	grep -q "GET $url?$1 HTTP" /var/log/ferry/two-access.log 2>/dev/null
+}
+for _ in $(seq 20); do logged_two two && break; sleep 0.1; done
+check "ferry@two logs to its own access log" logged_two two
+check "and ferry's access log has not got that line" \
+    sh -c "! grep -q 'GET $url?two HTTP' /var/log/ferry/access.log"
+
+# --- rotation, for both instances ---
+check "logrotate rotates the access logs" \
     logrotate -f /etc/logrotate.d/ferry
 check "the rotated file holds the old lines" \
     grep -q "GET $url?2 HTTP" /var/log/ferry/access.log.1
+check "ferry@two's rotated file holds its old lines" \
+    grep -q "GET $url?two HTTP" /var/log/ferry/two-access.log.1
 curl -sS --max-time 10 -x http://127.0.0.1:3128 "$url?3" >/dev/null
 rotated() { grep -q "GET $url?3 HTTP" /var/log/ferry/access.log 2>/dev/null; }
 for _ in $(seq 20); do rotated && break; sleep 0.1; done
 check "after rotation new lines go to a new access.log" rotated
+via_two "$url?two3" >/dev/null
+for _ in $(seq 20); do logged_two two3 && break; sleep 0.1; done
+check "and ferry@two's new lines to a new two-access.log" logged_two two3
+
+# --- ferry@two stops as systemd stops it: SIGTERM, then ExecStopPost ---
+kill -TERM "$two_pid"
+wait "$two_pid"
+check "ferry@two exits 0 on SIGTERM" test $? = 0
+two_pid=
+sh -c "$(unit_cmd ExecStopPost)"
+check "ExecStopPost removes /run/ferry-two.pid" test ! -e /run/ferry-two.pid
+rm -f /etc/ferry/two.ini
 
 # --- stop ---
 check "/etc/init.d/ferry stop" /etc/init.d/ferry stop
