@@ -188,8 +188,8 @@ conn_take_kept(struct conn *c)
 	if (c->upstream_fd == -1)
 		return false;
 	if (getpeername(c->upstream_fd, (struct sockaddr *)&ss, &len) == -1 ||
-	    !policy_addr_allowed(&conn_rules(c)->policy, &c->x.dest_name,
-	    (const struct sockaddr *)&ss, why, sizeof(why))) {
+	    policy_addr_verdict(&conn_rules(c)->policy, &c->x.dest_name,
+	    (const struct sockaddr *)&ss, why, sizeof(why)) != POLICY_ALLOW) {
 		trace_stage(&c->trace, "origin: not reusing the idle "
 		    "connection to %s: %s", c->x.upstream_name, why);
 		io_close(&c->upstream_fd);
@@ -225,17 +225,6 @@ conn_to_http_parent(const struct conn *c)
 }
 
 /*
- * The kind of a refusal by the destination rules, for the metrics: the
- * internal-address guard says so in its text (policy_addr_allowed()).
- */
-static enum metrics_refusal
-conn_refusal_of(const char *why)
-{
-	return strstr(why, " as internal (") != NULL ?
-	    METRICS_REFUSED_INTERNAL : METRICS_REFUSED_DESTINATION;
-}
-
-/*
  * The access rules for a destination a parent will reach: its name
  * alone, and an IP literal's address, guard included, since that much
  * ferry can see. Returns 0, or -1 after answering 403.
@@ -248,6 +237,7 @@ conn_parent_allowed(struct conn *c)
 	char detail[URI_HOST_MAX + 96], why[ADDR_TEXT_MAX + DESTPAT_TEXT_MAX +
 	    96];
 	struct sockaddr_storage ss;
+	enum policy_verdict v = POLICY_DENY_RULE;
 
 	/* why is cut to fit x.why: the rule's text comes last in it. */
 
@@ -255,13 +245,14 @@ conn_parent_allowed(struct conn *c)
 		snprintf(c->x.why, sizeof(c->x.why), "destination refused%s%.340s",
 		    why[0] == ':' ? "" : " ", why);
 	else if (addr_from_literal(u->host, u->host_len, u->port, &ss) &&
-	    !policy_addr_allowed(p, &c->x.dest_name,
-	    (const struct sockaddr *)&ss, why, sizeof(why)))
+	    (v = policy_addr_verdict(p, &c->x.dest_name,
+	    (const struct sockaddr *)&ss, why, sizeof(why))) != POLICY_ALLOW)
 		snprintf(c->x.why, sizeof(c->x.why), "destination refused: "
 		    "%.340s", why);
 	else
 		return 0;
-	metrics_refused(conn_refusal_of(c->x.why));
+	metrics_refused(v == POLICY_DENY_INTERNAL ? METRICS_REFUSED_INTERNAL :
+	    METRICS_REFUSED_DESTINATION);
 	conn_refuse(c, 403, conn_denied_detail(c, detail, sizeof(detail)),
 	    NULL);
 	return -1;
@@ -434,7 +425,9 @@ conn_connect_upstream(struct conn *c, bool reuse)
 		    "itself; forwarding it would loop.");
 		break;
 	case UPSTREAM_DENIED:
-		metrics_refused(conn_refusal_of(c->x.why));
+	case UPSTREAM_INTERNAL:
+		metrics_refused(r == UPSTREAM_INTERNAL ?
+		    METRICS_REFUSED_INTERNAL : METRICS_REFUSED_DESTINATION);
 		conn_refuse(c, 403, conn_denied_detail(c, detail,
 		    sizeof(detail)), NULL);
 		break;

@@ -8,7 +8,7 @@
  * Path: policy.c builds a set per config snapshot; the request path asks
  * dest_match_name() before DNS (gate.c), then dest_match_addr() and
  * dest_decide() on every address about to be connected to
- * (policy_addr_allowed()).
+ * (policy_addr_verdict()).
  *
  * No order to get wrong: the most specific matching rule wins, and a
  * tie goes to deny.

@@ -37,8 +37,8 @@ explain_verdict(const struct ferry_config *cfg, const struct uri *u,
 		    why);
 		return false;
 	}
-	if (literal && !policy_addr_allowed(p, &m, (const struct sockaddr *)&ss,
-	    why, sizeof(why))) {
+	if (literal && policy_addr_verdict(p, &m, (const struct sockaddr *)&ss,
+	    why, sizeof(why)) != POLICY_ALLOW) {
 		snprintf(buf, cap, "refused: %.300s", why);
 		return false;
 	}

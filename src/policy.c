@@ -150,8 +150,8 @@ policy_name_allows_alone(const struct policy *p, const struct dest_match *m,
 	return true;
 }
 
-bool
-policy_addr_allowed(const struct policy *p, const struct dest_match *name,
+enum policy_verdict
+policy_addr_verdict(const struct policy *p, const struct dest_match *name,
     const struct sockaddr *sa, char *why, size_t whylen)
 {
 	const struct dest_match *decided;
@@ -170,7 +170,7 @@ policy_addr_allowed(const struct policy *p, const struct dest_match *name,
 		else
 			snprintf(why, whylen, "%s refused: no rule matched, "
 			    "default = deny", text);
-		return false;
+		return POLICY_DENY_RULE;
 	default:
 		break;
 	}
@@ -184,7 +184,7 @@ policy_addr_allowed(const struct policy *p, const struct dest_match *name,
 	    (addr.verdict != DEST_ALLOW || addr.prefix < block)) {
 		snprintf(why, whylen, "%s refused as internal (%s)", text,
 		    kind);
-		return false;
+		return POLICY_DENY_INTERNAL;
 	}
-	return true;
+	return POLICY_ALLOW;
 }

@@ -62,15 +62,23 @@ int policy_load(struct policy *p, const struct policy_spec *s,
 /* Free what p holds; p is empty after. Safe on a zeroed policy. */
 void policy_free(struct policy *p);
 
+/* What policy_addr_verdict() says of an address, and which check said so. */
+enum policy_verdict {
+	POLICY_ALLOW = 0,
+	POLICY_DENY_RULE,	/* a deny rule, or default = deny */
+	POLICY_DENY_INTERNAL	/* the internal-address guard */
+};
+
 /*
  * Whether ferry may connect to sa for a destination whose name family
  * matched *name (dest_match_name() before DNS): the rules' verdict on the
  * name and the address together (dest_decide()), then the internal-
  * address guard, which an allow CIDR rule naming the address overrides.
- * On false, why (whylen bytes) says which rule or guard refused it. Only
- * reads p: any thread.
+ * On a refusal, why (whylen bytes) says which rule or guard refused it,
+ * for the log; the verdict says which for the metrics. Only reads p: any
+ * thread.
  */
-bool policy_addr_allowed(const struct policy *p,
+enum policy_verdict policy_addr_verdict(const struct policy *p,
     const struct dest_match *name, const struct sockaddr *sa, char *why,
     size_t whylen);
 

@@ -149,19 +149,22 @@ upstream_is_self(const struct addrinfo *res, const struct ferry_config *cfg)
 static size_t
 upstream_allowed(const struct addrinfo *res, const struct dest_match *name,
     const struct policy *p, struct trace *t,
-    const struct addrinfo *ais[UPSTREAM_MAX_ADDRS], char *why,
-    size_t whylen)
+    const struct addrinfo *ais[UPSTREAM_MAX_ADDRS],
+    enum policy_verdict *last, char *why, size_t whylen)
 {
 	const struct addrinfo *ai;
+	enum policy_verdict v;
 	size_t n = 0, seen = 0;
 
 	for (ai = res; ai != NULL && seen < UPSTREAM_MAX_ADDRS;
 	    ai = ai->ai_next, seen++) {
-		if (policy_addr_allowed(p, name, ai->ai_addr, why,
-		    whylen))
+		v = policy_addr_verdict(p, name, ai->ai_addr, why, whylen);
+		if (v == POLICY_ALLOW) {
 			ais[n++] = ai;
-		else
-			trace_stage(t, "origin: skipping %s", why);
+			continue;
+		}
+		*last = v;
+		trace_stage(t, "origin: skipping %s", why);
 	}
 	return n;
 }
@@ -176,6 +179,7 @@ upstream_count(enum upstream_result r)
 		[UPSTREAM_TIMEDOUT] = METRICS_CONNECT_TIMEOUT,
 		[UPSTREAM_LOOP] = METRICS_CONNECT_LOOP,
 		[UPSTREAM_DENIED] = METRICS_CONNECT_DENIED,
+		[UPSTREAM_INTERNAL] = METRICS_CONNECT_DENIED,
 	};
 
 	metrics_upstream(kind[r]);
@@ -259,6 +263,7 @@ upstream_connect(const struct uri *u, const struct policy *p,
 	struct addrinfo *res = NULL;
 	char name[URI_HOST_MAX + 1];
 	char refused[ADDR_TEXT_MAX + DESTPAT_TEXT_MAX + 64];
+	enum policy_verdict last = POLICY_DENY_RULE;
 	bool timed_out = false;
 	unsigned round;
 	size_t len, n;
@@ -278,11 +283,12 @@ upstream_connect(const struct uri *u, const struct policy *p,
 		freeaddrinfo(res);
 		return UPSTREAM_LOOP;
 	}
-	if ((n = upstream_allowed(res, match, p, t, ais, refused,
+	if ((n = upstream_allowed(res, match, p, t, ais, &last, refused,
 	    sizeof(refused))) == 0) {
 		snprintf(why, whylen, "no address left: %s", refused);
 		freeaddrinfo(res);
-		return UPSTREAM_DENIED;
+		return last == POLICY_DENY_INTERNAL ? UPSTREAM_INTERNAL :
+		    UPSTREAM_DENIED;
 	}
 	for (round = 0; round <= cfg->retries && *fd < 0; round++) {
 		upstream_pause(round);

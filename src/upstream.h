@@ -9,7 +9,7 @@
  * so retrying can never replay a request.
  *
  * Before any connect, each resolved address is put to the destination
- * rules and the internal-address guard (policy_addr_allowed()): the check
+ * rules and the internal-address guard (policy_addr_verdict()): the check
  * is on the very address passed to connect(), so a name that resolves to
  * a safe address at one moment and an internal one the next (DNS
  * rebinding) cannot slip through. Refused addresses are skipped.
@@ -32,7 +32,8 @@ enum upstream_result {
 	UPSTREAM_FAILED,	/* refused or unreachable on every attempt */
 	UPSTREAM_TIMEDOUT,	/* the last attempt timed out */
 	UPSTREAM_LOOP,		/* an address is ferry's own (loopguard.h) */
-	UPSTREAM_DENIED		/* the rules refused every address */
+	UPSTREAM_DENIED,	/* the rules refused every address */
+	UPSTREAM_INTERNAL	/* ... the last by the internal-address guard */
 };
 
 /*

@@ -50,6 +50,9 @@ load_ok(struct policy *p, const struct policy_spec *s)
 	    sizeof(err)) == 0, "policy_load: %s", err);
 }
 
+/* What the last allowed() call's verdict said refused it. */
+static enum policy_verdict verdict;
+
 /* The verdict on ip:port for a destination named host. */
 static bool
 allowed(const struct policy *p, const char *host, const char *ip,
@@ -61,8 +64,9 @@ allowed(const struct policy *p, const char *host, const char *ip,
 	dest_match_name(p->dest, host, strlen(host), port, &name);
 	sockaddr_of(ip, port, &ss);
 	why[0] = '\0';
-	return policy_addr_allowed(p, &name, (const struct sockaddr *)&ss, why,
-	    whylen);
+	verdict = policy_addr_verdict(p, &name, (const struct sockaddr *)&ss,
+	    why, whylen);
+	return verdict == POLICY_ALLOW;
 }
 
 /* The shipped defaults: everything but internal addresses. */
@@ -89,6 +93,7 @@ START_TEST(test_guard_by_default)
 		ck_assert_msg(!allowed(&p, "h.test", internal[i], 80, why,
 		    sizeof(why)), "%s allowed", internal[i]);
 		ck_assert_msg(strstr(why, "internal") != NULL, "%s", why);
+		ck_assert_int_eq(verdict, POLICY_DENY_INTERNAL);
 	}
 	for (i = 0; i < nitems(outside); i++)
 		ck_assert_msg(allowed(&p, "h.test", outside[i], 80, why,
@@ -168,6 +173,7 @@ START_TEST(test_families)
 	ck_assert(!allowed(&p, "mail.test", "10.1.2.3", 25, why,
 	    sizeof(why)));
 	ck_assert_str_eq(why, "10.1.2.3:25 refused by deny rule \"*:25\"");
+	ck_assert_int_eq(verdict, POLICY_DENY_RULE);
 	policy_free(&p);
 
 	s = spec_empty();

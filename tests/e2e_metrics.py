@@ -180,6 +180,10 @@ def request_path_counts():
             r = raw(f.port, b"GET http://denied.example/ HTTP/1.1\r\n"
                     b"Host: denied.example\r\nConnection: close\r\n\r\n")
             assert status_of(r) == 403, r
+            # the internal-address guard (link-local: the cloud metadata)
+            r = raw(f.port, b"GET http://169.254.169.254/ HTTP/1.1\r\n"
+                    b"Host: 169.254.169.254\r\nConnection: close\r\n\r\n")
+            assert status_of(r) == 403, r
             r = raw(f.port, b"CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n"
                     b"Connection: close\r\n\r\n")
             assert status_of(r) == 403, r
@@ -199,11 +203,12 @@ def request_path_counts():
             v = lambda s: value(body, s)  # noqa: E731
             assert v('ferry_requests_total{method="get",status="2xx"}') == 3
             assert v('ferry_requests_total{method="head",status="2xx"}') == 1
-            assert v('ferry_requests_total{method="get",status="4xx"}') == 1
+            assert v('ferry_requests_total{method="get",status="4xx"}') == 2
             assert v('ferry_requests_total{method="connect",status="4xx"}') \
                 == 1
             assert v("ferry_connect_tunnels_total") == 1
             assert v('ferry_refusals_total{reason="destination"}') == 1
+            assert v('ferry_refusals_total{reason="internal"}') == 1
             assert v('ferry_refusals_total{reason="connect_port"}') == 1
             assert v('ferry_upstream_connects_total{result="ok"}') >= 2
             assert v('ferry_upstream_connects_total{result="ok"}') + \
@@ -212,7 +217,7 @@ def request_path_counts():
             assert v("ferry_client_sent_bytes_total") > 3 * len(b"hello\n")
             assert v("ferry_upstream_sent_bytes_total") >= 4 + 3 * 20
             assert v("ferry_upstream_received_bytes_total") >= 4 + 3 * 6
-            assert v("ferry_request_duration_seconds_count") == 7
+            assert v("ferry_request_duration_seconds_count") == 8
             f.reload({})
             again = scrape(f)[2]
             assert value(again, 'ferry_requests_total{method="get",'
