@@ -1,25 +1,30 @@
 #!/usr/bin/env python3
-"""bench.py: ferry against tinyproxy and squid, on loopback.
+"""bench.py: ferry against tinyproxy, squid and HAProxy, on loopback.
 
 Starts its own nginx origin (a 12-byte file, 1 MiB, 256 MiB; a TLS port
-for CONNECT), tinyproxy and squid with minimal temporary configs, and the
-ferry binary given, all on kernel-chosen loopback ports. Runs each load
-against "direct" (no proxy, where that makes sense) and every proxy, then
-prints one table with ratios to direct (xd) and to tinyproxy (xt), and
-writes the same numbers as TSV.
+for CONNECT), tinyproxy, squid and HAProxy with minimal temporary configs,
+and the ferry binary given, twice (pool mode, and "ferry-thread" in thread
+mode), all on kernel-chosen loopback ports. Runs each load against
+"direct" (no proxy, where that makes sense) and every proxy, then prints
+one table with ratios to direct (xd), to tinyproxy (xt) and to HAProxy
+(xh), and writes the same numbers as TSV. The curve scenario also draws
+OUT/curve.svg (requests/s by number of clients) with gnuplot.
 
   bench/bench.py --ferry src/ferry [--seconds 10] [--only a,b] [--out DIR]
+                 [--peers tinyproxy,squid,haproxy,ferry-thread]
   make bench          (the same, with the ferry just built)
 
 Tools come from Debian: nginx-light wrk apache2-utils curl openssl
-tinyproxy squid (the script says which are missing). Every load is bounded
-in time; everything started is stopped by pid, also on Ctrl-C.
+tinyproxy squid haproxy gnuplot-nox (the script says which are missing).
+Every load is bounded in time; everything started is stopped by pid, also
+on Ctrl-C.
 """
 import argparse
 import atexit
 import base64
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -31,10 +36,24 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = ["nginx", "wrk", "ab", "curl", "openssl", "tinyproxy", "squid",
-         "htpasswd"]
+         "htpasswd", "haproxy", "gnuplot"]
+# The Debian package of each tool, for the missing-tools message.
+PACKAGES = {"nginx": "nginx-light", "ab": "apache2-utils",
+            "htpasswd": "apache2-utils", "gnuplot": "gnuplot-nox"}
 SCENARIOS = ["small_c50", "small_c500", "small_c1", "ab_keepalive", "mb_c8",
              "big_get", "big_connect", "idle_1000", "auth_c50", "parent_c50",
-             "parent_connect"]
+             "parent_connect", "curve"]
+# curve runs 6 loads on every system: only when asked for (--only curve).
+DEFAULT = [s for s in SCENARIOS if s != "curve"]
+# The systems started besides direct and ferry (--peers), table order.
+PEERS = ["tinyproxy", "squid", "haproxy", "ferry-thread"]
+# curve: wrk's number of connections, each for --seconds.
+CURVE = [1, 10, 50, 200, 500, 2000]
+# Clients each proxy is sized for when curve runs (ferry's max_clients,
+# tinyproxy's MaxClients); the shipped ferry default is 1024.
+CURVE_CLIENTS = 4096
+# Loads HAProxy cannot serve: it has no forward CONNECT.
+NO_CONNECT = {"big_connect"}
 # auth_c50: the login the second ferry asks for (bcrypt, htpasswd's cost).
 AUTH_USER, AUTH_PASSWORD = "bench", "bench-password"
 STARTED = []
@@ -118,12 +137,12 @@ http {
     return http, tls
 
 
-def start_tinyproxy(d, tls):
+def start_tinyproxy(d, tls, clients=1000):
     port = free_port()
     conf = write(os.path.join(d, "tinyproxy.conf"),
-                 "Port %d\nListen 127.0.0.1\nTimeout 60\nMaxClients 1000\n"
+                 "Port %d\nListen 127.0.0.1\nTimeout 60\nMaxClients %d\n"
                  "LogLevel Critical\nConnectPort %d\nAllow 127.0.0.1\n"
-                 "DisableViaHeader Yes\n" % (port, tls))
+                 "DisableViaHeader Yes\n" % (port, clients, tls))
     start(["tinyproxy", "-d", "-c", conf], port,
           open(os.path.join(d, "tinyproxy.log"), "w"))
     return port
@@ -153,6 +172,42 @@ shutdown_lifetime 1 seconds
     return port
 
 
+def start_haproxy(d):
+    """HAProxy as a forward proxy for absolute-form GETs only (it has no
+    forward CONNECT): each request goes to the address and port of its
+    target, in origin-form, over kept-alive connections on both sides."""
+    port = free_port()
+    conf = write(os.path.join(d, "haproxy.cfg"), """
+global
+    maxconn 20000
+    # 20,000 connections want 40,000 files; with a lower hard limit,
+    # start anyway (a warning): the loads here hold at most 2,000.
+    no strict-limits
+    nbthread %(threads)d
+defaults
+    mode http
+    option http-keep-alive
+    timeout connect 10s
+    timeout client 300s
+    timeout server 300s
+    timeout http-request 60s
+    timeout http-keep-alive 300s
+frontend forward
+    bind 127.0.0.1:%(port)d
+    maxconn 20000
+    default_backend targets
+backend targets
+    http-reuse always
+    http-request set-dst url_ip
+    http-request set-dst-port url_port
+    http-request set-uri %%[pathq]
+    server clear 0.0.0.0:0
+""" % {"port": port, "threads": os.cpu_count() or 1})
+    start(["haproxy", "-db", "-f", conf], port,
+          open(os.path.join(d, "haproxy.log"), "w"))
+    return port
+
+
 def start_ferry(d, binary, tls, name="ferry", extra=""):
     """ferry with the shipped defaults; the origin lives on 127.0.0.1,
     which the internal-address guard refuses unless allowed."""
@@ -165,6 +220,13 @@ def start_ferry(d, binary, tls, name="ferry", extra=""):
     start([binary, "-f", "-c", conf], port,
           open(os.path.join(d, name + ".out"), "w"))
     return port
+
+
+def pool_section(thread=False, clients=None):
+    """ferry's [pool] section: thread mode and max_clients if asked."""
+    keys = ("mode = thread\n" if thread else "") + \
+        ("max_clients = %d\n" % clients if clients else "")
+    return "[pool]\n" + keys if keys else ""
 
 
 def start_ferry_auth(d, binary, tls):
@@ -249,6 +311,51 @@ def alternate(loads, rounds=3):
     return out
 
 
+def curve(ports, systems, origin, seconds):
+    """small_c50's load at every number of clients in CURVE, on every
+    system, all systems at one number before the next; one result per
+    number, named curve_cN, of req/s, p99 ms and errors."""
+    out = []
+    for conns in CURVE:
+        metrics = {}
+        for sysname in systems:
+            r = wrk(ports.get(sysname), origin, "/small", conns, seconds)
+            if r:
+                del r["MB/s"]
+            metrics[sysname] = r
+            print("bench: curve_c%d/%s: %s" % (conns, sysname, r),
+                  file=sys.stderr)
+        out.append(("curve_c%d" % conns, metrics))
+    return out
+
+
+def plot_curve(curves, systems, out, seconds):
+    """Write OUT/curve.dat (a column of req/s per system) and draw
+    OUT/curve.svg from it with curve.gp."""
+    lines = ["clients " + " ".join(systems)]
+    for (scen, metrics), conns in zip(curves, CURVE):
+        cells = []
+        for s in systems:
+            v = (metrics.get(s) or {}).get("req/s")
+            cells.append("%.2f" % v if v else "NaN")
+        lines.append("%d %s" % (conns, " ".join(cells)))
+    data = write(os.path.join(out, "curve.dat"), "\n".join(lines) + "\n")
+    svg = os.path.join(out, "curve.svg")
+    heading = ("ferry bench: 12-byte GET, wrk %d s per point, %d cores, %s"
+               % (seconds, os.cpu_count() or 1,
+                  time.strftime("%Y-%m-%d %H:%M")))
+    gp = subprocess.run(
+        ["gnuplot", "-e", "data='%s'; out='%s'; heading='%s'; columns=%d"
+         % (data, svg, heading, len(systems) + 1),
+         os.path.join(HERE, "curve.gp")],
+        capture_output=True, text=True, timeout=60)
+    if gp.returncode != 0:
+        print("bench: gnuplot failed: %s" % gp.stderr.strip(),
+              file=sys.stderr)
+        return None
+    return svg
+
+
 def ab_keepalive(proxy, origin, n=20000):
     cmd = ["ab", "-k", "-n", str(n), "-c", "50", "-s", "10"]
     if proxy:
@@ -300,6 +407,7 @@ def rss_mb(pid):
 LOWER_IS_BETTER = {"p99 ms", "fresh ms", "RSS held MB", "peak RSS MB",
                    "threads held", "errors"}
 
+
 def ratio(v, base, lower_better=False):
     if not base or not v:
         return ""
@@ -323,10 +431,14 @@ def report(results, systems, out):
                 cell = "%d" % v if float(v).is_integer() else "%.2f" % v
                 notes = []
                 for ref, tag in (("direct", "xd"), ("tinyproxy", "xt"),
-                                 ("ferry", "xf")):
+                                 ("haproxy", "xh"), ("ferry", "xf")):
                     base = (metrics.get(ref) or {}).get(metric)
+                    if ref == "haproxy" and s not in ("ferry",
+                                                      "ferry-thread"):
+                        continue
                     if ref == "ferry" and s not in ("ferry+auth",
-                                                    "ferry->ferry"):
+                                                    "ferry->ferry",
+                                                    "ferry-thread"):
                         continue
                     if s not in (ref, "direct") and base:
                         r = ratio(v, base, lower)
@@ -342,43 +454,97 @@ def report(results, systems, out):
     print(table)
     write(os.path.join(out, "table.md"), table + "\n")
     write(os.path.join(out, "results.tsv"), "\n".join(tsv) + "\n")
-    print("\nxd: ratio to direct, xt: to tinyproxy, xf: to ferry; above 1 "
-          "is better "
+    print("\nxd: ratio to direct, xt: to tinyproxy, xh: to haproxy, xf: to "
+          "ferry; above 1 is better "
           "(inverted for %s)" % ", ".join(sorted(LOWER_IS_BETTER)))
     print("results: %s/table.md, %s/results.tsv" % (out, out))
+
+
+def raise_nofile():
+    """wrk's 2,000 connections, and every server started (which inherits
+    it), need more open files than the usual soft limit: the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = max(soft, 1 << 20)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as e:
+            print("bench: cannot raise the open-files limit to %d: %s"
+                  % (hard, e), file=sys.stderr)
+
+
+def check_tools(peers, only):
+    """The tools this run needs: those of the peers asked for, gnuplot
+    for curve only."""
+    skip = {p for p in ("tinyproxy", "squid", "haproxy") if p not in peers}
+    if "curve" not in only:
+        skip.add("gnuplot")
+    missing = [t for t in TOOLS
+               if t not in skip and shutil.which(t) is None]
+    if missing:
+        pkgs = []
+        for t in TOOLS:
+            pkg = PACKAGES.get(t, t)
+            if pkg not in pkgs:
+                pkgs.append(pkg)
+        sys.exit("bench: missing %s; apt-get install -y %s"
+                 % (" ".join(missing), " ".join(pkgs)))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ferry", required=True)
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--only", default=",".join(SCENARIOS))
+    ap.add_argument("--only", default=",".join(DEFAULT),
+                    help="scenarios, comma-separated, of: %s (default: all "
+                    "but curve)" % ",".join(SCENARIOS))
+    ap.add_argument("--peers", default=",".join(PEERS),
+                    help="systems started besides direct and ferry, "
+                    "comma-separated (default: %s)" % ",".join(PEERS))
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        sys.exit("bench: missing %s; apt-get install -y nginx-light wrk "
-                 "apache2-utils curl openssl tinyproxy squid"
-                 % " ".join(missing))
     only = a.only.split(",")
+    peers = [p for p in a.peers.split(",") if p]
+    for name, got, known in (("scenario", only, SCENARIOS),
+                             ("peer", peers, PEERS)):
+        bad = [x for x in got if x not in known]
+        if bad:
+            sys.exit("bench: unknown %s %s (known: %s)"
+                     % (name, ",".join(bad), ",".join(known)))
+    check_tools(peers, only)
+    raise_nofile()
     out = a.out or tempfile.mkdtemp(prefix="ferry-bench-")
     os.makedirs(out, exist_ok=True)
     d = tempfile.mkdtemp(prefix="ferry-bench-run-")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    ferry = os.path.abspath(a.ferry)
+    # curve goes up to 2,000 clients: every proxy is sized for more.
+    clients = CURVE_CLIENTS if "curve" in only else None
     http, tls = start_origin(d)
-    ports = {"tinyproxy": start_tinyproxy(d, tls),
-             "squid": start_squid(d, tls),
-             "ferry": start_ferry(d, os.path.abspath(a.ferry), tls)}
-    pids = {p.args[0].split("/")[-1]: p.pid for p in STARTED}
-    pids["ferry"] = STARTED[-1].pid
-    systems = ["direct", "tinyproxy", "squid", "ferry"]
+    ports, pids = {}, {}
+    starters = {
+        "tinyproxy": lambda: start_tinyproxy(d, tls, clients or 1000),
+        "squid": lambda: start_squid(d, tls),
+        "haproxy": lambda: start_haproxy(d),
+        "ferry": lambda: start_ferry(d, ferry, tls,
+                                     extra=pool_section(clients=clients)),
+        "ferry-thread": lambda: start_ferry(
+            d, ferry, tls, "ferry-thread",
+            pool_section(thread=True, clients=clients)),
+    }
+    systems = ["direct"]
+    for name in ("tinyproxy", "squid", "haproxy", "ferry", "ferry-thread"):
+        if name == "ferry" or name in peers:
+            ports[name] = starters[name]()
+            pids[name] = STARTED[-1].pid
+            systems.append(name)
     if "auth_c50" in only:
-        ports["ferry+auth"] = start_ferry_auth(d, os.path.abspath(a.ferry),
-                                               tls)
+        ports["ferry+auth"] = start_ferry_auth(d, ferry, tls)
         systems.append("ferry+auth")
     if "parent_c50" in only or "parent_connect" in only:
-        ports["ferry->ferry"] = start_ferry_edge(d, os.path.abspath(a.ferry),
-                                                 tls, ports["ferry"])
+        ports["ferry->ferry"] = start_ferry_edge(d, ferry, tls,
+                                                 ports["ferry"])
         systems.append("ferry->ferry")
     results = []
     s = a.seconds
@@ -395,8 +561,17 @@ def main():
             ["-k"] + (["-p", "-x", "127.0.0.1:%d" % p] if p else []) +
             ["https://127.0.0.1:%d/big" % tls]),
     }
+    # The systems every plain scenario runs on: not the two ferries
+    # that only auth_c50 and parent_* compare with the first.
+    plain = [x for x in systems if x not in ("ferry+auth", "ferry->ferry")]
+    svg = None
     for scen in SCENARIOS:
         if scen not in only:
+            continue
+        if scen == "curve":
+            curves = curve(ports, plain, http, s)
+            results.extend(curves)
+            svg = plot_curve(curves, plain, out, s)
             continue
         if scen == "auth_c50":
             metrics = auth_c50(ports["ferry"], ports["ferry+auth"], http, s)
@@ -413,8 +588,8 @@ def main():
             results.append((scen, metrics))
             continue
         metrics = {}
-        for sysname in systems:
-            if sysname in ("ferry+auth", "ferry->ferry"):  # their own
+        for sysname in plain:
+            if sysname == "haproxy" and scen in NO_CONNECT:
                 continue
             if scen == "idle_1000":
                 if sysname != "direct":
@@ -425,10 +600,11 @@ def main():
             print("bench: %s/%s: %s" % (scen, sysname, metrics[sysname]),
                   file=sys.stderr)
         results.append((scen, metrics))
-    results.append(("memory", {k: {"peak RSS MB": rss_mb(pids[k])}
-                               for k in ("tinyproxy", "squid", "ferry")
-                               if k in pids}))
+    results.append(("memory", {k: {"peak RSS MB": rss_mb(pid)}
+                               for k, pid in pids.items()}))
     report(results, systems, out)
+    if svg:
+        print("curve: %s (data %s/curve.dat)" % (svg, out))
 
 
 if __name__ == "__main__":
