@@ -66,6 +66,7 @@ admit_offer(struct pool *pool, int fd, const struct sockaddr_storage *peer,
 	 * same client many times before a worker is free; it says so once.
 	 */
 	admit_job_make(&job, fd, peer, t, head, len, cfg);
+	job.pool = pool;
 	r = pool_offer(pool, &job);
 	if (r == POOL_TAKEN)
 		return ADMIT_QUEUED;

@@ -36,6 +36,7 @@ struct admit_job {
 	struct trace		 trace;		/* its stages, in trace mode */
 	char			*head;		/* malloc'd: the bytes gathered */
 	size_t			 head_len;	/* (gather.h), a ready head */
+	struct pool		*pool;		/* the pool that runs it */
 };
 
 /* How admit_offer() ended. */

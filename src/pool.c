@@ -302,6 +302,18 @@ pool_offer(struct pool *p, const void *job)
 	return r;
 }
 
+bool
+pool_has_idle(struct pool *p)
+{
+	bool idle;
+
+	pthread_mutex_lock(&p->lock);
+	idle = p->count == 0 && !p->stopping && (p->thread_per_job ?
+	    p->running < p->max_threads : p->active < p->nthreads);
+	pthread_mutex_unlock(&p->lock);
+	return idle;
+}
+
 void
 pool_load(struct pool *p, unsigned *running, size_t *queued)
 {

@@ -79,6 +79,14 @@ enum pool_result pool_submit(struct pool *p, const void *job,
 enum pool_result pool_offer(struct pool *p, const void *job);
 
 /*
+ * True if a new job would start at once: no job is queued and a worker
+ * is idle (thread mode: a thread may start). A moment's view, for a
+ * worker deciding whether it may wait a little for its client's next
+ * request (serve.c) without keeping anyone else waiting. Any thread.
+ */
+bool pool_has_idle(struct pool *p);
+
+/*
  * How many jobs are running and how many are queued, for tests and the
  * log. Any thread.
  */

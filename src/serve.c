@@ -13,6 +13,7 @@
  * (park.c) and takes other work.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,9 +29,20 @@
 #include "metrics.h"
 #include "loopguard.h"
 #include "park.h"
+#include "pool.h"
 #include "serve.h"
 #include "trace.h"
 #include "tunnel.h"
+
+/*
+ * How long a worker that has just answered waits for the client's next
+ * request before it parks the socket, and only while the pool has an
+ * idle worker and no queued job: so nobody waits for it, and a busy
+ * keep-alive client keeps its worker instead of crossing to the watcher
+ * and back (epoll, a wake-up, the queue) for every request. Short, so
+ * that an idle client still costs no worker.
+ */
+#define SERVE_LINGER_MS 2
 
 /* Where reading a request head stands after a parse. */
 enum serve_head {
@@ -267,13 +279,14 @@ serve_next_request(struct conn *c, size_t n)
 
 /*
  * Between requests: go on if the next request head is ready (pipelined,
- * or already arrived), close if the client has closed, or else park the
+ * or already arrived, or arriving within SERVE_LINGER_MS while no one
+ * else needs a worker), close if the client has closed, or else park the
  * socket, with what arrived of the next head, with the head gatherer: a
- * worker never waits for a client's request. Returns true while this
- * worker goes on.
+ * worker never waits long for a client's request. Returns true while
+ * this worker goes on.
  */
 static bool
-serve_next_ready(struct conn *c)
+serve_next_ready(struct conn *c, struct pool *pool)
 {
 	struct http_limits lim = { c->cfg->max_headers, c->cfg->max_uri_bytes };
 	struct gather g = { c->req_buf, c->req_len, c->req_cap, false };
@@ -283,6 +296,14 @@ serve_next_ready(struct conn *c)
 	    c->req_cap, &lim, c->req_fields))
 		return true;
 	st = gather_read(&g, c->client_fd, &lim, c->req_fields);
+	if (st == GATHER_MORE && pool != NULL && pool_has_idle(pool) &&
+	    io_wait(c->client_fd, POLLIN, SERVE_LINGER_MS) == 0) {
+		st = gather_read(&g, c->client_fd, &lim, c->req_fields);
+		if (st == GATHER_READY)
+			trace_stage(&c->trace, "the next request came while "
+			    "the worker waited for it (up to %d ms)",
+			    SERVE_LINGER_MS);
+	}
 	c->req_len = g.len;
 	c->x.bytes_in = g.len;
 	if (st == GATHER_READY)
@@ -336,6 +357,7 @@ serve_trace_done(struct conn *c, bool keep, size_t next)
 static void
 serve_client(struct admit_job *job)
 {
+	struct pool *pool = job->pool;
 	struct conn c;
 	size_t next;
 	bool keep;
@@ -357,7 +379,7 @@ serve_client(struct admit_job *job)
 		serve_trace_done(&c, keep, next);
 		if (keep)
 			serve_next_request(&c, next);
-	} while (keep && serve_next_ready(&c));
+	} while (keep && serve_next_ready(&c, pool));
 	conn_finish(&c);
 }
 

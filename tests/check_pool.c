@@ -443,7 +443,9 @@ fill(struct pool *p, unsigned cap, unsigned queue, const char *what)
 /*
  * pool_offer() never waits: with every worker busy and the queue full it
  * says POOL_FULL (as often as asked, taking nothing), and once one job
- * ends it takes one again, and only one.
+ * ends it takes one again, and only one. pool_has_idle() says whether a
+ * new job would start at once: not while every worker is busy or a job
+ * is queued.
  */
 START_TEST(test_offer_full)
 {
@@ -453,7 +455,9 @@ START_TEST(test_offer_full)
 	unsigned n, k;
 	uint64_t t0;
 
+	ck_assert_msg(pool_has_idle(p), "%s: idle when empty", name);
 	n = fill(p, cap, queue, name);
+	ck_assert_msg(!pool_has_idle(p), "%s: idle when full", name);
 	t0 = io_now_ms();
 	for (k = 0; k < 100; k++)
 		ck_assert_msg(offer(p, n, true) == POOL_FULL, "%s: offer %u "
@@ -469,6 +473,9 @@ START_TEST(test_offer_full)
 	ck_assert_msg(load_is(p, queue > 0 ? cap : cap - 1,
 	    queue > 0 ? queue - 1 : 0), "%s: no room after a job ended",
 	    name);
+	/* A queued job took the worker; a thread-mode place stays free. */
+	ck_assert_msg(pool_has_idle(p) == (queue == 0), "%s: idle after a "
+	    "job ended", name);
 	ck_assert_msg(offer(p, n, true) == POOL_TAKEN, "%s: room, but "
 	    "refused", name);
 	ck_assert_msg(offer(p, n + 1, true) == POOL_FULL, "%s: took two "
