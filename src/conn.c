@@ -161,13 +161,15 @@ conn_denied_detail(const struct conn *c, char *buf, size_t cap)
 static void
 conn_upstream_name(struct conn *c)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = sizeof(ss);
+	struct sockaddr_storage *ss = &c->x.upstream_addr;
+	socklen_t len = sizeof(*ss);
 
 	c->x.upstream_name[0] = '\0';
-	if (getpeername(c->upstream_fd, (struct sockaddr *)&ss, &len) == 0)
-		addr_text_port((const struct sockaddr *)&ss,
+	if (getpeername(c->upstream_fd, (struct sockaddr *)ss, &len) == 0)
+		addr_text_port((const struct sockaddr *)ss,
 		    c->x.upstream_name, sizeof(c->x.upstream_name));
+	else
+		ss->ss_family = AF_UNSPEC;
 }
 
 /*
@@ -179,17 +181,17 @@ static bool
 conn_take_kept(struct conn *c)
 {
 	const struct uri *u = &c->x.req.uri;
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = sizeof(ss);
-	char why[256];
+	struct sockaddr_storage *ss = &c->x.upstream_addr;
+	char why[256] = "its address is unknown";
 
+	/* The address comes from reuse.c: no getpeername() per request. */
 	c->upstream_fd = reuse_take(u->host, u->host_len, u->port,
-	    c->x.upstream_name, sizeof(c->x.upstream_name));
+	    c->x.upstream_name, sizeof(c->x.upstream_name), ss);
 	if (c->upstream_fd == -1)
 		return false;
-	if (getpeername(c->upstream_fd, (struct sockaddr *)&ss, &len) == -1 ||
+	if (ss->ss_family == AF_UNSPEC ||
 	    policy_addr_verdict(&conn_rules(c)->policy, &c->x.dest_name,
-	    (const struct sockaddr *)&ss, why, sizeof(why)) != POLICY_ALLOW) {
+	    (const struct sockaddr *)ss, why, sizeof(why)) != POLICY_ALLOW) {
 		trace_stage(&c->trace, "origin: not reusing the idle "
 		    "connection to %s: %s", c->x.upstream_name, why);
 		io_close(&c->upstream_fd);
@@ -276,7 +278,7 @@ conn_take_kept_parent(struct conn *c)
 	if (a == NULL || a->kind != PARENT_HTTP || c->x.req.is_connect)
 		return false;
 	c->upstream_fd = reuse_take(a->text, strlen(a->text), a->port,
-	    c->x.upstream_name, sizeof(c->x.upstream_name));
+	    c->x.upstream_name, sizeof(c->x.upstream_name), NULL);
 	if (c->upstream_fd == -1)
 		return false;
 	c->x.parent_addr = a;

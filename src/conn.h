@@ -62,6 +62,8 @@ struct exchange {
 	 * parent ("NAME@ip:port").
 	 */
 	char			 upstream_name[REUSE_NAME_MAX];
+	/* An origin's address (AF_UNSPEC for a parent's): the rules ask. */
+	struct sockaddr_storage	 upstream_addr;
 	bool			 upstream_reused; /* taken from reuse.c */
 	bool			 upstream_clean;  /* whole request sent on it */
 

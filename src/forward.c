@@ -223,10 +223,10 @@ forward_release_upstream(struct conn *c, const struct http_response *resp,
 		close(c->upstream_fd);	/* a SOCKS5 one is not kept */
 	else if (a != NULL)	/* keyed by the parent's URL (conn.c) */
 		reuse_put(c->upstream_fd, a->text, strlen(a->text), a->port,
-		    c->x.upstream_name, c->cfg);
+		    c->x.upstream_name, NULL, c->cfg);
 	else
 		reuse_put(c->upstream_fd, u->host, u->host_len, u->port,
-		    c->x.upstream_name, c->cfg);
+		    c->x.upstream_name, &c->x.upstream_addr, c->cfg);
 	c->upstream_fd = -1;
 }
 

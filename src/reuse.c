@@ -42,6 +42,7 @@ struct reuse_entry {
 	size_t			 host_len;
 	char			 host[REUSE_HOST_MAX];
 	char			 name[REUSE_NAME_MAX];
+	struct sockaddr_storage	 addr;		/* AF_UNSPEC: not given */
 	uint64_t		 expires_ms;
 };
 
@@ -110,7 +111,7 @@ reuse_find(const char *host, size_t len, uint16_t port, uint64_t now,
 
 int
 reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
-    size_t cap)
+    size_t cap, struct sockaddr_storage *addr)
 {
 	struct reuse_dead dead = SLIST_HEAD_INITIALIZER(dead);
 	struct reuse_entry *e;
@@ -128,6 +129,8 @@ reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
 			fd = e->fd;
 			if (name != NULL && cap > 0)
 				snprintf(name, cap, "%s", e->name);
+			if (addr != NULL)
+				*addr = e->addr;
 			free(e);
 		} else
 			SLIST_INSERT_HEAD(&dead, e, dead_link);
@@ -164,7 +167,8 @@ reuse_evict(const struct reuse_entry *e, const struct ferry_config *cfg,
 
 void
 reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
-    const char *name, const struct ferry_config *cfg)
+    const char *name, const struct sockaddr_storage *addr,
+    const struct ferry_config *cfg)
 {
 	struct reuse_dead dead = SLIST_HEAD_INITIALIZER(dead);
 	struct reuse_entry *e;
@@ -180,6 +184,10 @@ reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
 	e->host_len = host_len;
 	memcpy(e->host, host, host_len);
 	snprintf(e->name, sizeof(e->name), "%s", name != NULL ? name : "");
+	if (addr != NULL)
+		e->addr = *addr;
+	else
+		e->addr.ss_family = AF_UNSPEC;
 	e->expires_ms = now + cfg->keepalive_timeout * 1000ULL;
 	pthread_mutex_lock(&reuse_lock);
 	(void)reuse_find(NULL, 0, 0, now, &dead);

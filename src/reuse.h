@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 
@@ -35,23 +36,25 @@
  * Take an idle connection to host[0..host_len):port (any case) that is
  * still open and has sent nothing unasked. Returns the fd, now the
  * caller's, or -1 if there is none; name (if not NULL, cap bytes) receives
- * the address text given to reuse_put(). Closed or expired ones met on
+ * the address text given to reuse_put(), and addr (if not NULL) its
+ * address (AF_UNSPEC if reuse_put() had none). Closed or expired ones met on
  * the way are closed. Like every function here, any thread may call it:
  * it takes the pool's mutex, and closes sockets only after letting go.
  */
 int reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
-    size_t cap);
+    size_t cap, struct sockaddr_storage *addr);
 
 /*
  * Keep fd, idle after a complete exchange, for host:port; name (or NULL)
- * is its address text, kept so the next user need not ask the kernel.
- * host and name are copied. The pool owns fd from here: it closes it at
+ * is its address text and addr (or NULL) its address, kept so the next
+ * user need not ask the kernel. host, name and addr are copied. The pool owns fd from here: it closes it at
  * once when reuse is off (or out of memory, or host is longer than 255
  * bytes); when a bound is reached, an older entry goes instead; later, fd
  * is closed when it expires.
  */
 void reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
-    const char *name, const struct ferry_config *cfg);
+    const char *name, const struct sockaddr_storage *addr,
+    const struct ferry_config *cfg);
 
 /*
  * Close the kept connections that expired, or that the origin closed (or

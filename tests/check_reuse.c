@@ -10,6 +10,8 @@
  * The pool is global: every test empties it before it ends.
  */
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +64,7 @@ put(struct conn *c, const char *host, size_t len, uint16_t port,
     const struct ferry_config *cfg)
 {
 	loopback_pair(&c->near, &c->far);
-	reuse_put(c->near, host, len, port, NULL, cfg);
+	reuse_put(c->near, host, len, port, NULL, NULL, cfg);
 }
 
 /* Take for host:port and check the fd is c's connection; keeps it. */
@@ -71,7 +73,7 @@ take_is(const struct conn *c, const char *host, size_t len, uint16_t port)
 {
 	int fd;
 
-	fd = reuse_take(host, len, port, NULL, 0);
+	fd = reuse_take(host, len, port, NULL, 0, NULL);
 	ck_assert_msg(fd >= 0, "take %.*s:%u: none", (int)len, host,
 	    (unsigned)port);
 	ck_assert_msg(loopback_joined(fd, c->far), "take %.*s:%u: another "
@@ -120,7 +122,7 @@ START_TEST(test_put_take)
 	ck_assert_uint_eq(reuse_count(), 1);
 	take_is(&c, HOST("example.com"), 80);
 	ck_assert_uint_eq(reuse_count(), 0);
-	ck_assert_int_eq(reuse_take(HOST("example.com"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("example.com"), 80, NULL, 0, NULL), -1);
 	done(&c, 1);
 }
 END_TEST
@@ -158,20 +160,31 @@ START_TEST(test_name)
 {
 	char buf[128];
 	struct conn c, other;
+	struct sockaddr_storage addr, got;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&addr;
 	size_t i, cap = names[_i].cap;
 	int fd;
 
+	memset(&addr, 0, sizeof(addr));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(80);
+	sin->sin_addr.s_addr = htonl(0xc0000207);	/* 192.0.2.7 */
 	loopback_pair(&c.near, &c.far);
-	reuse_put(c.near, HOST("a.test"), 80, names[_i].name, defaults());
-	/* Newer, same key, another name: the names must not mix. */
-	loopback_pair(&other.near, &other.far);
-	reuse_put(other.near, HOST("a.test"), 80, "198.51.100.1:80",
+	reuse_put(c.near, HOST("a.test"), 80, names[_i].name, &addr,
 	    defaults());
-	take_is(&other, HOST("a.test"), 80);
+	/* Newer, same key, another name, no address: they must not mix. */
+	loopback_pair(&other.near, &other.far);
+	reuse_put(other.near, HOST("a.test"), 80, "198.51.100.1:80", NULL,
+	    defaults());
+	fd = reuse_take(HOST("a.test"), 80, NULL, 0, &got);
+	ck_assert(fd >= 0 && loopback_joined(fd, other.far));
+	ck_assert_int_eq(got.ss_family, AF_UNSPEC);
+	close(fd);
 	memset(buf, '#', sizeof(buf));
-	fd = reuse_take(HOST("a.test"), 80, buf, cap);
+	fd = reuse_take(HOST("a.test"), 80, buf, cap, &got);
 	ck_assert_msg(fd >= 0 && loopback_joined(fd, c.far), "row %d: not "
 	    "found", _i);
+	ck_assert(memcmp(&got, &addr, sizeof(addr)) == 0);
 	close(fd);
 	if (names[_i].want != NULL)
 		ck_assert_str_eq(buf, names[_i].want);
@@ -219,7 +232,7 @@ START_TEST(test_keys)
 	if (len == 0)
 		len = strlen(keys[_i].host);
 	put(&c, HOST("Example.COM"), 8080, defaults());
-	fd = reuse_take(keys[_i].host, len, keys[_i].port, NULL, 0);
+	fd = reuse_take(keys[_i].host, len, keys[_i].port, NULL, 0, NULL);
 	if (keys[_i].hit) {
 		ck_assert_msg(fd >= 0 && loopback_joined(fd, c.far),
 		    "%s:%u: not found", keys[_i].host, keys[_i].port);
@@ -249,7 +262,7 @@ START_TEST(test_lifo)
 	}
 	for (i = 2; i >= 0; i--)
 		take_is(&c[i], HOST("a.test"), 80);
-	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0, NULL), -1);
 	take_is(&other, HOST("b.test"), 80);
 	done(c, 3);
 	done(&other, 1);
@@ -277,7 +290,7 @@ START_TEST(test_per_host)
 	assert_open(&other[1], "another port");
 	for (i = 8; i >= 1; i--)
 		take_is(&c[i], HOST("a.test"), 80);
-	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0, NULL), -1);
 	done(c, 9);
 	done(other, 2);
 }
@@ -302,7 +315,7 @@ START_TEST(test_max)
 	for (i = 0; i < 3; i++)
 		assert_open(&b[i], "newest host");
 	take_is(&a[1], HOST("a.test"), 80);
-	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0, NULL), -1);
 	done(a, 2);
 	done(b, 3);
 }
@@ -356,7 +369,7 @@ START_TEST(test_off)
 	    30));
 	ck_assert_uint_eq(reuse_count(), 0);
 	assert_closed(&c, "reuse off");
-	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("a.test"), 80, NULL, 0, NULL), -1);
 	done(&c, 1);
 }
 END_TEST
@@ -385,13 +398,13 @@ START_TEST(test_long_host)
 	if (lengths[_i].pooled) {
 		ck_assert_uint_eq(reuse_count(), 1);
 		/* One byte off either way is another host. */
-		ck_assert_int_eq(reuse_take(host, len - 1, 80, NULL, 0), -1);
-		ck_assert_int_eq(reuse_take(host, len + 1, 80, NULL, 0), -1);
+		ck_assert_int_eq(reuse_take(host, len - 1, 80, NULL, 0, NULL), -1);
+		ck_assert_int_eq(reuse_take(host, len + 1, 80, NULL, 0, NULL), -1);
 		take_is(&c, host, len, 80);
 	} else {
 		ck_assert_uint_eq(reuse_count(), 0);
 		assert_closed(&c, "host too long");
-		ck_assert_int_eq(reuse_take(host, len, 80, NULL, 0), -1);
+		ck_assert_int_eq(reuse_take(host, len, 80, NULL, 0, NULL), -1);
 	}
 	done(&c, 1);
 }
@@ -456,7 +469,7 @@ START_TEST(test_take_dead)
 	}
 	put(&dead, HOST("a.test"), 80, defaults());
 	origin_do(&dead, (enum origin_act)_i);
-	fd = reuse_take(HOST("a.test"), 80, NULL, 0);
+	fd = reuse_take(HOST("a.test"), 80, NULL, 0, NULL);
 	ck_assert_msg(fd == -1, "%s: dead connection taken", acts[_i]);
 	ck_assert_uint_eq(reuse_count(), 0);
 	done(&live, 1);
@@ -517,7 +530,7 @@ START_TEST(test_expiry)
 	reuse_sweep();
 	ck_assert_uint_eq(reuse_count(), 0);
 	assert_closed(&stale, "expired, swept");
-	ck_assert_int_eq(reuse_take(HOST("s.test"), 80, NULL, 0), -1);
+	ck_assert_int_eq(reuse_take(HOST("s.test"), 80, NULL, 0, NULL), -1);
 	done(&stale, 1);
 	done(&live, 1);
 	done(&newest, 1);
@@ -548,10 +561,10 @@ race_run(void *arg)
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
 		for (i = 0; i < RACE_CONNS; i++)
-			reuse_put(r->fd[i], HOST(r->host), 80, NULL,
+			reuse_put(r->fd[i], HOST(r->host), 80, NULL, NULL,
 			    r->cfg);
 		for (i = 0; i < RACE_CONNS; i++) {
-			fd = reuse_take(HOST(r->host), 80, NULL, 0);
+			fd = reuse_take(HOST(r->host), 80, NULL, 0, NULL);
 			for (mine = false, j = 0; j < RACE_CONNS; j++)
 				mine = mine || fd == r->fd[j];
 			if (!mine)
