@@ -590,14 +590,16 @@ park_proxy_header(struct park_entry *e)
 }
 
 /*
- * A reading socket became readable: bytes of a request head, or the
- * client hung up. A connection that holds no buffer yet first gets room
- * under max_clients. Then read what is there: a ready head goes to the
- * pool (behind any that wait already), a hang-up is closed here, and a
- * head still incomplete waits for more.
+ * A reading socket became readable (epoll's events): bytes of a request
+ * head, or the client hung up. A connection that holds no buffer yet
+ * first gets room under max_clients, unless it hung up without a byte
+ * (looked at only when epoll reports a hang-up: plain EPOLLIN means bytes
+ * wait). Then read what is there: a ready head goes to the pool (behind
+ * any that wait already), a hang-up is closed here, and a head still
+ * incomplete waits for more.
  */
 static void
-park_wake(struct park_entry *e)
+park_wake(struct park_entry *e, uint32_t events)
 {
 	struct http_limits lim;
 	enum gather_state st;
@@ -615,7 +617,8 @@ park_wake(struct park_entry *e)
 	if (e->proxied && park_proxy_header(e) != 1)
 		return;
 	if (!counted) {
-		if (io_peek(e->fd) == IO_PEEK_CLOSED) {
+		if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 &&
+		    io_peek(e->fd) == IO_PEEK_CLOSED) {
 			if (e->fresh)
 				park_log_unused(e);
 			park_close_reading(e, e->fresh ? "the client hung up "
@@ -809,7 +812,7 @@ park_loop(void *arg)
 		n = epoll_wait(park.epfd, ev, PARK_EVENTS,
 		    park_timeout_ms(next_sweep));
 		for (i = 0; i < n; i++)
-			park_wake(ev[i].data.ptr);
+			park_wake(ev[i].data.ptr, ev[i].events);
 		if (n == -1 && errno != EINTR) {
 			/*
 			 * Cannot happen with a valid epfd. Never leave the
