@@ -278,25 +278,33 @@ serve_next_request(struct conn *c, size_t n)
 }
 
 /*
- * Between requests: go on if the next request head is ready (pipelined,
- * or already arrived, or arriving within SERVE_LINGER_MS while no one
- * else needs a worker), close if the client has closed, or else park the
- * socket, with what arrived of the next head, with the head gatherer: a
- * worker never waits long for a client's request. Returns true while
- * this worker goes on.
+ * Between requests: go on if the next request head is ready (pipelined;
+ * or, while no one else needs a worker, already arrived or arriving
+ * within SERVE_LINGER_MS), close if the client has closed, or else park
+ * the socket, with what arrived of the next head, with the head
+ * gatherer: a worker never waits long for a client's request, and never
+ * serves the same client again while others wait for a worker. Returns
+ * true while this worker goes on.
  */
 static bool
 serve_next_ready(struct conn *c, struct pool *pool)
 {
 	struct http_limits lim = { c->cfg->max_headers, c->cfg->max_uri_bytes };
 	struct gather g = { c->req_buf, c->req_len, c->req_cap, false };
-	enum gather_state st;
+	enum gather_state st = GATHER_MORE;
+	bool idle;
 
 	if (c->req_len > 0 && gather_ready(c->req_buf, c->req_len,
 	    c->req_cap, &lim, c->req_fields))
 		return true;
-	st = gather_read(&g, c->client_fd, &lim, c->req_fields);
-	if (st == GATHER_MORE && pool != NULL && pool_has_idle(pool) &&
+	/*
+	 * While jobs wait for a worker, make way for them at once, without
+	 * even a read: the watcher sees what this client sends next.
+	 */
+	idle = pool == NULL || pool_has_idle(pool);
+	if (idle)
+		st = gather_read(&g, c->client_fd, &lim, c->req_fields);
+	if (st == GATHER_MORE && idle && pool != NULL &&
 	    io_wait(c->client_fd, POLLIN, SERVE_LINGER_MS) == 0) {
 		st = gather_read(&g, c->client_fd, &lim, c->req_fields);
 		if (st == GATHER_READY)
