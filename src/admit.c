@@ -14,12 +14,16 @@
 #include "admit.h"
 #include "io.h"
 
-/* Build the job for fd: config reference, verdict, trace t, head. */
+/*
+ * Build the job for fd, to be run by pool: config reference, verdict,
+ * trace t, head.
+ */
 static void
-admit_job_make(struct admit_job *job, int fd,
+admit_job_make(struct admit_job *job, struct pool *pool, int fd,
     const struct sockaddr_storage *peer, const struct trace *t, char *head,
     size_t len, const struct ferry_config *cfg)
 {
+	job->pool = pool;
 	job->fd = fd;
 	job->peer = *peer;
 	job->trace = *t;
@@ -65,8 +69,7 @@ admit_offer(struct pool *pool, int fd, const struct sockaddr_storage *peer,
 	 * worker may write the next line at once. The watcher may offer the
 	 * same client many times before a worker is free; it says so once.
 	 */
-	admit_job_make(&job, fd, peer, t, head, len, cfg);
-	job.pool = pool;
+	admit_job_make(&job, pool, fd, peer, t, head, len, cfg);
 	r = pool_offer(pool, &job);
 	if (r == POOL_TAKEN)
 		return ADMIT_QUEUED;

@@ -37,9 +37,10 @@
  * still open and has sent nothing unasked. Returns the fd, now the
  * caller's, or -1 if there is none; name (if not NULL, cap bytes) receives
  * the address text given to reuse_put(), and addr (if not NULL) its
- * address (AF_UNSPEC if reuse_put() had none). Closed or expired ones met on
- * the way are closed. Like every function here, any thread may call it:
- * it takes the pool's mutex, and closes sockets only after letting go.
+ * address (AF_UNSPEC if reuse_put() had none). Closed or expired ones
+ * met on the way are closed. Like every function here, any thread may
+ * call it: it takes the pool's mutex, and closes sockets only after
+ * letting go.
  */
 int reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
     size_t cap, struct sockaddr_storage *addr);
@@ -47,10 +48,10 @@ int reuse_take(const char *host, size_t host_len, uint16_t port, char *name,
 /*
  * Keep fd, idle after a complete exchange, for host:port; name (or NULL)
  * is its address text and addr (or NULL) its address, kept so the next
- * user need not ask the kernel. host, name and addr are copied. The pool owns fd from here: it closes it at
- * once when reuse is off (or out of memory, or host is longer than 255
- * bytes); when a bound is reached, an older entry goes instead; later, fd
- * is closed when it expires.
+ * user need not ask the kernel. host, name and addr are copied. The
+ * pool owns fd from here: it closes it at once when reuse is off (or out
+ * of memory, or host is longer than 255 bytes); when a bound is reached,
+ * an older entry goes instead; later, fd is closed when it expires.
  */
 void reuse_put(int fd, const char *host, size_t host_len, uint16_t port,
     const char *name, const struct sockaddr_storage *addr,

@@ -301,10 +301,10 @@ serve_next_ready(struct conn *c, struct pool *pool)
 	 * While jobs wait for a worker, make way for them at once, without
 	 * even a read: the watcher sees what this client sends next.
 	 */
-	idle = pool == NULL || pool_has_idle(pool);
+	idle = pool_has_idle(pool);
 	if (idle)
 		st = gather_read(&g, c->client_fd, &lim, c->req_fields);
-	if (st == GATHER_MORE && idle && pool != NULL &&
+	if (st == GATHER_MORE && idle &&
 	    io_wait(c->client_fd, POLLIN, SERVE_LINGER_MS) == 0) {
 		st = gather_read(&g, c->client_fd, &lim, c->req_fields);
 		if (st == GATHER_READY)
