@@ -44,7 +44,7 @@ static const char *const metrics_status_names[METRICS_NSTATUS] = {
 };
 static const char *const metrics_refusal_names[METRICS_NREFUSALS] = {
 	"client", "credentials", "destination", "connect_port", "internal",
-	"overload", "balancer", "proxy_header"
+	"overload", "balancer", "proxy_header", "scraper"
 };
 static const char *const metrics_connect_names[METRICS_NCONNECTS] = {
 	"ok", "refused", "timeout", "dns", "loop", "denied"

@@ -57,6 +57,7 @@ enum metrics_refusal {
 	METRICS_REFUSED_OVERLOAD,	/* pool full, max_clients */
 	METRICS_REFUSED_BALANCER,	/* not in [proxy_protocol] from */
 	METRICS_REFUSED_PROXY_HEADER,	/* no valid PROXY header */
+	METRICS_REFUSED_SCRAPER,	/* not in [metrics] allow */
 	METRICS_NREFUSALS
 };
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "io.h"
 #include "log.h"
 #include "metrics.h"
@@ -197,6 +198,22 @@ bad:
 	metricsd_send_status(fd, "400 Bad Request", "");
 }
 
+/*
+ * A scraper not in [metrics] allow: closed without an answer, but logged
+ * at warn with its address and counted, as every other refusal is, so an
+ * admin sees a Prometheus server that was left out of the list.
+ */
+static void
+metricsd_refuse(const struct sockaddr_storage *peer)
+{
+	char ip[ADDR_TEXT_MAX];
+
+	addr_text((const struct sockaddr *)peer, ip, sizeof(ip));
+	log_msg(LOGL_WARN, "metrics: %s is not in [metrics] allow: closed",
+	    ip);
+	metrics_refused(METRICS_REFUSED_SCRAPER);
+}
+
 /* Serve one accepted scraper on fd (blocking; every wait bounded). */
 static void
 metricsd_serve(struct metricsd *m, int fd,
@@ -206,8 +223,7 @@ metricsd_serve(struct metricsd *m, int fd,
 	ssize_t n;
 
 	if (!acl_allows(m->allow, (const struct sockaddr *)peer)) {
-		log_msg(LOGL_DEBUG, "metrics: a client not in [metrics] "
-		    "allow, closed");
+		metricsd_refuse(peer);
 		return;
 	}
 	n = metricsd_read_head(fd, head, sizeof(head));

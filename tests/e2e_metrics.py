@@ -125,7 +125,14 @@ def client_not_in_allow_is_closed():
         got = raw(f.mport, b"GET /metrics HTTP/1.1\r\n\r\n",
                   source="127.0.0.2")
         assert got == b"", got
-        assert scrape(f)[0] == 200
+        # Logged at warn with the address, and counted: an admin sees a
+        # Prometheus server that was left out of the list.
+        assert re.search(r"warn: metrics: 127\.0\.0\.2 is not in "
+                         r"\[metrics\] allow: closed", f.log()), f.log()
+        status, _, body = scrape(f)
+        assert status == 200
+        assert value(body, 'ferry_refusals_total{reason="scraper"}') == 1
+        assert value(body, 'ferry_refusals_total{reason="client"}') == 0
     # "*:port" is dual-stack, and allow may name an IPv6 scraper.
     with MetricsFerry({"metrics": {"allow": "127.0.0.2 ::1"}}) as f:
         f.extra["metrics"]["listen"] = "*:%d" % f.mport
