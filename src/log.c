@@ -41,6 +41,13 @@ static bool log_to_syslog;
 static int log_access_fd = -1;		/* -1: no access log */
 static char log_target[LOG_PATH_MAX] = "stderr";
 static char log_access_path[LOG_PATH_MAX];
+/*
+ * The pid in every line, read once per log_open(): glibc makes getpid() a
+ * system call, one more per request with the access lines at info. main
+ * calls log_open() again after daemon_detach() forks, before any line can
+ * reach a file; 0 (no log_open() yet) asks the kernel.
+ */
+static long log_pid;
 
 static const char *const log_names[] = {
 	"error", "warn", "info", "debug", "trace"
@@ -114,6 +121,7 @@ log_open(enum log_level level, const char *target, const char *access,
 	strcpy(log_target, target);
 	strcpy(log_access_path, access);
 	log_threshold = (int)level > log_floor ? (int)level : log_floor;
+	log_pid = (long)getpid();
 	pthread_rwlock_unlock(&log_lock);
 	if (old_fd != STDERR_FILENO)
 		close(old_fd);
@@ -182,7 +190,10 @@ log_access(const char *line, size_t len)
 	pthread_rwlock_unlock(&log_lock);
 }
 
-/* Write "2026-01-02T03:04:05Z ferry[pid] level: " into buf. */
+/*
+ * Write "2026-01-02T03:04:05Z ferry[pid] level: " into buf. Called with
+ * log_lock held.
+ */
 static size_t
 log_prefix(char *buf, size_t cap, enum log_level level)
 {
@@ -193,8 +204,8 @@ log_prefix(char *buf, size_t cap, enum log_level level)
 
 	gmtime_r(&now, &tm);
 	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	r = snprintf(buf + n, cap - n, " ferry[%ld] %s: ", (long)getpid(),
-	    log_names[level]);
+	r = snprintf(buf + n, cap - n, " ferry[%ld] %s: ",
+	    log_pid != 0 ? log_pid : (long)getpid(), log_names[level]);
 	if (r < 0 || (size_t)r >= cap - n)
 		return n;
 	return n + (size_t)r;

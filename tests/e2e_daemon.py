@@ -131,6 +131,10 @@ def detaches_and_exits_0_once_serving():
         d.stop()
         assert not os.path.exists(d.pidfile)
         assert "stopped" in d.log(), d.log()
+        # Every line names the detached process, not the one that forked
+        # it (log.c reads the pid once per log_open()).
+        pids = set(re.findall(r" ferry\[(\d+)\] ", d.log()))
+        assert pids == {str(pid)}, (pids, pid, d.log())
     finally:
         d.stop()
 
