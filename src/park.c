@@ -87,6 +87,7 @@ struct park_entry {
 	time_t			 since;		/* the same, wall clock */
 	bool			 fresh;		/* no request served yet */
 	bool			 proxied;	/* a PROXY header comes first */
+	bool			 split;		/* it came in pieces: low water */
 	bool			 counted;	/* in park.held (max_clients) */
 	bool			 told;		/* traced: waits for a worker */
 	bool			 stalled;	/* no room: unread, unarmed */
@@ -538,14 +539,31 @@ park_close_reading(struct park_entry *e, const char *why)
 }
 
 /*
+ * Wake e only once more than have bytes wait (or on a hang-up): epoll is
+ * level-triggered and the bytes of a partial PROXY header stay on the
+ * socket, so without this a re-armed entry would fire again at once and
+ * the watcher would spin until header_timeout. 1 is the kernel default.
+ * A failure is ignored: it costs a spin, never a wrong answer.
+ */
+static void
+park_low_water(int fd, int have)
+{
+	int want = have + 1;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want));
+}
+
+/*
  * The PROXY header a balancer sends before any HTTP byte (proxyproto.h):
  * peeked at until whole, so that nothing past it is read here, then
- * taken off the socket; its source address becomes e's peer. Returns 1
- * when it is done (HTTP may follow), 0 to wait for more (e re-armed),
- * -1 after closing e (bad, or the balancer left), logged.
+ * taken off the socket; its source address becomes e's peer. While it is
+ * partial, e sleeps until more of it comes (park_low_water()); a hang-up
+ * then ends it. Returns 1 when it is done (HTTP may follow), 0 to wait
+ * for more (e re-armed), -1 after closing e (bad, or the balancer left),
+ * logged. events: epoll's, for the hang-up.
  */
 static int
-park_proxy_header(struct park_entry *e)
+park_proxy_header(struct park_entry *e, uint32_t events)
 {
 	uint8_t buf[PROXYPROTO_MAX];
 	char ip[ADDR_TEXT_MAX];
@@ -553,15 +571,26 @@ park_proxy_header(struct park_entry *e)
 	const char *why = "closed before a whole header";
 	enum proxyproto_result r = PROXYPROTO_BAD;
 	ssize_t n;
-	bool armed;
+	bool armed, left;
 
 	memset(&pp, 0, sizeof(pp));
 	n = recv(e->fd, buf, sizeof(buf), MSG_PEEK);
+	/* A balancer that left before its first byte refused nothing. */
+	left = n == 0 || (n < 0 && errno == ECONNRESET);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		r = PROXYPROTO_PARTIAL;
 	else if (n > 0)
 		r = proxyproto_parse(buf, (size_t)n, &pp, &why);
+	if (r == PROXYPROTO_PARTIAL &&
+	    (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+		r = PROXYPROTO_BAD;	/* and no more is coming */
+		why = "closed before a whole header";
+	}
 	if (r == PROXYPROTO_PARTIAL) {
+		if (n > 0) {
+			park_low_water(e->fd, (int)n);
+			e->split = true;
+		}
 		pthread_mutex_lock(&park.lock);
 		armed = park_arm(e) == 0;
 		pthread_mutex_unlock(&park.lock);
@@ -571,6 +600,8 @@ park_proxy_header(struct park_entry *e)
 	}
 	if (r == PROXYPROTO_DONE && recv(e->fd, buf, pp.len, 0) ==
 	    (ssize_t)pp.len) {
+		if (e->split)	/* HTTP: any byte wakes it again */
+			park_low_water(e->fd, 0);
 		if (!pp.local)
 			e->peer = pp.src;
 		e->proxied = false;
@@ -579,11 +610,10 @@ park_proxy_header(struct park_entry *e)
 		    pp.version, ip, pp.local ? " (LOCAL: the balancer)" : "");
 		return 1;
 	}
-	/* A balancer that left before its first byte refused nothing. */
-	if (n != 0)
+	if (!left)
 		metrics_refused(METRICS_REFUSED_PROXY_HEADER);
 	addr_text((const struct sockaddr *)&e->peer, ip, sizeof(ip));
-	log_msg(n == 0 ? LOGL_DEBUG : LOGL_WARN, "PROXY header from %s: %s: "
+	log_msg(left ? LOGL_DEBUG : LOGL_WARN, "PROXY header from %s: %s: "
 	    "closed", ip, why);
 	park_close_reading(e, "no valid PROXY header");
 	return -1;
@@ -614,7 +644,7 @@ park_wake(struct park_entry *e, uint32_t events)
 	first = e->head.len == 0;
 	counted = e->counted;
 	pthread_mutex_unlock(&park.lock);
-	if (e->proxied && park_proxy_header(e) != 1)
+	if (e->proxied && park_proxy_header(e, events) != 1)
 		return;
 	if (!counted) {
 		if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 &&

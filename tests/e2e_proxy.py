@@ -167,6 +167,84 @@ def bad_headers_close_and_are_logged():
         assert refusals(f, "balancer") == 0
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of process pid so far, in seconds."""
+    with open("/proc/%d/stat" % pid) as st:
+        fields = st.read().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@suite.test
+def header_in_pieces_waits_without_spinning():
+    # A header that comes in pieces stays on the socket (it is peeked at
+    # until whole): the watcher must sleep until more comes, not wake
+    # again and again on the bytes it has seen. Each wait is 1 s of
+    # nothing; a spinning watcher burns about a second of CPU in each.
+    with ProxyFerry() as f:
+        for tag, hdr in (("t=pieces1", v1("127.0.0.9")),
+                         ("t=pieces2", v2("127.0.0.5", tlv=b"\x04\x00\x02"
+                                          b"ab"))):
+            with socket.create_connection(("127.0.0.1", f.pport), 5) as s:
+                s.settimeout(5)
+                s.sendall(hdr[:10])
+                cpu = cpu_seconds(f.proc.pid)
+                time.sleep(1)
+                s.sendall(hdr[10:20])
+                time.sleep(1)
+                used = cpu_seconds(f.proc.pid) - cpu
+                assert used < 0.3, (tag, used)
+                # The rest of the header, then HTTP a byte at first:
+                # after the header any byte wakes the watcher again.
+                s.sendall(hdr[20:])
+                time.sleep(0.3)
+                req = get_req(origin, tag)
+                s.sendall(req[:1])
+                time.sleep(0.3)
+                s.sendall(req[1:])
+                r = read_response(s, 5)
+            assert status_of(r) == 200, (tag, r[:200])
+            ip = "127.0.0.9" if tag == "t=pieces1" else "127.0.0.5"
+            assert xff(seen(tag)[0]) == [ip], seen(tag)
+        assert refusals(f, "proxy_header") == 0
+
+
+@suite.test
+def half_a_header_then_a_hang_up_is_refused_at_once():
+    with ProxyFerry() as f:     # header_timeout is 15 s: not waited for
+        with socket.create_connection(("127.0.0.1", f.pport), 5) as s:
+            s.settimeout(5)
+            s.sendall(v1("127.0.0.9")[:10])
+            time.sleep(0.2)
+            t0 = time.monotonic()
+            s.shutdown(socket.SHUT_WR)
+            try:
+                assert s.recv(100) == b""
+            except ConnectionResetError:
+                pass
+            assert time.monotonic() - t0 < 2
+        assert wait_for(lambda: "closed before a whole header: closed"
+                        in f.log()), f.log()[-800:]
+        assert "warn: PROXY header from 127.0.0.1" in f.log()
+        assert refusals(f, "proxy_header") == 1
+
+
+@suite.test
+def reset_before_a_byte_is_no_refusal():
+    # A TCP health check that ends with a reset, before any byte: like
+    # one that closes, not a bad header (no warn line, not counted).
+    with ProxyFerry() as f:
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", f.pport), 5)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            s.close()
+        r = send(f.pport, v1("127.0.0.9") + get_req(origin, "t=afterrst"))
+        assert status_of(r) == 200, r[:200]
+        time.sleep(0.3)
+        assert refusals(f, "proxy_header") == 0
+        assert "warn: PROXY header" not in f.log(), f.log()[-800:]
+
+
 @suite.test
 def balancer_not_in_from_is_closed():
     with ProxyFerry({"proxy_protocol": {"from": "127.0.0.2"}}) as f:
