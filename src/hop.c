@@ -183,7 +183,7 @@ hop_socks5(struct hop *h, const struct parent_addr *a, char *why,
 		return HOP_TRY_SLOW;
 	case SOCKS5_HS_INVALID:
 		return HOP_TRY_LOCAL;
-	default:
+	default:	/* SILENT, PROTOCOL: the parent itself, next address */
 		return HOP_TRY_BROKEN;
 	}
 }

@@ -393,6 +393,13 @@ socks5_handshake(int fd, const struct socks5_auth *auth, const char *host,
 	if (st == SOCKS5_HS_OK && auth != NULL)
 		st = socks5_step_auth(&hs, areq, alen);
 	explicit_bzero(areq, sizeof(areq));
+	/*
+	 * Until the CONNECT request goes out no destination is involved: a
+	 * parent that does not answer its greeting or login is itself hung,
+	 * while a late CONNECT reply may be the destination's fault.
+	 */
+	if (st == SOCKS5_HS_TIMEOUT)
+		st = SOCKS5_HS_SILENT;
 	if (st == SOCKS5_HS_OK)
 		st = socks5_step_connect(&hs, creq, clen, host, host_len, port,
 		    rep);

@@ -60,7 +60,8 @@ enum socks5_result {
 enum socks5_status {
 	SOCKS5_HS_OK,		/* the parent is connected to the destination */
 	SOCKS5_HS_INVALID,	/* host, port or credentials cannot be sent */
-	SOCKS5_HS_TIMEOUT,	/* a step did not complete by the deadline */
+	SOCKS5_HS_SILENT,	/* no greeting or login reply by the deadline */
+	SOCKS5_HS_TIMEOUT,	/* no CONNECT reply by the deadline */
 	SOCKS5_HS_PROTOCOL,	/* malformed reply, or closed/reset early */
 	SOCKS5_HS_AUTH,		/* no method we offered, or creds refused */
 	SOCKS5_HS_REFUSED	/* the CONNECT reply's REP was not 0 */

@@ -506,8 +506,12 @@ static const struct {
 	    { 'w', S("\x05\x00\x01\x01\0\0\0\0\0\0") } }, SOCKS5_HS_PROTOCOL,
 	    -1, "malformed CONNECT reply", NULL },
 	{ "silent", false, "example.com", 200,
-	    { { 'r', GREET } }, SOCKS5_HS_TIMEOUT, -1,
+	    { { 'r', GREET } }, SOCKS5_HS_SILENT, -1,
 	    "no complete method reply within 200 ms", NULL },
+	{ "silent after the login", true, "example.com", 200,
+	    { { 'r', GREET_AUTH }, { 'w', S("\x05\x02") }, { 'r', AUTH_REQ } },
+	    SOCKS5_HS_SILENT, -1,
+	    "no complete authentication reply within 200 ms", NULL },
 	{ "silent mid-reply", true, "example.com", 200,
 	    { { 'r', GREET_AUTH }, { 'w', S("\x05\x02") }, { 'r', AUTH_REQ },
 	    { 'w', S("\x01\x00") }, { 'r', CONN_REQ },
@@ -543,7 +547,7 @@ START_TEST(test_handshake)
 	if (hs_cases[_i].why != NULL)
 		ck_assert_msg(strstr(why, hs_cases[_i].why) != NULL,
 		    "%s: why is \"%s\"", hs_cases[_i].name, why);
-	if (st == SOCKS5_HS_TIMEOUT)
+	if (st == SOCKS5_HS_TIMEOUT || st == SOCKS5_HS_SILENT)
 		ck_assert_msg(took + 5 >= (uint64_t)hs_cases[_i].timeout_ms &&
 		    took < (uint64_t)hs_cases[_i].timeout_ms + 500,
 		    "%s: took %llu ms", hs_cases[_i].name,

@@ -528,6 +528,40 @@ def microsocks_with_auth():
             assert len(seen(origin, tok)) == 1
 
 
+@suite.test
+def hung_socks5_parent_fails_over_to_dante():
+    # A SOCKS5 parent that takes the connection but never answers the
+    # greeting is hung itself (no destination is involved yet): unlike a
+    # late CONNECT reply, that fails over to the next address and counts
+    # against the hung one, which is then skipped.
+    with Script(silent) as hung, Dante() as p:
+        cfg = via("socks5://127.0.0.1:%d socks5://127.0.0.1:%d"
+                  % (hung.port, p.port), upstream={"io_timeout": "1"},
+                  parents={"down_after": "1", "retry_after": "60"})
+        with started(cfg) as f:
+            tok = token()
+            t0 = time.monotonic()
+            r = curl(origin.url("/hello?" + tok), proxy=f.proxy)
+            assert r.returncode == 0 and r.stdout == b"hello\n", r
+            assert 0.9 < time.monotonic() - t0 < 3, time.monotonic() - t0
+            hungurl = "socks5://127.0.0.1:%d" % hung.port
+            assert wait_for(lambda: "parent corp: %s is down" % hungurl
+                            in f.log()), f.log()[-2000:]
+            assert "no complete method reply within 1000 ms" in f.log(), \
+                f.log()[-2000:]
+            # The next ones skip it: through dante at once.
+            tok2 = token()
+            t0 = time.monotonic()
+            r = curl(origin.url("/hello?" + tok2), proxy=f.proxy)
+            assert r.returncode == 0 and r.stdout == b"hello\n", r
+            assert time.monotonic() - t0 < 0.9, time.monotonic() - t0
+            assert hung.accepted == 1, hung.accepted
+            for t in (tok, tok2):
+                al = wait_for(lambda: access_lines(f, t))
+                assert al and upstream_field(al[0]) == \
+                    "corp@127.0.0.1:%d" % p.port, al
+
+
 # --- 3. ferry -> ferry ---
 
 def plain_ferry(name, **more):
