@@ -207,7 +207,8 @@ hop_attempt(struct hop *h, struct parent_addr *a, char *why, size_t whylen)
 	}
 	h->fd = upstream_dial(a->host, a->port, h->cfg, h->trace, &res, why,
 	    whylen);
-	upstream_count(res);
+	h->dialed = true;
+	h->dial = res;
 	if (h->fd < 0) {
 		explicit_bzero(h->buf, head);
 		return res == UPSTREAM_LOOP ? HOP_TRY_SELF : HOP_TRY_BROKEN;
@@ -290,6 +291,7 @@ hop_open(struct hop *h, char *why, size_t whylen)
 	h->addr = NULL;
 	h->status = 0;
 	h->extra = 0;
+	h->dialed = false;
 	why[0] = '\0';
 	for (round = 0; round <= h->cfg->retries; round++) {
 		upstream_pause(round);
@@ -297,6 +299,9 @@ hop_open(struct hop *h, char *why, size_t whylen)
 		if (r != HOP_FAILED)
 			break;
 	}
+	/* As for an origin: one connect per request, whatever it took. */
+	if (h->dialed)
+		upstream_count(h->dial);
 	if (r == HOP_NONE_UP && round == 0)
 		snprintf(why, whylen, "parent %s: every address is down",
 		    h->parent->name);

@@ -38,6 +38,7 @@
 #include "http.h"
 #include "parent.h"
 #include "trace.h"
+#include "upstream.h"
 #include "uri.h"
 
 enum hop_result {
@@ -84,6 +85,9 @@ struct hop {
 	int				 status; /* the parent's answer: an
 						    HTTP status, a SOCKS5
 						    reply code; 0 if none */
+	/* the last connect's outcome, counted once per hop_open() */
+	bool				 dialed;
+	enum upstream_result		 dial;
 	size_t				 extra;
 };
 

@@ -705,6 +705,8 @@ def all_down(retries):
     while d2 == d1:
         d2 = free_port()
     more = {"upstream": {"retries": retries}} if retries is not None else {}
+    mport = free_port()
+    more["metrics"] = {"listen": "127.0.0.1:%d" % mport}
     cfg = via("http://127.0.0.1:%d http://127.0.0.1:%d" % (d1, d2), **more)
     tok = token()
     with started(cfg) as f:
@@ -723,6 +725,20 @@ def all_down(retries):
                 "parent proxy corp is down or failed." in page_text(r), r
             assert took < 2, took  # connect_timeout is 2 s
         assert not seen(origin, tok)
+        # A connect is counted once per request, as for an origin, not
+        # once per address and round. With retries = 0 each request
+        # dials both addresses once; with the default 2 the first
+        # request's three rounds put both down (down_after 3), so the
+        # second one dials nothing and counts nothing.
+        r = curl("http://127.0.0.1:%d/metrics" % mport)
+        assert r.returncode == 0, r
+        want = {"refused": 2 if retries == 0 else 1, "ok": 0}
+        for result, n in want.items():
+            line = 'ferry_upstream_connects_total{result="%s"} %d' % (
+                result, n)
+            got = [ln for ln in r.stdout.decode().splitlines()
+                   if ln.startswith("ferry_upstream_connects_total{")]
+            assert line in got, (line, got)
 
 
 @suite.test
