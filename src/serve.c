@@ -121,6 +121,14 @@ serve_log(const struct conn *c)
 	serve_access_log(c);
 }
 
+/* A client not in [whitelist]: 403, counted, whatever it sent. */
+static void
+serve_refuse_unlisted(struct conn *c)
+{
+	metrics_refused(METRICS_REFUSED_CLIENT);
+	conn_fail(c, 403, "Your address may not use this proxy.");
+}
+
 /* Parse what has arrived of the request head. */
 static enum serve_head
 serve_parse_head(struct conn *c)
@@ -139,20 +147,16 @@ serve_parse_head(struct conn *c)
 		c->x.req_parsed = true;
 		return SERVE_HEAD_DONE;
 	}
-	if (r == HTTP_BAD) {
-		/* An unlisted client learns nothing but that it is unlisted. */
-		if (!c->allowed)
-			conn_fail(c, 403, "Your address may not use this "
-			    "proxy.");
-		else
-			conn_fail(c, c->x.req.status, c->x.req.error);
-		return SERVE_HEAD_FAILED;
-	}
-	if (c->req_len == c->req_cap) {
+	if (r != HTTP_BAD && c->req_len < c->req_cap)
+		return SERVE_HEAD_MORE;
+	/* An unlisted client learns nothing but that it is unlisted. */
+	if (!c->allowed)
+		serve_refuse_unlisted(c);
+	else if (r == HTTP_BAD)
+		conn_fail(c, c->x.req.status, c->x.req.error);
+	else
 		conn_fail(c, 431, "The request head is too large.");
-		return SERVE_HEAD_FAILED;
-	}
-	return SERVE_HEAD_MORE;
+	return SERVE_HEAD_FAILED;
 }
 
 /*
@@ -230,8 +234,7 @@ serve_exchange(struct conn *c)
 	c->x.keep = c->x.req.keep_alive && park_accepting();
 	conn_refresh_rules(c);
 	if (!c->allowed) {
-		metrics_refused(METRICS_REFUSED_CLIENT);
-		conn_fail(c, 403, "Your address may not use this proxy.");
+		serve_refuse_unlisted(c);
 		return false;
 	}
 	if (loopguard_via_seen(c->x.req.fields, c->x.req.nfields,

@@ -149,6 +149,26 @@ def client_not_in_allow_is_closed():
 
 
 @suite.test
+def unlisted_client_is_refused_and_counted_whatever_it_sends():
+    # A client not in [whitelist] gets the same 403 for a good head, a
+    # malformed one and one over max_header_bytes (it learns nothing but
+    # that it is unlisted), and each is one refusal of reason "client".
+    with MetricsFerry({"whitelist": {"local": "127.0.0.1 ::1"}}) as f:
+        heads = [b"GET http://127.0.0.1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"\r\n",
+                 b"GET http://127.0.0.1/ HTTP/1.1\r\nBad Field: x\r\n\r\n",
+                 b"GET http://127.0.0.1/ HTTP/1.1\r\nX: " + b"a" * 40000 +
+                 b"\r\n\r\n"]
+        for head in heads:
+            got = raw(f.port, head, source="127.0.0.2")
+            assert status_of(got) == 403, got[:200]
+            assert b"may not use this proxy" in got, got[:400]
+        body = scrape(f)[2]
+        assert value(body, 'ferry_refusals_total{reason="client"}') == 3, \
+            [ln for ln in body.splitlines() if "refusals" in ln]
+
+
+@suite.test
 def reload_counts_and_resets_nothing():
     with MetricsFerry() as f:
         body = scrape(f)[2]
