@@ -149,7 +149,12 @@ serve_parse_head(struct conn *c)
 	}
 	if (r != HTTP_BAD && c->req_len < c->req_cap)
 		return SERVE_HEAD_MORE;
-	/* An unlisted client learns nothing but that it is unlisted. */
+	/*
+	 * An unlisted client learns nothing but that it is unlisted; by
+	 * the rules in force (a reload may have changed the whitelist
+	 * since this connection was admitted).
+	 */
+	conn_refresh_rules(c);
 	if (!c->allowed)
 		serve_refuse_unlisted(c);
 	else if (r == HTTP_BAD)
@@ -232,6 +237,13 @@ serve_exchange(struct conn *c)
 	serve_trace_request(c);
 	/* While draining, every connection ends with its current request. */
 	c->x.keep = c->x.req.keep_alive && park_accepting();
+	/*
+	 * A refusal may leave the connection open for another request, but
+	 * not when the client already sent tunnel bytes (a TLS hello) after
+	 * its CONNECT: they are no request.
+	 */
+	if (c->x.req.is_connect && c->req_len > c->x.req.head_len)
+		c->x.keep = false;
 	conn_refresh_rules(c);
 	if (!c->allowed) {
 		serve_refuse_unlisted(c);

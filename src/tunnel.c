@@ -133,13 +133,7 @@ tunnel_serve(struct conn *c)
 	const struct uri *u = &c->x.req.uri;
 	size_t head = c->x.req.head_len;
 
-	/*
-	 * A refusal may leave the connection open for another request, but
-	 * not when the client already sent tunnel bytes (a TLS hello) after
-	 * its CONNECT: they are no request.
-	 */
-	if (c->req_len > head)
-		c->x.keep = false;
+	/* serve_exchange() closed after a refusal if tunnel bytes came. */
 	if (!config_connect_port_allowed(conn_rules(c), u->port)) {
 		metrics_refused(METRICS_REFUSED_CONNECT_PORT);
 		conn_fail(c, 403, "CONNECT is not allowed to this port.");

@@ -505,6 +505,19 @@ def connect_needs_credentials():
 
 
 @suite.test
+def connect_407_with_tunnel_bytes_closes():
+    # Bytes a client sends right after its CONNECT head (a TLS hello, sent
+    # before the answer) are the tunnel's, not a request: after the 407
+    # the connection closes instead of parsing them (which gave a 400).
+    with Conn(ferry.port) as c:
+        r = c.request(connect_req(echo_server.port) +
+                      b"\x16\x03\x01\x00\x05hello")
+        assert_challenge(r)
+        assert "close" in r.connection(), r
+        assert c.closed(), "open after the 407"
+
+
+@suite.test
 def curl_https_through_connect_with_and_without_credentials():
     r = curl("-k", "--proxy-user", "%s:%s" % ALICE, tls_origin.url("/hello"),
              proxy=ferry.proxy)

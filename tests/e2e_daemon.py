@@ -259,6 +259,36 @@ def reload_changes_the_whitelist_for_new_connections():
 
 
 @suite.test
+def reload_refuses_an_open_connection_whatever_it_sends_next():
+    # A keep-alive connection admitted under the old whitelist meets the
+    # new one on its next request: a 403, also when that head is
+    # malformed (not the 400 that tells a listed client what is wrong).
+    with Origin() as o, Ferry({"whitelist": {"a": "127.0.0.1"}}) as f:
+        for bad in (False, True):
+            with socket.create_connection(("127.0.0.1", f.port), 5) as s:
+                s.settimeout(5)
+                s.sendall(get(o).replace(b"close", b"keep-alive"))
+                first = b""
+                while b"hello\n" not in first:
+                    data = s.recv(4096)
+                    assert data, first
+                    first += data
+                assert status_of(first) == 200, first[:100]
+                f.reload({"whitelist": {"a": "127.0.0.2"}})
+                s.sendall(b"GET / HTTP/1.1\r\nBad Field: x\r\n\r\n" if bad
+                          else get(o))
+                r = b""
+                while True:
+                    data = s.recv(4096)
+                    if not data:
+                        break
+                    r += data
+                assert status_of(r) == 403, (bad, r[:200])
+                assert b"may not use this proxy" in r, r[:400]
+            f.reload({"whitelist": {"a": "127.0.0.1"}})
+
+
+@suite.test
 def broken_file_keeps_the_running_config():
     with Origin() as o, Ferry({"whitelist": {"a": "127.0.0.1 127.0.0.2"}}) \
             as f:
