@@ -73,10 +73,18 @@ splice_copy(const struct splice_path *sp, size_t max, size_t *moved)
 	return SPLICE_OK;
 }
 
-/* Step 1: socket → pipe. Returns bytes taken, 0 at EOF, -1 (errno). */
+/*
+ * Step 1: socket → pipe. Returns bytes taken, 0 at EOF, -1 (errno).
+ * EAGAIN after poll() said the socket is readable means splice cannot
+ * take what is there: a TCP urgent byte (sent with MSG_OOB) at the head
+ * of the queue stops splice for good, while recv() steps over it. That
+ * -1 with errno EAGAIN tells splice_move() to copy this time; waiting
+ * again would spin, poll() saying "readable" at once every time.
+ */
 static ssize_t
 splice_fill(struct splice_pipe *p, int from, size_t max, int read_ms)
 {
+	bool waited = false;
 	ssize_t n;
 
 	/* The pipe takes no more anyway; splice refuses > SSIZE_MAX. */
@@ -89,8 +97,10 @@ splice_fill(struct splice_pipe *p, int from, size_t max, int read_ms)
 			return n;
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || io_wait(from, POLLIN, read_ms) == -1)
+		if (errno != EAGAIN || waited ||
+		    io_wait(from, POLLIN, read_ms) == -1)
 			return -1;
+		waited = true;
 	}
 }
 
@@ -138,6 +148,8 @@ splice_move(const struct splice_path *sp, size_t max, size_t *moved)
 		p->unusable = true;
 		return splice_copy(sp, max, moved);
 	}
+	if (n < 0 && errno == EAGAIN)	/* urgent data: recv() passes it */
+		return splice_copy(sp, max, moved);
 	if (n == 0)
 		return SPLICE_EOF;
 	if (n < 0)
