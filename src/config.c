@@ -267,7 +267,9 @@ config_add_strip(void *ctx, const char *s, size_t len)
 	struct ferry_config *cfg = ctx;
 	size_t i;
 
-	if (cfg->nstrip == CONFIG_MAX_STRIP || len >= CONFIG_NAME_MAX)
+	/* Stripping the framing would desync the next hop: refused. */
+	if (cfg->nstrip == CONFIG_MAX_STRIP || len >= CONFIG_NAME_MAX ||
+	    field_name_frames(s, len))
 		return -1;
 	for (i = 0; i < len; i++)
 		if (!field_is_tchar((unsigned char)s[i]))
@@ -383,7 +385,9 @@ config_set(struct ferry_config *cfg, const struct config_key *k,
 		cfg->nconnect_ports = 0;
 		return config_each_item(s, config_add_port, cfg);
 	case CFG_NAMES:
-		*why = "expected a comma list of header names (at most 32)";
+		*why = "expected a comma list of header names (at most 32; "
+		    "not Host, Content-Length or Transfer-Encoding, which "
+		    "frame the request)";
 		cfg->nstrip = 0;
 		return config_each_item(s, config_add_strip, cfg);
 	case CFG_LIST:

@@ -26,6 +26,21 @@ field_name_is(const struct http_field *f, const char *name)
 	    strncasecmp(f->name, name, f->name_len) == 0;
 }
 
+bool
+field_name_frames(const char *name, size_t len)
+{
+	static const char *const framing[] = {
+		"Host", "Content-Length", "Transfer-Encoding"
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(framing) / sizeof(framing[0]); i++)
+		if (strlen(framing[i]) == len &&
+		    strncasecmp(name, framing[i], len) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Skip from i to the comma ending a list element, stepping over
  * quoted-strings: a comma inside quotes is not a separator. Returns the

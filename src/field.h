@@ -30,6 +30,14 @@ bool field_is_tchar(unsigned char c);
 bool field_name_is(const struct http_field *f, const char *name);
 
 /*
+ * Is name[0..len) (any case) Host, Content-Length or Transfer-Encoding:
+ * a field that frames or routes a message, so that removing it would
+ * change what the next hop reads as the message? Neither a Connection
+ * option nor [headers] strip may remove one.
+ */
+bool field_name_frames(const char *name, size_t len);
+
+/*
  * The next element of the comma-separated list value[0..len) from *pos:
  * its leading token in *token (pointing into value) and *token_len (0 if
  * it starts with no token), *pos moved past it. Empty elements are

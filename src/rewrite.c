@@ -68,11 +68,6 @@ static const char *const hop_by_hop[] = {
 	"TE", "Trailer", "Upgrade"
 };
 
-/* Fields a Connection option may not remove: they frame or route. */
-static const char *const never_hop[] = {
-	"Host", "Content-Length", "Transfer-Encoding"
-};
-
 static bool
 rewrite_name_in(const struct http_field *f, const char *const *names,
     size_t n)
@@ -96,8 +91,8 @@ rewrite_hop(const struct http_options *h, const struct http_field *f)
 
 	if (rewrite_name_in(f, hop_by_hop, nitems(hop_by_hop)))
 		return true;
-	if (rewrite_name_in(f, never_hop, nitems(never_hop)))
-		return false;
+	if (field_name_frames(f->name, f->name_len))
+		return false;	/* a Connection option may not remove it */
 	for (i = 0; i < h->n; i++)
 		if (h->len[i] == f->name_len &&
 		    strncasecmp(h->name[i], f->name, f->name_len) == 0)

@@ -736,6 +736,12 @@ static const struct {
 	{ "[headers]\nstrip = Bad Name:\n", "[headers]", "strip",
 	    "Bad Name:" },
 	{ "[headers]\nstrip = X-(a)\n", "[headers]", "strip", "X-(a)" },
+	/* the framing: stripping it would desync the next hop */
+	{ "[headers]\nstrip = Cookie, TRANSFER-ENCODING\n", "[headers]",
+	    "strip", "TRANSFER-ENCODING" },
+	{ "[headers]\nstrip = content-length\n", "[headers]", "strip",
+	    "content-length" },
+	{ "[headers]\nstrip = Host\n", "[headers]", "strip", "Host" },
 	{ "[headers]\nstrip = " LONG64 "\n", "[headers]", "strip", LONG64 },
 	{ "[headers]\nstrip = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,"
 	    "w,x,y,z,A1,B1,C1,D1,E1,F1,G1\n", "[headers]", "strip", "F1,G1" },

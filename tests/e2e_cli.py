@@ -107,6 +107,11 @@ BAD = [
      ["[proxy_protocol]", "listen", "127.0.0.1:3128"]),
     ("[proxy_protocol]\nlisten = 127.0.0.1:3129\nfrom = 10.0.0.0/33\n",
      ["[proxy_protocol]", "from", "10.0.0.0/33"]),
+    # Stripping the framing would send a chunked body unframed.
+    ("[headers]\nstrip = Cookie, transfer-encoding\n",
+     ["[headers]", "strip", "transfer-encoding", "frame the request"]),
+    ("[headers]\nstrip = Content-Length\n",
+     ["[headers]", "strip", "Content-Length"]),
 ]
 
 
