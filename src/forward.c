@@ -484,23 +484,32 @@ forward_await_continue(struct conn *c)
 	    { c->upstream_fd, POLLIN, 0 } };
 	struct http_response resp;
 	enum forward_result fr;
-	int n;
+	int n, code;
 
-	do {
-		n = poll(p, 2, conn_upstream_timeout_ms(c));
-	} while (n == -1 && errno == EINTR);
-	if (n <= 0 || p[0].revents != 0)
-		return FORWARD_OK;
-	fr = forward_read_response_head(c, &resp);
-	if (fr != FORWARD_OK)
-		return fr;
-	if (resp.code >= 200) {
-		/* The body the client holds back is never read: close after. */
-		c->x.keep = false;
-		forward_final(c, &resp);
-		return FORWARD_DONE;
+	for (;;) {
+		/* Bytes after a 103 may already hold the next head. */
+		if (c->x.resp_len == 0) {
+			do {
+				n = poll(p, 2, conn_upstream_timeout_ms(c));
+			} while (n == -1 && errno == EINTR);
+			if (n <= 0 || p[0].revents != 0)
+				return FORWARD_OK;
+		}
+		fr = forward_read_response_head(c, &resp);
+		if (fr != FORWARD_OK)
+			return fr;
+		if (resp.code >= 200) {
+			/* The body the client holds back is never read. */
+			c->x.keep = false;
+			forward_final(c, &resp);
+			return FORWARD_DONE;
+		}
+		code = resp.code;
+		fr = forward_interim(c, &resp);
+		/* Another 1xx (103 Early Hints): the 100 is still to come. */
+		if (fr != FORWARD_OK || code == 100)
+			return fr;
 	}
-	return forward_interim(c, &resp);
 }
 
 /*

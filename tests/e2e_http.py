@@ -629,6 +629,28 @@ def origin_100_continue_relayed():
     assert split_head(final)[1].endswith(data), "echoed body differs"
 
 
+@suite.test
+def early_hints_before_100_continue_are_both_relayed():
+    # An origin may send 103 Early Hints before its 100 Continue: ferry
+    # relays the 103 and waits on for the 100 (it used to go on to the
+    # body after the first 1xx, while curl waited 15 s for its 100).
+    data = os.urandom(64 << 10)
+    path = write_tmp("posthints.bin", data)
+    start = time.monotonic()
+    r = curl_ok("-H", "Expect: 100-continue", "--expect100-timeout", "15",
+                "-i", "--data-binary", "@" + path,
+                origin.url("/continue?t=exp3&hints=1"), timeout=25)
+    took = time.monotonic() - start
+    assert took < 5, "103 then 100 took %.1f s" % took
+    e = seen_one(origin, "t=exp3")
+    assert e["body_sha256"] == hashlib.sha256(data).hexdigest(), e
+    heads = r.stdout.split(b"\r\n\r\n")
+    assert heads[0].startswith(b"HTTP/1.1 103"), r.stdout[:200]
+    assert b"Link: </a.css>; rel=preload" in heads[0], heads[0]
+    assert heads[1].startswith(b"HTTP/1.1 100"), r.stdout[:300]
+    assert status_of(heads[2] + b"\r\n\r\n") == 200, r.stdout[:400]
+
+
 # --- HTTP/1.0 client --------------------------------------------------
 
 @suite.test

@@ -21,7 +21,8 @@ Paths:
   /status/NNN         that status; 1xx/204/304 and HEAD get no body
   /stall              reads the request, never answers (closes after 30 s)
   /early              answers 413 at once, without reading any body
-  /continue           sends "100 Continue" if asked, then echoes
+  /continue           sends "100 Continue" if asked, then echoes;
+                      &hints=1 sends "103 Early Hints" before the 100
   /hop                response carrying hop-by-hop fields
   /bad                a malformed status line
   /clte               a response with both Content-Length and chunked
@@ -172,6 +173,10 @@ class Handler(socketserver.BaseRequestHandler):
             return self.send(sock, 413, b"too large\n")
         if path == "/continue" and (field(fields, "Expect") or "").lower() \
                 == "100-continue":
+            if "hints" in query:    # 103 Early Hints first, apart
+                sock.sendall(b"HTTP/1.1 103 Early Hints\r\n"
+                             b"Link: </a.css>; rel=preload\r\n\r\n")
+                time.sleep(0.1)
             sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self.read_body(sock, fields, rest)
         entry["body_len"] = len(body)
