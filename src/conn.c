@@ -240,14 +240,19 @@ conn_parent_allowed(struct conn *c)
 	    96];
 	struct sockaddr_storage ss;
 	enum policy_verdict v = POLICY_DENY_RULE;
+	bool literal = addr_from_literal(u->host, u->host_len, u->port, &ss);
 
-	/* why is cut to fit x.why: the rule's text comes last in it. */
-
-	if (!policy_name_allows_alone(p, &c->x.dest_name, why, sizeof(why)))
+	/*
+	 * why is cut to fit x.why: the rule's text comes last in it. A
+	 * literal's address is in hand, so address rules may allow it, as
+	 * on a direct route; a name is judged by its name alone.
+	 */
+	if (literal ? policy_name_refused(p, &c->x.dest_name, why,
+	    sizeof(why)) : !policy_name_allows_alone(p, &c->x.dest_name, why,
+	    sizeof(why)))
 		snprintf(c->x.why, sizeof(c->x.why), "destination refused%s%.340s",
 		    why[0] == ':' ? "" : " ", why);
-	else if (addr_from_literal(u->host, u->host_len, u->port, &ss) &&
-	    (v = policy_addr_verdict(p, &c->x.dest_name,
+	else if (literal && (v = policy_addr_verdict(p, &c->x.dest_name,
 	    (const struct sockaddr *)&ss, why, sizeof(why))) != POLICY_ALLOW)
 		snprintf(c->x.why, sizeof(c->x.why), "destination refused: "
 		    "%.340s", why);

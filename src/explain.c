@@ -31,8 +31,9 @@ explain_verdict(const struct ferry_config *cfg, const struct uri *u,
 	bool literal = addr_from_literal(u->host, u->host_len, u->port, &ss);
 
 	dest_match_name(p->dest, u->host, u->host_len, u->port, &m);
-	if (r->parent != NULL ? !policy_name_allows_alone(p, &m, why,
-	    sizeof(why)) : policy_name_refused(p, &m, why, sizeof(why))) {
+	/* A literal's address is known: address rules may allow it. */
+	if (r->parent != NULL && !literal ? !policy_name_allows_alone(p, &m,
+	    why, sizeof(why)) : policy_name_refused(p, &m, why, sizeof(why))) {
 		snprintf(buf, cap, "refused%s%.300s", why[0] == ':' ? "" : " ",
 		    why);
 		return false;

@@ -142,6 +142,25 @@ direct = intranet.corp.example
 
 
 @suite.test
+def check_explains_literals_on_a_parent_route_by_address():
+    # default = deny with an address allow: on a parent route a name has
+    # only its name (the parent resolves it), but an IP literal's address
+    # is known, so the CIDR allow decides it, as on a direct route.
+    path = ini("[destinations]\ndefault = deny\nallow = 192.0.2.0/24\n"
+               "[parents]\ncorp = http://proxy1.corp.example:3128\n"
+               "[routes]\ndefault = corp\n")
+    r = run("-t", "-c", path, "192.0.2.7", "198.51.100.1", "www.example.com")
+    assert r.returncode == 0, r
+    out = r.stdout.decode().splitlines()
+    assert out[1].startswith('192.0.2.7:80: allowed by rule "192.0.2.0/24"'), \
+        out
+    assert out[2].startswith("198.51.100.1:80: refused"), out
+    assert out[3].startswith("www.example.com:80: refused: no name rule "
+                             "matched, default = deny, and the parent "
+                             "resolves the name"), out
+
+
+@suite.test
 def check_explains_destinations():
     # ferry -t -c FILE HOST[:PORT]...: one line a destination, with the
     # [destinations] verdict and the route, without sending traffic.

@@ -587,6 +587,26 @@ def chain_via_shows_both_hops():
         assert len(seen(tls_origin, tok)) == 1
 
 
+@suite.test
+def default_deny_lets_an_allowed_literal_through_a_parent():
+    # default = deny, allow = 127.0.0.0/8: an IP literal in that range
+    # goes through the parent (its address is known, the CIDR allows
+    # it), while a name is refused (only the parent would resolve it).
+    tok = token()
+    b = started(plain_ferry("b"))
+    cfg = via("http://127.0.0.1:%d" % b.port, name="a",
+              destinations={"default": "deny", "allow": "127.0.0.0/8"})
+    with b, started(cfg) as a:
+        r = curl(origin.url("/hello?" + tok), proxy=a.proxy)
+        assert r.returncode == 0 and r.stdout == b"hello\n", r
+        assert len(seen(origin, tok)) == 1
+        r = get_raw(a, "http://localhost:%d/hello?%s" % (origin.port, tok))
+        assert status_of(r) == 403, r
+        assert wait_for(lambda: "default = deny, and the parent resolves "
+                        "the name" in a.log()), a.log()[-2000:]
+        assert len(seen(origin, tok)) == 1
+
+
 def loop_pair():
     """Two ferries, a and b, each the other's parent."""
     a = Ferry({})
