@@ -13,9 +13,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <resolv.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,14 +201,51 @@ upstream_pause(unsigned round)
 }
 
 /*
- * getaddrinfo() for name:port, TCP only. Returns 0 with *res (the
- * caller frees it), or -1 with the cause in why.
+ * A client's destination name is looked up as written, never through
+ * the search list of /etc/resolv.conf: the [destinations] and [routes]
+ * rules judged the name the client wrote, and with "search corp.example"
+ * the resolver would turn "wiki" into wiki.corp.example, a host that a
+ * "deny = .corp.example" was written to keep out. (squid does the same:
+ * dns_defnames off.) Names in /etc/hosts are not affected.
+ *
+ * glibc keeps the resolver's options per thread in _res: each thread
+ * clears RES_DEFNAMES and RES_DNSRCH for a client's name and puts them
+ * back afterwards (a parent's name, from the admin's config, may rely on
+ * the search list). glibc does not reload a state a program changed, so
+ * the thread re-reads /etc/resolv.conf itself when the file changes.
+ */
+static _Thread_local bool upstream_res_ready;
+static _Thread_local struct stat upstream_res_seen; /* when last read */
+
+static void
+upstream_res_refresh(void)
+{
+	struct stat st;
+
+	if (stat(_PATH_RESCONF, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	if (upstream_res_ready && st.st_ino == upstream_res_seen.st_ino &&
+	    st.st_size == upstream_res_seen.st_size &&
+	    st.st_mtim.tv_sec == upstream_res_seen.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == upstream_res_seen.st_mtim.tv_nsec)
+		return;
+	(void)res_init();
+	upstream_res_seen = st;
+	upstream_res_ready = true;
+}
+
+/*
+ * getaddrinfo() for name:port, TCP only; as_written: without the search
+ * list (a client's name). Returns 0 with *res (the caller frees it), or
+ * -1 with the cause in why.
  */
 static int
-upstream_resolve(const char *name, uint16_t port, struct addrinfo **res,
-    char *why, size_t whylen)
+upstream_resolve(const char *name, uint16_t port, bool as_written,
+    struct addrinfo **res, char *why, size_t whylen)
 {
+	const unsigned long search = RES_DEFNAMES | RES_DNSRCH;
 	struct addrinfo hints;
+	unsigned long saved = 0;
 	char serv[8];
 	int rc;
 
@@ -214,7 +254,14 @@ upstream_resolve(const char *name, uint16_t port, struct addrinfo **res,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
+	if (as_written) {
+		upstream_res_refresh();
+		saved = _res.options & search;
+		_res.options &= ~search;
+	}
 	rc = getaddrinfo(name, serv, &hints, res);
+	if (as_written)
+		_res.options |= saved;
 	if (rc == 0)
 		return 0;
 	snprintf(why, whylen, "cannot resolve %s: %s", name,
@@ -235,7 +282,7 @@ upstream_dial(const char *host, uint16_t port,
 	int fd;
 
 	*res = UPSTREAM_UNRESOLVED;
-	if (upstream_resolve(host, port, &ai_list, why, whylen) == -1)
+	if (upstream_resolve(host, port, false, &ai_list, why, whylen) == -1)
 		return -1;
 	*res = UPSTREAM_LOOP;
 	if (upstream_is_self(ai_list, cfg)) {
@@ -275,7 +322,7 @@ upstream_connect(const struct uri *u, const struct policy *p,
 	}
 	memcpy(name, u->host, u->host_len);
 	name[u->host_len] = '\0';
-	if (upstream_resolve(name, u->port, &res, why, whylen) == -1)
+	if (upstream_resolve(name, u->port, true, &res, why, whylen) == -1)
 		return UPSTREAM_UNRESOLVED;
 	if (upstream_is_self(res, cfg)) {
 		snprintf(why, whylen, "%s port %u is this proxy's own address",

@@ -28,8 +28,11 @@ import itertools
 import os
 import re
 import socket
+import struct
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 from ferrytest import (FERRY_BIN, TMP, Ferry, Origin, Script, Suite,
@@ -948,6 +951,113 @@ def reused_origin_connection_is_checked_again():
         with socket.create_connection(("127.0.0.1", f.port), 5) as s:
             s.sendall(get(loc(o.port), "/again", close=False))
             assert status_of(read_response(s)) == 200
+
+
+class TinyDNS:
+    """A DNS server on addr:53 (UDP) for the tests below: A queries
+    for the names in table get that address, every other query gets
+    NXDOMAIN. queries lists the names asked, lower case, without the
+    final dot. Root only (port 53)."""
+
+    def __init__(self, table, addr="127.0.0.153"):
+        self.table = table
+        self.queries = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, 53))
+        self.sock.settimeout(0.2)
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while not self.stop:
+            try:
+                q, peer = self.sock.recvfrom(512)
+            except socket.timeout:
+                continue
+            try:
+                self.sock.sendto(self.answer(q), peer)
+            except (IndexError, struct.error, OSError):
+                pass
+
+    def answer(self, q):
+        labels, i = [], 12
+        while q[i]:
+            labels.append(q[i + 1:i + 1 + q[i]].decode("ascii").lower())
+            i += 1 + q[i]
+        qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+        question = q[12:i + 5]
+        name = ".".join(labels)
+        self.queries.append(name)
+        ip = self.table.get(name)
+        if ip is None:      # NXDOMAIN
+            return q[:2] + b"\x81\x83" + b"\x00\x01\x00\x00\x00\x00" \
+                b"\x00\x00" + question
+        if qtype != 1:      # a name without that type of record
+            return q[:2] + b"\x81\x80" + b"\x00\x01\x00\x00\x00\x00" \
+                b"\x00\x00" + question
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + \
+            socket.inet_aton(ip)
+        return q[:2] + b"\x81\x80" + b"\x00\x01\x00\x01\x00\x00\x00\x00" \
+            + question + rr
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+@suite.test
+def names_are_resolved_as_written_not_through_the_search_list():
+    # With "search corp.test" in resolv.conf, glibc would turn "wiki" into
+    # wiki.corp.test: the name rules judged "wiki" (no rule matched) while
+    # ferry connected to a host that "deny = .corp.test" keeps out. ferry
+    # asks for the name as written. ferry runs in a private mount
+    # namespace (unshare -m, root only) whose /etc/resolv.conf names a
+    # DNS server of the test's own on 127.0.0.153.
+    if os.geteuid() != 0:
+        print("     (not root: checked by CI, which is)")
+        return
+    d = tempfile.mkdtemp(dir=TMP)
+    conf = os.path.join(d, "resolv.conf")
+    with open(conf, "w") as fh:
+        fh.write("nameserver 127.0.0.153\nsearch corp.test\n"
+                 "options timeout:1 attempts:1\n")
+    wrapper = ["unshare", "-m", "sh", "-c", "mount --bind %s "
+               "/etc/resolv.conf && exec \"$0\" \"$@\"" % conf]
+    table = {"wiki.corp.test": "127.0.0.1", "public.test": "127.0.0.1"}
+    cfg = dest(deny=".corp.test")
+    cfg["pool"] = {"workers": 1}    # one thread: its resolver state
+    with TinyDNS(table) as dns, Ferry(cfg, wrapper=wrapper) as f:
+        # A name that exists as written resolves through the test's DNS.
+        r, tok = ask(f, "public.test:%d" % origin.port)
+        assert status_of(r) == 200, r[:300]
+        assert len(seen(origin, tok)) == 1
+        # The denied domain, written out: refused by its name rule.
+        r, tok = ask(f, "wiki.corp.test:%d" % origin.port)
+        assert status_of(r) == 403, r[:300]
+        # The short name: looked up as "wiki" only, which does not exist
+        # (502), never as wiki.corp.test.
+        before = len(dns.queries)
+        r, tok = ask(f, "wiki:%d" % origin.port)
+        assert status_of(r) == 502, r[:300]
+        assert not seen(origin, tok)
+        asked = dns.queries[before:]
+        assert asked and all(q == "wiki" for q in asked), asked
+        # /etc/hosts names still resolve (localhost).
+        r, tok = ask(f, "localhost:%d" % origin.port)
+        assert status_of(r) == 200, r[:300]
+        # A changed resolv.conf is read again (glibc no longer reloads a
+        # resolver state ferry changed): another server, another name.
+        with TinyDNS({"moved.test": "127.0.0.1"}, "127.0.0.154") as dns2:
+            with open(conf, "r+") as fh:     # in place: the bind follows
+                fh.write("nameserver 127.0.0.154\n")
+            r, tok = ask(f, "moved.test:%d" % origin.port)
+            assert status_of(r) == 200, (r[:300], dns2.queries)
+            assert len(seen(origin, tok)) == 1
 
 
 def main():
