@@ -19,8 +19,8 @@ import threading
 import time
 
 from ferrytest import (FERRY_BIN, TMP, Ferry, Origin, Script, Suite, body_of,
-                       echo, free_port, raw, read_text, status_of,
-                       wait_for, write_ini)
+                       echo, free_port, raw, read_response, read_text,
+                       status_of, wait_for, write_ini)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from origin import pattern  # noqa: E402
@@ -268,21 +268,12 @@ def reload_refuses_an_open_connection_whatever_it_sends_next():
             with socket.create_connection(("127.0.0.1", f.port), 5) as s:
                 s.settimeout(5)
                 s.sendall(get(o).replace(b"close", b"keep-alive"))
-                first = b""
-                while b"hello\n" not in first:
-                    data = s.recv(4096)
-                    assert data, first
-                    first += data
+                first = read_response(s)
                 assert status_of(first) == 200, first[:100]
                 f.reload({"whitelist": {"a": "127.0.0.2"}})
                 s.sendall(b"GET / HTTP/1.1\r\nBad Field: x\r\n\r\n" if bad
                           else get(o))
-                r = b""
-                while True:
-                    data = s.recv(4096)
-                    if not data:
-                        break
-                    r += data
+                r = read_response(s)
                 assert status_of(r) == 403, (bad, r[:200])
                 assert b"may not use this proxy" in r, r[:400]
             f.reload({"whitelist": {"a": "127.0.0.1"}})

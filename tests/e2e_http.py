@@ -205,13 +205,7 @@ def urgent_byte_in_a_body_is_stepped_over_not_spun_on():
         time.sleep(0.3)
         s.send(b"!", socket.MSG_OOB)
         s.sendall(data[40000:])
-        s.settimeout(5)
-        r = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            r += chunk
+        r = read_response(s)
     assert status_of(r) == 200, r[:200]
     e = seen_one(origin, "t=oob")
     assert e["body_len"] == len(data), e["body_len"]
@@ -607,21 +601,28 @@ def expect_100_continue_2mb_post():
     assert split_head(r.stdout)[1] == data, "echoed body differs"
 
 
-@suite.test
-def origin_100_continue_relayed():
-    # /continue answers "100 Continue" before reading the body. curl is
-    # told to wait 15 s for it, so finishing fast means the interim
-    # response reached the client and the final 200 followed it.
-    data = os.urandom(256 << 10)
+def post_to_continue(size, query):
+    """curl -i POSTs size random bytes with Expect: 100-continue to
+    /continue?query, told to wait 15 s for the 100: finishing within 5 s
+    means the interim responses reached it. Returns curl's output, after
+    checking that the origin got the body whole."""
+    data = os.urandom(size)
     path = write_tmp("postcont.bin", data)
     start = time.monotonic()
     r = curl_ok("-H", "Expect: 100-continue", "--expect100-timeout", "15",
                 "-i", "--data-binary", "@" + path,
-                origin.url("/continue?t=exp2"), timeout=25)
+                origin.url("/continue?" + query), timeout=25)
     took = time.monotonic() - start
     assert took < 5, "100-continue handshake took %.1f s" % took
-    e = seen_one(origin, "t=exp2")
+    e = seen_one(origin, query.split("&")[0])
     assert e["body_sha256"] == hashlib.sha256(data).hexdigest(), e
+    return r, data
+
+
+@suite.test
+def origin_100_continue_relayed():
+    # /continue answers "100 Continue" before reading the body.
+    r, data = post_to_continue(256 << 10, "t=exp2")
     # curl -i prints the 100 head, then the final one.
     assert r.stdout.startswith(b"HTTP/1.1 100"), r.stdout[:100]
     final = r.stdout.split(b"\r\n\r\n", 1)[1]
@@ -634,16 +635,7 @@ def early_hints_before_100_continue_are_both_relayed():
     # An origin may send 103 Early Hints before its 100 Continue: ferry
     # relays the 103 and waits on for the 100 (it used to go on to the
     # body after the first 1xx, while curl waited 15 s for its 100).
-    data = os.urandom(64 << 10)
-    path = write_tmp("posthints.bin", data)
-    start = time.monotonic()
-    r = curl_ok("-H", "Expect: 100-continue", "--expect100-timeout", "15",
-                "-i", "--data-binary", "@" + path,
-                origin.url("/continue?t=exp3&hints=1"), timeout=25)
-    took = time.monotonic() - start
-    assert took < 5, "103 then 100 took %.1f s" % took
-    e = seen_one(origin, "t=exp3")
-    assert e["body_sha256"] == hashlib.sha256(data).hexdigest(), e
+    r, _ = post_to_continue(64 << 10, "t=exp3&hints=1")
     heads = r.stdout.split(b"\r\n\r\n")
     assert heads[0].startswith(b"HTTP/1.1 103"), r.stdout[:200]
     assert b"Link: </a.css>; rel=preload" in heads[0], heads[0]
