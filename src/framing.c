@@ -20,8 +20,7 @@ enum te_verdict {
 	TE_ABSENT,
 	TE_CHUNKED,		/* codings end in a single chunked */
 	TE_NOT_CHUNKED,		/* chunked missing or not last */
-	TE_UNKNOWN,		/* a coding ferry does not know */
-	TE_MALFORMED		/* empty, or chunked more than once */
+	TE_MALFORMED		/* see framing_te() */
 };
 
 /* Transfer codings registered for HTTP/1.1 (RFC 9112 §7). */
@@ -40,15 +39,19 @@ framing_known_coding(const char *s, size_t len)
 }
 
 /*
- * Walk every Transfer-Encoding field as one list and judge it. Element
- * parameters (";q=...") are skipped; empty elements are ignored; any other
- * byte after a coding name makes the list malformed. *coded is set if an
- * element names a coding other than chunked.
+ * Judge the Transfer-Encoding field. ferry takes it strictly, so that no
+ * next hop can read it another way: in one field line only (a reader
+ * that keeps the first or the last line would see other codings), that
+ * line naming at least one coding, each element a bare coding name with
+ * no parameters (no coding ferry knows takes any, and a quoted parameter
+ * can hide a comma from a reader that skips quotes differently), chunked
+ * at most once. *coded: an element names a coding other than chunked;
+ * *unknown: one ferry does not know.
  */
 static enum te_verdict
-framing_te(const struct http_field *f, size_t n, bool *coded)
+framing_te(const struct http_field *f, size_t n, bool *coded,
+    bool *unknown)
 {
-	enum te_verdict v = TE_ABSENT;
 	bool last_chunked = false, seen = false;
 	unsigned chunked = 0, elements = 0;
 	size_t i, j;
@@ -59,6 +62,8 @@ framing_te(const struct http_field *f, size_t n, bool *coded)
 
 		if (!field_name_is(&f[i], "Transfer-Encoding"))
 			continue;
+		if (seen)
+			return TE_MALFORMED;	/* a second field line */
 		seen = true;
 		for (j = 0; j < len;) {
 			size_t start;
@@ -74,26 +79,21 @@ framing_te(const struct http_field *f, size_t n, bool *coded)
 			if (j == start)
 				return TE_MALFORMED;
 			elements++;
-			if (!framing_known_coding(p + start, j - start))
-				v = TE_UNKNOWN;
+			*unknown |= !framing_known_coding(p + start, j - start);
 			last_chunked = j - start == 7 &&
 			    strncasecmp(p + start, "chunked", 7) == 0;
 			chunked += last_chunked;
 			*coded |= !last_chunked;
 			while (j < len && (p[j] == ' ' || p[j] == '\t'))
 				j++;
-			if (j < len && p[j] != ',' && p[j] != ';')
+			if (j < len && p[j] != ',')	/* ";param" too */
 				return TE_MALFORMED;
-			while (j < len && p[j] != ',')
-				j++;
 		}
 	}
 	if (!seen)
 		return TE_ABSENT;
 	if (elements == 0 || chunked > 1)
 		return TE_MALFORMED;
-	if (v == TE_UNKNOWN)
-		return TE_UNKNOWN;
 	return last_chunked ? TE_CHUNKED : TE_NOT_CHUNKED;
 }
 
@@ -144,11 +144,12 @@ int
 framing_request(const struct http_field *f, size_t n, int minor,
     struct framing *out, const char **why)
 {
-	bool has_cl, coded = false;
-	enum te_verdict te = framing_te(f, n, &coded);
+	bool has_cl, coded = false, unknown = false;
+	enum te_verdict te = framing_te(f, n, &coded, &unknown);
 
 	out->kind = BODY_NONE;
 	out->length = 0;
+	out->length_given = false;
 	out->te_over_cl = false;
 	out->coded = false;	/* requests: the codings go on as they came */
 	if (framing_number(f, n, "Content-Length", FRAMING_MAX_LENGTH,
@@ -173,38 +174,44 @@ framing_request(const struct http_field *f, size_t n, int minor,
 		    "has no transfer codings; send Content-Length instead";
 		return 400;
 	}
-	switch (te) {
-	case TE_UNKNOWN:
+	if (te != TE_MALFORMED && unknown) {
 		*why = "unknown transfer coding";
 		return 501;
-	case TE_CHUNKED:
+	}
+	if (te == TE_CHUNKED) {
 		out->kind = BODY_CHUNKED;
 		return 0;
-	default:
-		*why = "Transfer-Encoding must end in a single chunked";
-		return 400;
 	}
+	*why = "Transfer-Encoding must be one field line of codings without "
+	    "parameters, ending in a single chunked";
+	return 400;
 }
 
 int
 framing_response(const struct http_field *f, size_t n, int minor, int code,
     bool head_request, struct framing *out, const char **why)
 {
-	bool has_cl, coded = false;
-	enum te_verdict te = framing_te(f, n, &coded);
+	bool has_cl, coded = false, unknown = false;
+	enum te_verdict te = framing_te(f, n, &coded, &unknown);
 
 	out->kind = BODY_NONE;
 	out->length = 0;
 	out->te_over_cl = false;
 	out->coded = false;
-	/* RFC 9112 §6.3 rule 1: these never carry a body. */
-	if (head_request || code < 200 || code == 204 || code == 304)
-		return 0;
+	/*
+	 * Read even where it frames nothing (HEAD, 304): a Content-Length
+	 * that does not match the grammar may not be passed on (RFC 9110
+	 * §8.6), and one that does is sent on as one plain number.
+	 */
 	if (framing_number(f, n, "Content-Length", FRAMING_MAX_LENGTH,
 	    &has_cl, &out->length) == -1) {
 		*why = "invalid or conflicting Content-Length from origin";
 		return 502;
 	}
+	out->length_given = has_cl;
+	/* RFC 9112 §6.3 rule 1: these never carry a body. */
+	if (head_request || code < 200 || code == 204 || code == 304)
+		return 0;
 	/* §6.1: HTTP/1.0 has no transfer codings; the framing is faulty. */
 	if (te != TE_ABSENT && minor == 0) {
 		*why = "Transfer-Encoding in an HTTP/1.0 response";
@@ -217,17 +224,22 @@ framing_response(const struct http_field *f, size_t n, int minor, int code,
 	 */
 	if (te != TE_ABSENT && has_cl) {
 		out->te_over_cl = true;
+		out->length_given = false;
 		out->length = 0;
 	}
 	if (te == TE_MALFORMED) {
 		*why = "malformed Transfer-Encoding from origin";
 		return 502;
 	}
+	/*
+	 * §6.3 rule 4: chunked last frames the body, whatever codings came
+	 * before it (unknown ones are the client's to undo).
+	 */
 	out->coded = coded;
 	if (te == TE_CHUNKED)
 		out->kind = BODY_CHUNKED;
 	else if (te != TE_ABSENT)
-		out->kind = BODY_CLOSE;	/* §6.3 rule 4 */
+		out->kind = BODY_CLOSE;
 	else
 		out->kind = has_cl ? BODY_LENGTH : BODY_CLOSE;
 	return 0;

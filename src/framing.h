@@ -27,7 +27,10 @@ enum body_kind {
 
 struct framing {
 	enum body_kind	kind;
-	uint64_t	length;		/* for BODY_LENGTH */
+	uint64_t	length;		/* for BODY_LENGTH; a response's
+					   Content-Length if length_given */
+	bool		length_given;	/* response: a valid Content-Length
+					   that stays (rewritten as one) */
 	bool		te_over_cl;	/* response: TE won over a CL */
 	bool		coded;		/* response body: a coding but chunked */
 };

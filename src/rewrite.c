@@ -238,7 +238,8 @@ rewrite_response(const struct http_response *resp,
 {
 	struct out o = { buf, 0, cap, false };
 	struct http_options h;
-	char line[32];
+	char line[64];
+	bool cl_sent = false;
 	size_t i;
 
 	(void)http_connection_options(resp->fields, resp->nfields, &h);
@@ -251,10 +252,22 @@ rewrite_response(const struct http_response *resp,
 		const struct http_field *f = &resp->fields[i];
 
 		if (rewrite_hop(&h, f) ||
-		    (drop_te && field_name_is(f, "Transfer-Encoding")) ||
-		    (resp->framing.te_over_cl &&
-		    field_name_is(f, "Content-Length")))
+		    (drop_te && field_name_is(f, "Transfer-Encoding")))
 			continue;
+		/*
+		 * The length goes on once, where it first stood, as a plain
+		 * number ("5, 5" or a repeated field may not be passed on,
+		 * RFC 9110 §8.6); not at all if Transfer-Encoding won.
+		 */
+		if (field_name_is(f, "Content-Length")) {
+			if (resp->framing.length_given && !cl_sent) {
+				snprintf(line, sizeof(line), "Content-Length: "
+				    "%" PRIu64 "\r\n", resp->framing.length);
+				out_str(&o, line);
+				cl_sent = true;
+			}
+			continue;
+		}
 		out_field(&o, f);
 	}
 	if (cfg->via)

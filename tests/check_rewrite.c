@@ -429,6 +429,21 @@ static const struct {
 	    "Connection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\n"
 	    "X-Internal: 1\r\nServer: o\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: o\r\n" TAIL11 },
+	/*
+	 * A Content-Length goes on once, where it first stood, as a plain
+	 * number (RFC 9110 §8.6: "5, 5" may not be forwarded).
+	 */
+	{ { true, false, { NULL } }, false,
+	    "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nServer: o\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: o\r\n" TAIL11 },
+	{ { true, false, { NULL } }, false,
+	    "HTTP/1.1 200 OK\r\nServer: o\r\ncontent-length:  7\r\n"
+	    "X: y\r\nContent-Length: 7\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nServer: o\r\nContent-Length: 7\r\nX: y\r\n"
+	    TAIL11 },
+	{ { true, false, { NULL } }, false,
+	    "HTTP/1.1 304 Not Modified\r\nContent-Length: 9, 9\r\n\r\n",
+	    "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n" TAIL11 },
 	/* ferry speaks HTTP/1.1 itself; Via records the origin's version. */
 	{ { true, false, { NULL } }, false,
 	    "HTTP/1.0 404 Not Found\r\n\r\n",

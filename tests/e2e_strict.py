@@ -89,6 +89,14 @@ CASES = [
     ("TE on two lines", 400, te(
         b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")),
     ("TE quoted", 400, te(b"Transfer-Encoding: \"chunked\"\r\n")),
+    ("TE gzip then chunked", 400, te(
+        b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n")),
+    ("TE and an empty TE line", 400, te(
+        b"Transfer-Encoding: chunked\r\nTransfer-Encoding:\r\n")),
+    ("TE comma in a quoted parameter", 400, te(
+        b"Transfer-Encoding: gzip;p=\",chunked;\"\r\n")),
+    ("TE chunked with a parameter", 400, te(
+        b"Transfer-Encoding: chunked;x=1\r\n")),
     ("TE vertical tab", 400, te(b"Transfer-Encoding: \x0bchunked\r\n")),
     ("TE space before colon", 400, te(b"Transfer-Encoding : chunked\r\n")),
     ("TE obs-fold", 400, te(b"Transfer-Encoding:\r\n chunked\r\n")),
@@ -395,6 +403,10 @@ BAD_RESPONSES = [
     ("differing CL", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
      b"Content-Length: 6\r\n\r\nhello!"),
     ("bad CL", b"HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello"),
+    ("TE on two lines", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    ("TE comma in a quoted parameter", b"HTTP/1.1 200 OK\r\n"
+     b"Transfer-Encoding: gzip;p=\",chunked;\"\r\n\r\n0\r\n\r\n"),
     ("TE in HTTP/1.0", b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n"
      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
     ("obs-fold", b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0"
@@ -419,6 +431,38 @@ def malformed_responses_are_502_never_relayed():
             except AssertionError as e:
                 failures.append(repr(e.args[0])[:300])
     assert not failures, "\n".join(failures)
+
+
+@suite.test
+def repeated_response_length_goes_on_as_one_plain_number():
+    # "5, 5" or the same length twice may not be forwarded (RFC 9110
+    # §8.6): the client gets one "Content-Length: 5" and the body whole.
+    # And chunked after an unknown coding frames the body (RFC 9112 §6.3
+    # rule 4): the last chunk ends it, not the origin's close.
+    cases = [b"Content-Length: 5, 5\r\n",
+             b"Content-Length: 5\r\nX: y\r\ncontent-length: 5\r\n"]
+    for fields in cases:
+        data = b"HTTP/1.1 200 OK\r\n" + fields + b"\r\nhello"
+        with Script(answering(data)) as s, Ferry() as f:
+            r = raw(f.port, get(s.port, b"Connection: close\r\n"))
+        head = r.split(b"\r\n\r\n", 1)[0]
+        assert status_of(r) == 200 and body_of(r) == b"hello", r[:300]
+        lengths = [ln for ln in head.split(b"\r\n")
+                   if ln.lower().startswith(b"content-length:")]
+        assert lengths == [b"Content-Length: 5"], head
+
+    def chunked_after_unknown(conn, stop):
+        read_request_head(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: x-foo, "
+                     b"chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        stop.wait(10)   # keeps the connection open: the chunks end it
+
+    with Script(chunked_after_unknown) as s, Ferry() as f:
+        t0 = time.monotonic()
+        r = raw(f.port, get(s.port, b"Connection: close\r\n"))
+        assert time.monotonic() - t0 < 3, "read until close, not chunked"
+        assert status_of(r) == 200, r[:300]
+        assert r.endswith(b"5\r\nhello\r\n0\r\n\r\n"), r[-100:]
 
 
 @suite.test
