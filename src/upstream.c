@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <resolv.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -212,10 +213,17 @@ upstream_pause(unsigned round)
  * clears RES_DEFNAMES and RES_DNSRCH for a client's name and puts them
  * back afterwards (a parent's name, from the admin's config, may rely on
  * the search list). glibc does not reload a state a program changed, so
- * the thread re-reads /etc/resolv.conf itself when the file changes.
+ * the thread re-reads /etc/resolv.conf itself when the file changes. An
+ * IP literal needs none of this: no resolver is asked.
  */
 static _Thread_local bool upstream_res_ready;
 static _Thread_local struct stat upstream_res_seen; /* when last read */
+/*
+ * res_init() updates a configuration glibc shares between threads under
+ * a lock of its own that ThreadSanitizer cannot see; this one makes the
+ * order visible. It is taken once per thread and per change of the file.
+ */
+static pthread_mutex_t upstream_res_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 upstream_res_refresh(void)
@@ -229,7 +237,9 @@ upstream_res_refresh(void)
 	    st.st_mtim.tv_sec == upstream_res_seen.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == upstream_res_seen.st_mtim.tv_nsec)
 		return;
+	pthread_mutex_lock(&upstream_res_lock);
 	(void)res_init();
+	pthread_mutex_unlock(&upstream_res_lock);
 	upstream_res_seen = st;
 	upstream_res_ready = true;
 }
@@ -244,10 +254,14 @@ upstream_resolve(const char *name, uint16_t port, bool as_written,
     struct addrinfo **res, char *why, size_t whylen)
 {
 	const unsigned long search = RES_DEFNAMES | RES_DNSRCH;
+	struct sockaddr_storage literal;
 	struct addrinfo hints;
 	unsigned long saved = 0;
 	char serv[8];
 	int rc;
+
+	if (as_written && addr_from_literal(name, strlen(name), port, &literal))
+		as_written = false;	/* nothing to search for */
 
 	snprintf(serv, sizeof(serv), "%u", (unsigned)port);
 	memset(&hints, 0, sizeof(hints));
