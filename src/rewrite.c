@@ -50,6 +50,16 @@ out_field(struct out *o, const struct http_field *f)
 	out_add(o, "\r\n", 2);
 }
 
+/* Append "Name: N\r\n" for a number ferry writes itself. */
+static void
+out_number(struct out *o, const char *name, uint64_t n)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "%s: %" PRIu64 "\r\n", name, n);
+	out_str(o, line);
+}
+
 /*
  * Append "Via: 1.x NAME": the version of the message received, and this
  * instance's name, which loopguard.c looks for (RFC 9110 §7.6.3).
@@ -147,7 +157,6 @@ rewrite_request(const struct http_request *req,
 	struct out o = { buf, 0, cap, false };
 	struct http_options h;
 	const char *why = NULL;
-	char line[64];
 	uint64_t hops = 0;
 	size_t i;
 	/* TRACE and OPTIONS count Max-Forwards down (RFC 9110 §7.6.2). */
@@ -167,16 +176,10 @@ rewrite_request(const struct http_request *req,
 			continue;
 		out_field(&o, f);
 	}
-	if (req->framing.kind == BODY_LENGTH) {
-		snprintf(line, sizeof(line), "Content-Length: %" PRIu64 "\r\n",
-		    req->framing.length);
-		out_str(&o, line);
-	}
-	if (count_down) {
-		snprintf(line, sizeof(line), "Max-Forwards: %" PRIu64 "\r\n",
-		    hops - 1);
-		out_str(&o, line);
-	}
+	if (req->framing.kind == BODY_LENGTH)
+		out_number(&o, "Content-Length", req->framing.length);
+	if (count_down)
+		out_number(&o, "Max-Forwards", hops - 1);
 	if (cfg->via)
 		out_via(&o, req->minor, cfg);
 	if (cfg->forwarded_for) {
@@ -238,7 +241,7 @@ rewrite_response(const struct http_response *resp,
 {
 	struct out o = { buf, 0, cap, false };
 	struct http_options h;
-	char line[64];
+	char line[32];
 	bool cl_sent = false;
 	size_t i;
 
@@ -261,9 +264,8 @@ rewrite_response(const struct http_response *resp,
 		 */
 		if (field_name_is(f, "Content-Length")) {
 			if (resp->framing.length_given && !cl_sent) {
-				snprintf(line, sizeof(line), "Content-Length: "
-				    "%" PRIu64 "\r\n", resp->framing.length);
-				out_str(&o, line);
+				out_number(&o, "Content-Length",
+				    resp->framing.length);
 				cl_sent = true;
 			}
 			continue;
