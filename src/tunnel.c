@@ -1,16 +1,23 @@
 /*
  * tunnel.c: CONNECT tunnels (see tunnel.h).
  *
- * The pump polls both sockets. Whatever one side sends is written whole to
- * the other before reading on, so one buffer is enough and a slow reader
- * slows its sender down (back-pressure) instead of filling memory.
+ * The pump moves both directions at once: each has half of the work
+ * buffer, and a poll() over the two sockets waits for whichever can move
+ * next. A direction whose bytes are not yet taken stops reading until
+ * they are (back-pressure: a slow reader slows its sender down instead of
+ * filling memory), but never stops the other direction. Pumping one
+ * direction at a time would be simpler and wrong: a peer that reads only
+ * after it has finished writing (plenty do) would wait forever on ferry,
+ * which would be waiting for that peer to read, though the same two peers
+ * talk fine over a direct connection.
  *
- * Tunnels copy through the buffer rather than splice (splice.c): measured
- * on loopback, a 256 MiB https download ran at 0.80-0.88x direct speed
- * copied and 0.64-0.67x spliced. TLS arrives in records of at most 16 KiB,
- * and the spliced path hands the receiver many small page fragments. When a
- * side reaches EOF, the other side's write half is shut down so the end of
- * data travels through; the tunnel ends once both directions are closed.
+ * Tunnels copy rather than splice (splice.c): measured on loopback, a
+ * 256 MiB https download ran at 0.80-0.88x direct speed copied and
+ * 0.64-0.67x spliced. TLS arrives in records of at most 16 KiB, and the
+ * spliced path hands the receiver many small page fragments. When a side
+ * reaches EOF and what it sent is delivered, the other side's write half
+ * is shut down so the end of data travels through; the tunnel ends once
+ * both directions are done.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -25,50 +32,180 @@
 #include "httpdate.h"
 #include "io.h"
 #include "metrics.h"
-#include "splice.h"
 #include "trace.h"
 #include "tunnel.h"
 
-
-/* One direction of the tunnel. */
+/*
+ * One direction of the tunnel: bytes read from 'from' wait in buf[off,
+ * len) until 'to' has taken them.
+ */
 struct tunnel_side {
-	struct splice_path	 path;		/* copies: no pipe */
-	bool			 open;		/* still reading from 'from' */
-	uint64_t		*count;		/* bytes moved this way */
+	int			 from;
+	int			 to;
+	char			*buf;
+	size_t			 cap;
+	size_t			 off;		/* first byte not yet written */
+	size_t			 len;		/* bytes in buf */
+	bool			 open;		/* 'from' may send more */
+	bool			 shut;		/* 'to' has been half-closed */
+	uint64_t		*count;		/* bytes delivered this way */
+	enum metrics_counter	 metric;	/* the same, for /metrics */
+	const char		*from_name;	/* for c->x.why */
+	const char		*to_name;
 };
 
+/* Is a direction finished: its source closed and all it sent delivered? */
+static bool
+tunnel_side_done(const struct tunnel_side *s)
+{
+	return !s->open && s->off == s->len;
+}
+
+/* Record why the tunnel ended: a read from or write to peer failed. */
+static int
+tunnel_fail(struct conn *c, const char *what, const char *peer)
+{
+	c->x.err = errno;
+	snprintf(c->x.why, sizeof(c->x.why), "tunnel %s %s: %s", what, peer,
+	    strerror(c->x.err));
+	return -1;
+}
+
 /*
- * Move what 'from' has to 'to'. Returns 0, or -1 on an error that ends
- * the tunnel. On EOF, half-closes 'to' and marks the side closed.
+ * Write what s holds to 'to' without blocking. Returns 0 (all, part or
+ * none of it taken), or -1 on an error that ends the tunnel.
  */
 static int
-tunnel_move(struct conn *c, struct tunnel_side *s)
+tunnel_write(struct conn *c, struct tunnel_side *s)
 {
-	enum splice_result r;
-	size_t n;
+	ssize_t n;
 
-	r = splice_move(&s->path, SIZE_MAX, &n);
-	c->x.err = errno;	/* before anything can change it */
-	switch (r) {
-	case SPLICE_OK:
-		*s->count += n;
-		metrics_add(s->count == &c->x.bytes_in ? METRICS_UPSTREAM_OUT :
-		    METRICS_UPSTREAM_IN, n);
+	while (s->off < s->len) {
+		n = send(s->to, s->buf + s->off, s->len - s->off,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;	/* poll() says when there is room */
+		if (n == -1)
+			return tunnel_fail(c, "write to", s->to_name);
+		s->off += (size_t)n;
+		*s->count += (uint64_t)n;
+		metrics_add(s->metric, (uint64_t)n);
+	}
+	s->off = s->len = 0;
+	return 0;
+}
+
+/*
+ * Read what 'from' has into s's empty buffer without blocking, and pass
+ * it on at once (mostly it all goes: one poll() per piece). On EOF, mark
+ * the side closed. Returns 0, or -1 on an error that ends the tunnel.
+ */
+static int
+tunnel_read(struct conn *c, struct tunnel_side *s)
+{
+	ssize_t n;
+
+	do
+		n = recv(s->from, s->buf, s->cap, MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
-	case SPLICE_EOF:
+	if (n == -1)
+		return tunnel_fail(c, "read from", s->from_name);
+	if (n == 0) {
 		s->open = false;
-		(void)shutdown(s->path.to, SHUT_WR);
 		return 0;
-	case SPLICE_READ_ERR:
-		if (c->x.err == ETIMEDOUT)
-			return 0;	/* woken by poll, nothing to read yet */
-		snprintf(c->x.why, sizeof(c->x.why), "tunnel read: %s",
-		    strerror(c->x.err));
+	}
+	s->off = 0;
+	s->len = (size_t)n;
+	return tunnel_write(c, s);
+}
+
+/* Once a direction is finished, let its end of data travel through. */
+static void
+tunnel_pass_eof(struct tunnel_side *s)
+{
+	if (tunnel_side_done(s) && !s->shut) {
+		(void)shutdown(s->to, SHUT_WR);
+		s->shut = true;
+	}
+}
+
+/*
+ * The events a socket waits for: readable if the side reading it has
+ * room, writable if the side writing to it holds bytes. A socket with
+ * nothing to wait for is left out (fd -1), or a hang-up on it would wake
+ * poll() at once, again and again.
+ */
+static void
+tunnel_poll_set(struct pollfd *p, int fd, const struct tunnel_side *in,
+    const struct tunnel_side *out)
+{
+	p->events = 0;
+	if (in->open && in->len == 0)
+		p->events |= POLLIN;
+	if (out->off < out->len)
+		p->events |= POLLOUT;
+	p->fd = p->events != 0 ? fd : -1;
+	p->revents = 0;
+}
+
+/*
+ * Step one direction after poll(): write if its destination woke with
+ * bytes waiting, read if its source woke with room to read into. An error
+ * or hang-up counts as a wake-up for both: the write or read then says
+ * what happened.
+ */
+static int
+tunnel_step(struct conn *c, struct tunnel_side *s, short from_ev,
+    short to_ev)
+{
+	const short gone = POLLERR | POLLHUP;
+
+	if (s->off < s->len && (to_ev & (POLLOUT | gone)) != 0 &&
+	    tunnel_write(c, s) == -1)
 		return -1;
-	default:
-		snprintf(c->x.why, sizeof(c->x.why), "tunnel write: %s",
-		    strerror(c->x.err));
+	if (s->open && s->len == 0 && (from_ev & (POLLIN | gone)) != 0 &&
+	    tunnel_read(c, s) == -1)
 		return -1;
+	tunnel_pass_eof(s);
+	return 0;
+}
+
+/* Shuttle bytes until both directions are done, an error, or idle. */
+static void
+tunnel_pump(struct conn *c)
+{
+	size_t half = c->work_cap / 2;
+	struct tunnel_side side[2] = {
+		{ c->client_fd, c->upstream_fd, c->work, half, 0, 0, true,
+		    false, &c->x.bytes_in, METRICS_UPSTREAM_OUT, "client",
+		    "upstream" },
+		{ c->upstream_fd, c->client_fd, c->work + half, half, 0, 0,
+		    true, false, &c->x.bytes_out, METRICS_UPSTREAM_IN,
+		    "upstream", "client" },
+	};
+	struct pollfd p[2];
+	int n;
+
+	while (!tunnel_side_done(&side[0]) || !tunnel_side_done(&side[1])) {
+		tunnel_poll_set(&p[0], c->client_fd, &side[0], &side[1]);
+		tunnel_poll_set(&p[1], c->upstream_fd, &side[1], &side[0]);
+		n = poll(p, 2, conn_client_timeout_ms(c));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(c->x.why, sizeof(c->x.why), n == 0 ?
+			    "tunnel idle for %us" : "poll failed",
+			    c->cfg->idle_timeout);
+			return;
+		}
+		if (tunnel_step(c, &side[0], p[0].revents, p[1].revents) ==
+		    -1 || tunnel_step(c, &side[1], p[1].revents,
+		    p[0].revents) == -1)
+			return;
 	}
 }
 
@@ -90,41 +227,6 @@ tunnel_send_established(struct conn *c)
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;	/* cannot happen: it fits */
 	return conn_send_client(c, head, (size_t)n);
-}
-
-/* Shuttle bytes until both sides closed, an error, or idle_timeout. */
-static void
-tunnel_pump(struct conn *c)
-{
-	/* read_ms 0: poll() below said there is something to read. */
-	struct tunnel_side side[2] = {
-		{ { c->client_fd, c->upstream_fd, 0, conn_client_timeout_ms(c),
-		    c->work, c->work_cap, NULL }, true, &c->x.bytes_in },
-		{ { c->upstream_fd, c->client_fd, 0, conn_client_timeout_ms(c),
-		    c->work, c->work_cap, NULL }, true, &c->x.bytes_out },
-	};
-	struct pollfd p[2];
-	int i, n;
-
-	while (side[0].open || side[1].open) {
-		for (i = 0; i < 2; i++) {
-			p[i].fd = side[i].open ? side[i].path.from : -1;
-			p[i].events = POLLIN;
-			p[i].revents = 0;
-		}
-		n = poll(p, 2, conn_client_timeout_ms(c));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(c->x.why, sizeof(c->x.why), n == 0 ?
-			    "tunnel idle for %us" : "poll failed",
-			    c->cfg->idle_timeout);
-			return;
-		}
-		for (i = 0; i < 2; i++)
-			if (p[i].revents != 0 && tunnel_move(c, &side[i]) == -1)
-				return;
-	}
 }
 
 void

@@ -42,11 +42,11 @@ def tunnel(ferry, target, first=b""):
 
 
 def read_all(s):
-    out = b""
+    out = bytearray()  # += on bytes would copy all of it each time
     while True:
         data = s.recv(65536)
         if not data:
-            return out
+            return bytes(out)
         out += data
 
 
@@ -191,6 +191,55 @@ def idle_tunnel_closed_after_idle_timeout():
             # timeout can end this (else recv times out and we fail).
             assert read_all(s) == b""
             assert time.monotonic() - t0 < 3.5
+
+
+BULK = 32 * 1024 * 1024
+
+
+def write_then_read(got):
+    """A Script handler for a peer that reads only after it has written:
+    it sends BULK bytes of its own, half-closes, then reads to EOF and
+    puts the hash of what came into the list got."""
+    def handler(conn, stop):
+        conn.settimeout(20)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        conn.sendall(bytes(range(251)) * (BULK // 251))
+        conn.shutdown(socket.SHUT_WR)
+        got.append(hashlib.sha256(read_all(conn)).hexdigest())
+    return handler
+
+
+@suite.test
+def both_ways_at_once_with_a_peer_that_reads_only_after_writing():
+    # The client writes and reads at once; the server reads only after
+    # it has sent everything. Over a direct connection the two finish;
+    # a tunnel that moved one direction at a time would block writing
+    # to the server, so stop reading from it, and both would wait until
+    # idle_timeout ended the tunnel with the data short.
+    got = []
+    sent = os.urandom(1024 * 1024) * (BULK // (1024 * 1024))
+    with Script(write_then_read(got)) as e, \
+            Ferry({"connect": {"ports": e.port},
+                   "client": {"idle_timeout": 3}}) as f:
+        s, line, rest = tunnel(f, b"127.0.0.1:%d" % e.port)
+        assert b" 200 " in line, line
+        came = [rest]
+        with s:
+            s.settimeout(20)
+            reader = threading.Thread(
+                target=lambda: came.append(read_all(s)))
+            reader.start()
+            t0 = time.monotonic()
+            s.sendall(sent)
+            s.shutdown(socket.SHUT_WR)
+            reader.join(30)
+            took = time.monotonic() - t0
+        assert b"".join(came) == bytes(range(251)) * (BULK // 251), \
+            (len(b"".join(came)), took)
+        deadline = time.monotonic() + 10
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert got == [hashlib.sha256(sent).hexdigest()], (got, took)
 
 
 @suite.test
