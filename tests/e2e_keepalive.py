@@ -575,21 +575,26 @@ def busy_client_keeps_its_worker_idle_one_is_parked():
     # A worker that just answered waits up to 2 ms for the next request
     # while other workers are idle: a client that asks again at once
     # stays on it; one that pauses is parked with the watcher.
+    stay = "the next request came while the worker waited"
     with Origin() as o, Ferry({"log": {"level": "trace"}}) as f:
         with Client(f.port) as c:
-            for _ in range(20):
+            # Scheduling may miss the 2 ms now and then (often on a
+            # loaded machine under ThreadSanitizer), never every time:
+            # ask at once until one request stays, 200 at most.
+            for sent in range(1, 201):
                 assert get_on(c, o.authority).status == 200
+                if sent % 10 == 0 and stay in f.log():
+                    break
             time.sleep(0.2)
             assert get_on(c, o.authority).status == 200
-            assert wait_for(lambda: f.log().count("request done") == 21)
+            assert wait_for(
+                lambda: f.log().count("request done") == sent + 1)
         log = f.log()
-        stayed = log.count("the next request came while the worker "
-                           "waited")
+        stayed = log.count(stay)
         parked = log.count("parked: the idle watcher waits")
-        # scheduling may miss the 2 ms now and then, never every time;
         # a request may also be there already when the worker looks
-        assert stayed >= 1, log[-2000:]
-        assert parked >= 1 and stayed + parked <= 20, (stayed, parked)
+        assert stayed >= 1, (sent, log[-2000:])
+        assert parked >= 1 and stayed + parked <= sent, (stayed, parked)
 
 
 @suite.test
