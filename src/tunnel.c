@@ -30,20 +30,23 @@
 #include "config.h"
 #include "conn.h"
 #include "httpdate.h"
-#include "io.h"
 #include "metrics.h"
 #include "trace.h"
 #include "tunnel.h"
 
 /*
  * One direction of the tunnel: bytes read from 'from' wait in buf[off,
- * len) until 'to' has taken them.
+ * len) until 'to' has taken them. buf is the direction's own half of the
+ * work buffer (home), except at the start, when it may hold what came
+ * before the pump: the client's bytes behind its CONNECT head, or what a
+ * parent sent behind its 2xx.
  */
 struct tunnel_side {
 	int			 from;
 	int			 to;
-	char			*buf;
-	size_t			 cap;
+	char			*home;		/* this direction's buffer */
+	size_t			 cap;		/* its size */
+	const char		*buf;		/* home, or the bytes before */
 	size_t			 off;		/* first byte not yet written */
 	size_t			 len;		/* bytes in buf */
 	bool			 open;		/* 'from' may send more */
@@ -61,21 +64,31 @@ tunnel_side_done(const struct tunnel_side *s)
 	return !s->open && s->off == s->len;
 }
 
-/* Record why the tunnel ended: a read from or write to peer failed. */
-static int
+/* Empty s's buffer: what it held is delivered, or can no longer be. */
+static void
+tunnel_side_empty(struct tunnel_side *s)
+{
+	s->buf = s->home;
+	s->off = s->len = 0;
+}
+
+/* Say why the tunnel broke: a read from or write to peer failed. */
+static void
 tunnel_fail(struct conn *c, const char *what, const char *peer)
 {
 	c->x.err = errno;
-	snprintf(c->x.why, sizeof(c->x.why), "tunnel %s %s: %s", what, peer,
-	    strerror(c->x.err));
-	return -1;
+	if (c->x.why[0] == '\0')	/* the first cause, not its echoes */
+		snprintf(c->x.why, sizeof(c->x.why), "tunnel %s %s: %s",
+		    what, peer, strerror(c->x.err));
 }
 
 /*
- * Write what s holds to 'to' without blocking. Returns 0 (all, part or
- * none of it taken), or -1 on an error that ends the tunnel.
+ * Write what s holds to 'to' without blocking: all, part or none of it.
+ * If 'to' is gone, this direction is over, but the tunnel goes on: what
+ * that peer had already sent the other way is still delivered, as a
+ * direct connection would (the read that meets its reset ends it).
  */
-static int
+static void
 tunnel_write(struct conn *c, struct tunnel_side *s)
 {
 	ssize_t n;
@@ -86,21 +99,26 @@ tunnel_write(struct conn *c, struct tunnel_side *s)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;	/* poll() says when there is room */
-		if (n == -1)
-			return tunnel_fail(c, "write to", s->to_name);
+			return;		/* poll() says when there is room */
+		if (n == -1) {
+			tunnel_fail(c, "write to", s->to_name);
+			s->open = false;
+			s->shut = true;	/* nothing to half-close */
+			tunnel_side_empty(s);
+			return;
+		}
 		s->off += (size_t)n;
 		*s->count += (uint64_t)n;
 		metrics_add(s->metric, (uint64_t)n);
 	}
-	s->off = s->len = 0;
-	return 0;
+	tunnel_side_empty(s);
 }
 
 /*
  * Read what 'from' has into s's empty buffer without blocking, and pass
  * it on at once (mostly it all goes: one poll() per piece). On EOF, mark
- * the side closed. Returns 0, or -1 on an error that ends the tunnel.
+ * the side closed. Returns 0, or -1 on a read error, which ends the
+ * tunnel: that peer is gone both ways.
  */
 static int
 tunnel_read(struct conn *c, struct tunnel_side *s)
@@ -108,19 +126,23 @@ tunnel_read(struct conn *c, struct tunnel_side *s)
 	ssize_t n;
 
 	do
-		n = recv(s->from, s->buf, s->cap, MSG_DONTWAIT);
+		n = recv(s->from, s->home, s->cap, MSG_DONTWAIT);
 	while (n == -1 && errno == EINTR);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
-	if (n == -1)
-		return tunnel_fail(c, "read from", s->from_name);
+	if (n == -1) {
+		tunnel_fail(c, "read from", s->from_name);
+		return -1;
+	}
 	if (n == 0) {
 		s->open = false;
 		return 0;
 	}
+	s->buf = s->home;
 	s->off = 0;
 	s->len = (size_t)n;
-	return tunnel_write(c, s);
+	tunnel_write(c, s);
+	return 0;
 }
 
 /* Once a direction is finished, let its end of data travel through. */
@@ -164,9 +186,8 @@ tunnel_step(struct conn *c, struct tunnel_side *s, short from_ev,
 {
 	const short gone = POLLERR | POLLHUP;
 
-	if (s->off < s->len && (to_ev & (POLLOUT | gone)) != 0 &&
-	    tunnel_write(c, s) == -1)
-		return -1;
+	if (s->off < s->len && (to_ev & (POLLOUT | gone)) != 0)
+		tunnel_write(c, s);
 	if (s->open && s->len == 0 && (from_ev & (POLLIN | gone)) != 0 &&
 	    tunnel_read(c, s) == -1)
 		return -1;
@@ -174,22 +195,50 @@ tunnel_step(struct conn *c, struct tunnel_side *s, short from_ev,
 	return 0;
 }
 
-/* Shuttle bytes until both directions are done, an error, or idle. */
+/*
+ * A tunnel that ended with bytes lost (an error, or idle with bytes not
+ * taken) is cut with a reset on both sides. A plain close would end the
+ * survivor's stream as if all had arrived, and a protocol that ends its
+ * data by closing would take the truncated stream for a whole one.
+ */
 static void
-tunnel_pump(struct conn *c)
+tunnel_abort(struct conn *c)
+{
+	struct linger reset = { 1, 0 };
+
+	(void)setsockopt(c->upstream_fd, SOL_SOCKET, SO_LINGER, &reset,
+	    sizeof(reset));
+	c->x.stalled = true;	/* conn_finish() resets the client too */
+}
+
+/*
+ * Shuttle bytes until both directions are done, an error, or idle. The
+ * bytes that came before the pump go first, through it, so that neither
+ * waits on the other either.
+ */
+static void
+tunnel_pump(struct conn *c, const char *early, size_t early_len)
 {
 	size_t half = c->work_cap / 2;
 	struct tunnel_side side[2] = {
-		{ c->client_fd, c->upstream_fd, c->work, half, 0, 0, true,
-		    false, &c->x.bytes_in, METRICS_UPSTREAM_OUT, "client",
-		    "upstream" },
-		{ c->upstream_fd, c->client_fd, c->work + half, half, 0, 0,
-		    true, false, &c->x.bytes_out, METRICS_UPSTREAM_IN,
-		    "upstream", "client" },
+		{ c->client_fd, c->upstream_fd, c->work, half, c->work, 0,
+		    0, true, false, &c->x.bytes_in, METRICS_UPSTREAM_OUT,
+		    "client", "upstream" },
+		{ c->upstream_fd, c->client_fd, c->work + half, half,
+		    c->work + half, 0, 0, true, false, &c->x.bytes_out,
+		    METRICS_UPSTREAM_IN, "upstream", "client" },
 	};
 	struct pollfd p[2];
 	int n;
 
+	if (early_len > 0) {
+		side[0].buf = early;
+		side[0].len = early_len;
+	}
+	if (c->x.resp_len > 0) {
+		side[1].buf = c->resp_buf;
+		side[1].len = c->x.resp_len;
+	}
 	while (!tunnel_side_done(&side[0]) || !tunnel_side_done(&side[1])) {
 		tunnel_poll_set(&p[0], c->client_fd, &side[0], &side[1]);
 		tunnel_poll_set(&p[1], c->upstream_fd, &side[1], &side[0]);
@@ -200,13 +249,19 @@ tunnel_pump(struct conn *c)
 			snprintf(c->x.why, sizeof(c->x.why), n == 0 ?
 			    "tunnel idle for %us" : "poll failed",
 			    c->cfg->idle_timeout);
+			if (n == -1 || side[0].len > 0 || side[1].len > 0)
+				tunnel_abort(c);
 			return;
 		}
 		if (tunnel_step(c, &side[0], p[0].revents, p[1].revents) ==
 		    -1 || tunnel_step(c, &side[1], p[1].revents,
-		    p[0].revents) == -1)
+		    p[0].revents) == -1) {
+			tunnel_abort(c);
 			return;
+		}
 	}
+	if (c->x.why[0] != '\0')	/* a write failed on the way */
+		tunnel_abort(c);
 }
 
 /*
@@ -248,21 +303,15 @@ tunnel_serve(struct conn *c)
 	c->x.head_sent = true;
 	if (tunnel_send_established(c) == -1)
 		return;
-	/* What the far side sent right after a parent's 2xx (hop.h). */
-	if (c->x.resp_len > 0 && conn_send_client(c, c->resp_buf,
-	    c->x.resp_len) == -1)
-		return;
-	metrics_add(METRICS_UPSTREAM_IN, c->x.resp_len);
-	/* Bytes the client sent right after its CONNECT head (TLS hello). */
-	if (c->req_len > head) {
-		if (io_send_all(c->upstream_fd, c->req_buf + head,
-		    c->req_len - head, conn_upstream_timeout_ms(c)) == -1)
-			return;
-		metrics_add(METRICS_UPSTREAM_OUT, c->req_len - head);
-	}
+	/*
+	 * The pump counts the client's bytes behind its head as it delivers
+	 * them; what a parent sent behind its 2xx (hop.h) goes out by the
+	 * pump too.
+	 */
+	c->x.bytes_in = head;
 	metrics_add(METRICS_TUNNELS, 1);
 	trace_stage(&c->trace, "tunnel open: 200 sent, shuttling bytes");
-	tunnel_pump(c);
+	tunnel_pump(c, c->req_buf + head, c->req_len - head);
 	trace_stage(&c->trace, "tunnel closed%s%s: %llu bytes from the "
 	    "client, %llu bytes to it", c->x.why[0] ? ", " : "", c->x.why,
 	    (unsigned long long)c->x.bytes_in,

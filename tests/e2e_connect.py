@@ -242,6 +242,39 @@ def both_ways_at_once_with_a_peer_that_reads_only_after_writing():
         assert got == [hashlib.sha256(sent).hexdigest()], (got, took)
 
 
+def answer_then_reset(conn, stop):
+    """A Script handler: send an answer, let the client's upload pile up
+    unread, then close, which makes the kernel send a reset."""
+    conn.sendall(b"R" * 1000)
+    stop.wait(0.3)
+
+
+@suite.test
+def upstream_reset_reaches_the_client_as_a_reset():
+    # What the server sent before its reset still arrives, and then the
+    # client sees the reset too, as it would over a direct connection:
+    # a clean end of stream would pass the cut for a complete one.
+    with Script(answer_then_reset) as e, \
+            Ferry({"connect": {"ports": e.port}}) as f:
+        s, line, rest = tunnel(f, b"127.0.0.1:%d" % e.port)
+        assert b" 200 " in line, line
+        got = bytearray(rest)
+        with s:
+            s.settimeout(10)
+            s.sendall(b"u" * 65536)
+            try:
+                while True:
+                    data = s.recv(65536)
+                    if not data:
+                        break
+                    got += data
+                ended = "end of stream"
+            except ConnectionResetError:
+                ended = "reset"
+        assert bytes(got) == b"R" * 1000, len(got)
+        assert ended == "reset", ended
+
+
 @suite.test
 def parallel_tunnels_keep_their_data():
     for mode in ("pool", "thread"):
