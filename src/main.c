@@ -275,7 +275,7 @@ main_start(struct main_state *st, bool foreground)
 	    log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
 	    sizeof(err)) == -1 ||
 	    main_start_pool(st, cfg, err, sizeof(err)) == -1 ||
-	    park_start(st->pool, err, sizeof(err)) == -1)
+	    park_start(st->pool, cfg->max_clients, err, sizeof(err)) == -1)
 		goto fail_pidfile;
 	/* Before the acceptor runs, so no request line precedes these. */
 	main_warnings(cfg, false);

@@ -27,11 +27,15 @@
  * a worker, so a pool busy with slow clients cannot delay them.
  *
  * Memory. A reading socket holds a head buffer only once its first byte
- * arrived, up to [limits] max_header_bytes; the connections that hold or
- * may soon hold one (fresh, half-arrived, waiting) are counted, and at
- * [pool] max_clients the acceptor stops accepting (park_accept()) until
- * one leaves: the worst case is max_clients * max_header_bytes. An idle
- * keep-alive client costs a socket and this small record.
+ * arrived, up to [limits] max_header_bytes; the connections that hold one
+ * (half-arrived or waiting) are counted, at most [pool] max_clients (the
+ * value ferry started with: it takes a restart), so the worst case is
+ * max_clients * max_header_bytes. At the bound a new head makes room by
+ * ending the head that began longest ago and is still not whole
+ * (park_room()), or, when every counted head is whole and waits for a
+ * worker, waits unread in the kernel's buffer (park_stall()). A silent
+ * connection or an idle keep-alive client costs a socket and this small
+ * record; the descriptor limit bounds them.
  *
  * The same sweep also asks reuse.c to drop idle origin connections that
  * expired or that the origin closed: the watcher is the one thread that
@@ -91,6 +95,8 @@ struct park_entry {
 	bool			 counted;	/* in park.held (max_clients) */
 	bool			 told;		/* traced: waits for a worker */
 	bool			 stalled;	/* no room: unread, unarmed */
+	bool			 waited;	/* stalled at least once */
+	bool			 gone;		/* made room: ended after the batch */
 	struct gather		 head;
 	struct trace		 trace;
 };
@@ -111,14 +117,16 @@ static struct {
 	pthread_t		 thread;
 	struct park_list	 reading;	/* oldest first */
 	struct park_list	 waiting;	/* oldest first */
+	struct park_list	 evicted;	/* made room; the watcher's */
 	size_t			 count;		/* in both lists */
 	size_t			 held;		/* counted against max_clients */
 	size_t			 stalled;	/* reading entries with no room */
+	size_t			 max_clients;	/* the boot config's */
 	struct http_field	*fields;	/* the watcher's, for parsing */
 } park = { PTHREAD_MUTEX_INITIALIZER, false, -1, NULL, false, false, false,
     0, 0,
     TAILQ_HEAD_INITIALIZER(park.reading), TAILQ_HEAD_INITIALIZER(park.waiting),
-    0, 0, 0, NULL };
+    TAILQ_HEAD_INITIALIZER(park.evicted), 0, 0, 0, 0, NULL };
 
 /* Watch fd for e: re-arm its registration, or make one. Lock held. */
 static int
@@ -255,7 +263,7 @@ park_client(int fd, const struct sockaddr_storage *peer,
 		 * At the bound only the watcher may make room (park_room()):
 		 * this one is closed, and its client may come again.
 		 */
-		if (len == 0 || park.held < cfg->max_clients)
+		if (len == 0 || park.held < park.max_clients)
 			parked = park_add_reading(e, len > 0);
 		pthread_mutex_unlock(&park.lock);
 	}
@@ -396,24 +404,32 @@ park_log_unused(const struct park_entry *e)
 }
 
 /*
- * Make room for one more head at max_clients: take the oldest gathering
- * entry out of the reading list (the slowest head: it began first and is
- * still not whole) and return it, for the caller to end; NULL if every
- * counted entry waits for a worker with a whole head. Lock held.
+ * Make room for one more head at max_clients: move the slowest gathering
+ * entry (its head began first and is still not whole) from the reading
+ * list to the evicted one. Returns false if every counted entry waits for
+ * a worker with a whole head. The victim is ended only after the batch
+ * of events in hand (park_end_evicted()): one of them may point at it.
+ * The reading list is in order of arrival, not of a head's start (a
+ * keep-alive client's head starts at its first byte), hence the search;
+ * it runs only at the bound. Lock held.
  */
-static struct park_entry *
+static bool
 park_room(void)
 {
-	struct park_entry *v;
+	struct park_entry *v, *slowest = NULL;
 
 	TAILQ_FOREACH(v, &park.reading, link)
-		if (v->counted) {
-			TAILQ_REMOVE(&park.reading, v, link);
-			park.count--;
-			park_hold(v, false);
-			return v;
-		}
-	return NULL;
+		if (v->counted && (slowest == NULL ||
+		    v->since_ms < slowest->since_ms))
+			slowest = v;
+	if (slowest == NULL)
+		return false;
+	TAILQ_REMOVE(&park.reading, slowest, link);
+	park.count--;
+	park_hold(slowest, false);
+	slowest->gone = true;
+	TAILQ_INSERT_TAIL(&park.evicted, slowest, link);
+	return true;
 }
 
 /*
@@ -458,12 +474,18 @@ park_end(struct park_entry *e, int status, const char *detail,
 	park_entry_free(e);
 }
 
-/* End a head evicted for a new one at max_clients (see park_room()). */
+/* End the heads evicted for new ones at max_clients (park_room()). */
 static void
-park_evict(struct park_entry *v)
+park_end_evicted(void)
 {
-	park_end(v, 408, "The request head did not arrive in time.",
-	    "max_clients heads were being gathered: the slowest gave way");
+	struct park_entry *v;
+
+	while ((v = TAILQ_FIRST(&park.evicted)) != NULL) {
+		TAILQ_REMOVE(&park.evicted, v, link);
+		park_end(v, 408, "The request head did not arrive in time.",
+		    "max_clients heads were being gathered: the slowest gave "
+		    "way");
+	}
 }
 
 /*
@@ -474,26 +496,22 @@ park_evict(struct park_entry *v)
 static bool
 park_take_room(struct park_entry *e)
 {
-	struct park_entry *victim = NULL;
 	bool room;
 
 	pthread_mutex_lock(&park.lock);
-	if (park.held >= e->cfg->max_clients)
-		victim = park_room();
-	room = park.held < e->cfg->max_clients;
+	room = park.held < park.max_clients || park_room();
 	if (room)
 		park_hold(e, true);
 	pthread_mutex_unlock(&park.lock);
-	if (victim != NULL)
-		park_evict(victim);
 	return room;
 }
 
 /*
  * No room for e's head: every counted entry has a whole head and waits
  * for a worker. e is left unread and unarmed, its bytes in the kernel's
- * buffer, and waits (as those do, for at most idle_timeout) until
- * park_unstall() arms it again.
+ * buffer, and waits (as those do, for at most idle_timeout from its
+ * first stall: armed again and beaten to the room, it keeps that
+ * deadline) until park_unstall() arms it again.
  */
 static void
 park_stall(struct park_entry *e)
@@ -501,30 +519,35 @@ park_stall(struct park_entry *e)
 	pthread_mutex_lock(&park.lock);
 	e->stalled = true;
 	park.stalled++;
-	e->expires_ms = io_now_ms() + e->lim.idle_s * 1000ULL;
+	if (!e->waited)
+		e->expires_ms = io_now_ms() + e->lim.idle_s * 1000ULL;
+	e->waited = true;
 	pthread_mutex_unlock(&park.lock);
 	trace_stage(&e->trace, "max_clients heads wait for a worker: this "
 	    "one waits unread, in the kernel's buffer");
 }
 
 /*
- * Arm the stalled entries again, oldest first, while there is room for
- * their heads; their bytes wake them at once. The watcher, each turn.
+ * Arm the stalled entries again, oldest first, one for each free place
+ * under max_clients; their bytes wake them at once. Arming more would
+ * only wake them to stall again. The watcher, each turn.
  */
 static void
 park_unstall(void)
 {
 	struct park_entry *e;
+	size_t free_places;
 
 	pthread_mutex_lock(&park.lock);
-	for (e = TAILQ_FIRST(&park.reading); e != NULL && park.stalled > 0;
-	    e = TAILQ_NEXT(e, link)) {
+	free_places = park.held < park.max_clients ?
+	    park.max_clients - park.held : 0;
+	for (e = TAILQ_FIRST(&park.reading); e != NULL && park.stalled > 0 &&
+	    free_places > 0; e = TAILQ_NEXT(e, link)) {
 		if (!e->stalled)
 			continue;
-		if (park.held >= e->cfg->max_clients)
-			break;
 		park_unstall_mark(e);
 		(void)park_arm(e);	/* a refusal: the sweep ends it */
+		free_places--;
 	}
 	pthread_mutex_unlock(&park.lock);
 }
@@ -633,7 +656,7 @@ park_wake(struct park_entry *e, uint32_t events)
 {
 	struct http_limits lim;
 	enum gather_state st;
-	bool first, counted, armed;
+	bool first, counted, gone, armed;
 
 	/*
 	 * The first touch of an entry an event points at: taking the lock
@@ -643,7 +666,10 @@ park_wake(struct park_entry *e, uint32_t events)
 	pthread_mutex_lock(&park.lock);
 	first = e->head.len == 0;
 	counted = e->counted;
+	gone = e->gone;
 	pthread_mutex_unlock(&park.lock);
+	if (gone)
+		return;		/* it made room earlier in this batch */
 	if (e->proxied && park_proxy_header(e, events) != 1)
 		return;
 	if (!counted) {
@@ -662,6 +688,9 @@ park_wake(struct park_entry *e, uint32_t events)
 		}
 		if (!e->fresh)
 			park_start_head(e);	/* from its first byte */
+		else if (e->waited)	/* the buffer's bound, from now */
+			e->expires_ms = io_now_ms() +
+			    e->lim.header_s * 1000ULL;
 	}
 	lim.max_fields = e->lim.max_fields;
 	lim.max_uri = e->lim.max_uri;
@@ -843,6 +872,7 @@ park_loop(void *arg)
 		    park_timeout_ms(next_sweep));
 		for (i = 0; i < n; i++)
 			park_wake(ev[i].data.ptr, ev[i].events);
+		park_end_evicted();
 		if (n == -1 && errno != EINTR) {
 			/*
 			 * Cannot happen with a valid epfd. Never leave the
@@ -865,7 +895,7 @@ park_loop(void *arg)
 }
 
 int
-park_start(struct pool *pool, char *err, size_t errlen)
+park_start(struct pool *pool, size_t max_clients, char *err, size_t errlen)
 {
 	int rc;
 
@@ -880,6 +910,7 @@ park_start(struct pool *pool, char *err, size_t errlen)
 		return -1;
 	}
 	park.pool = pool;
+	park.max_clients = max_clients;
 	atomic_store(&park.stop, false);
 	rc = pthread_create(&park.thread, NULL, park_loop, NULL);
 	if (rc != 0) {
@@ -989,6 +1020,7 @@ park_stop(unsigned grace_ms)
 	closed = park.drain_closed;
 	closed += park_close_all(&park.reading);
 	closed += park_close_all(&park.waiting);
+	closed += park_close_all(&park.evicted);	/* empty: ended each turn */
 	park.count = 0;
 	park.held = 0;
 	park.stalled = 0;

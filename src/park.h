@@ -52,10 +52,13 @@ void park_limits_of(const struct ferry_config *cfg, struct park_limits *lim);
 
 /*
  * Start the watcher, which offers woken clients to pool (which must
- * outlive it, until park_stop()). Call once, from the main thread.
- * Returns 0, or -1 with a message in err.
+ * outlive it, until park_stop()), with at most max_clients heads being
+ * gathered or waiting ([pool] max_clients as ferry started: a reload
+ * does not change it). Call once, from the main thread. Returns 0, or -1
+ * with a message in err.
  */
-int park_start(struct pool *pool, char *err, size_t errlen);
+int park_start(struct pool *pool, size_t max_clients, char *err,
+    size_t errlen);
 
 /*
  * Take the newly accepted socket fd from peer (non-blocking) and gather
