@@ -417,11 +417,14 @@ static bool
 park_room(void)
 {
 	struct park_entry *v, *slowest = NULL;
+	uint64_t first = UINT64_MAX;
 
-	TAILQ_FOREACH(v, &park.reading, link)
-		if (v->counted && (slowest == NULL ||
-		    v->since_ms < slowest->since_ms))
+	for (v = TAILQ_FIRST(&park.reading); v != NULL;
+	    v = TAILQ_NEXT(v, link))
+		if (v->counted && v->since_ms < first) {
 			slowest = v;
+			first = v->since_ms;
+		}
 	if (slowest == NULL)
 		return false;
 	TAILQ_REMOVE(&park.reading, slowest, link);
