@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "field.h"
+#include "inirepeat.h"
 #include "num.h"
 
 enum config_type {
@@ -669,6 +670,7 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
     size_t errlen)
 {
 	dictionary *d = NULL;
+	struct inirepeat rep;
 	struct stat st;
 	char why[1024];
 	int rc = -1;
@@ -682,6 +684,12 @@ config_load(const char *path, struct ferry_config *cfg, char *err,
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return -1;
+	}
+	if (inirepeat_find(path, &rep) == 1) {
+		config_error(err, errlen, path, rep.key, "given twice, on "
+		    "lines %u and %u (only the last would count): put every "
+		    "value on one line", rep.first, rep.again);
+		goto out;
 	}
 	config_ini_error[0] = '\0';
 	iniparser_set_error_callback(config_ini_errback);

@@ -826,6 +826,48 @@ START_TEST(test_syntax_error)
 }
 END_TEST
 
+/*
+ * A key set twice in one section: iniparser keeps the last line and
+ * drops the first without a word, so ferry refuses the file, naming the
+ * key and both lines. Sections of the same name are one section; names
+ * are compared as iniparser compares them, trimmed and in any case.
+ */
+static const struct {
+	const char	*text;
+	const char	*want;		/* NULL: the file is good */
+} repeat_cases[] = {
+	{ "[destinations]\ndeny = .a.example\ndeny = .b.example\n",
+	    "[destinations] deny: given twice, on lines 2 and 3" },
+	{ "[Destinations]\nDENY = .a.example\n[pool]\nworkers = 2\n"
+	    "[destinations]\n  deny  = .b.example\n",
+	    "[destinations] deny: given twice, on lines 2 and 6" },
+	{ "[whitelist]\nlan = 10.0.0.0/8\n; lan = 192.168.0.0/16\n"
+	    "lan = 172.16.0.0/12\n", "[whitelist] lan: given twice, on "
+	    "lines 2 and 4" },
+	/* The same name in two sections is two keys. */
+	{ "[server]\nlisten = 127.0.0.1:3128\n[metrics]\n"
+	    "listen = 127.0.0.1:9128\n", NULL },
+	/* A value that goes on in the next line is one line. */
+	{ "[destinations]\ndeny = .a.example \\\n  .b.example\n"
+	    "allow = .c.example\n", NULL },
+};
+
+START_TEST(test_repeated_key)
+{
+	struct ferry_config cfg;
+	char err[1024];
+	int rc = load(repeat_cases[_i].text, &cfg, err, sizeof(err));
+
+	if (repeat_cases[_i].want == NULL) {
+		ck_assert_msg(rc == 0, "refused: %s", err);
+		config_free(&cfg);
+		return;
+	}
+	ck_assert_msg(rc == -1, "accepted: %s", repeat_cases[_i].text);
+	ck_assert_msg(strstr(err, repeat_cases[_i].want) != NULL, "%s", err);
+}
+END_TEST
+
 /* A whitelist that fails after good labels leaves nothing allocated. */
 START_TEST(test_failure_frees)
 {
@@ -1134,6 +1176,7 @@ config_suite(void)
 	tcase_add_test(tc, test_failure_frees);
 	tcase_add_test(tc, test_small_err_buffer);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_loop_test(tc, test_repeated_key, 0, NELEM(repeat_cases));
 	tcase_add_test(tc, test_directory_refused);
 	tcase_add_test(tc, test_shipped_config);
 	tcase_add_loop_test(tc, test_quoted_value, 0, NELEM(quote_cases));
