@@ -891,3 +891,25 @@ config_restart_keys_changed(const struct ferry_config *a,
 		config_note_key(out, outlen, &n, "[pool] stack_kb");
 	return n;
 }
+
+void
+config_keep_restart_keys(struct ferry_config *cfg,
+    const struct ferry_config *boot)
+{
+	memcpy(cfg->listen, boot->listen, sizeof(cfg->listen));
+	memcpy(cfg->listens, boot->listens, sizeof(cfg->listens));
+	cfg->nlistens = boot->nlistens;
+	memcpy(cfg->user, boot->user, sizeof(cfg->user));
+	memcpy(cfg->group, boot->group, sizeof(cfg->group));
+	memcpy(cfg->pidfile, boot->pidfile, sizeof(cfg->pidfile));
+	memcpy(cfg->proxy_listen, boot->proxy_listen,
+	    sizeof(cfg->proxy_listen));
+	memcpy(cfg->metrics_listen, boot->metrics_listen,
+	    sizeof(cfg->metrics_listen));
+	cfg->metrics_addr = boot->metrics_addr;
+	cfg->mode = boot->mode;
+	cfg->workers = boot->workers;
+	cfg->queue = boot->queue;
+	cfg->max_clients = boot->max_clients;
+	cfg->stack_kb = boot->stack_kb;
+}

@@ -243,6 +243,17 @@ void config_release(const struct ferry_config *cfg);
 size_t config_restart_keys_changed(const struct ferry_config *a,
     const struct ferry_config *b, char *out, size_t outlen);
 
+/*
+ * Give cfg (a reload's snapshot, not yet live) the running values of the
+ * keys config_restart_keys_changed() compares, from boot, so that what
+ * the log says holds: "the running value stays". A request that reads
+ * one of them from its snapshot (the listening addresses, to refuse a
+ * loop back into ferry) reads what is really in force. [metrics] allow
+ * is not copied: the metrics thread holds the boot snapshot's list.
+ */
+void config_keep_restart_keys(struct ferry_config *cfg,
+    const struct ferry_config *boot);
+
 /* True if port is in the [connect] ports list. Reads only: any thread. */
 bool config_connect_port_allowed(const struct ferry_config *cfg,
     uint16_t port);

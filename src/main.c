@@ -318,6 +318,7 @@ main_reload(const struct main_state *st)
 	    sizeof(changed)) > 0)
 		log_msg(LOGL_WARN, "reload: %s changed, which takes a "
 		    "restart; the running value stays", changed);
+	config_keep_restart_keys(cfg, st->boot);
 	main_warnings(cfg, false);
 	config_set_live(cfg);
 	metrics_reload(true);

@@ -126,9 +126,9 @@ import sys
 import threading
 import time
 
-from ferrytest import (Ferry, Origin, Script, Suite, body_of, header_of,
-                       raw, read_request_head, status_of, wait_for,
-                       without_date)
+from ferrytest import (Ferry, Origin, Script, Suite, body_of, free_port,
+                       header_of, raw, read_request_head, status_of,
+                       wait_for, without_date)
 
 suite = Suite("hostile")
 
@@ -611,6 +611,27 @@ def request_to_own_listen_address_is_not_forwarded_to_itself():
     with f:
         r = raw(f.port, get("127.0.0.1:%d" % f.port, "/loop"), timeout=6)
         check_error_page(r, (400, 508), "own address")
+        time.sleep(0.5)
+        lines = access_lines(access)
+        assert len(lines) == 1, lines[:5]
+
+
+@suite.test
+def own_listen_address_stays_a_loop_after_a_reload_that_changed_listen():
+    # [server] listen takes a restart: a reload that changes it logs that
+    # the running value stays, and the loop check must keep checking the
+    # addresses ferry really listens on, not the new, unbound ones.
+    config = {"server": {"drain_timeout": 1},
+              "pool": {"workers": 4, "queue": 1},
+              "upstream": {"io_timeout": 2}}
+    f, access = ferry_with_access(config)
+    with f:
+        changed = {k: dict(v) for k, v in config.items()}
+        changed["server"]["listen"] = "127.0.0.1:%d" % free_port()
+        changed["log"] = {"access": access}
+        f.reload(changed, expect="the running value stays")
+        r = raw(f.port, get("127.0.0.1:%d" % f.port, "/loop"), timeout=6)
+        check_error_page(r, (400, 508), "own address after a reload")
         time.sleep(0.5)
         lines = access_lines(access)
         assert len(lines) == 1, lines[:5]
