@@ -223,6 +223,29 @@ park_add_reading(struct park_entry *e, bool held)
 	return true;
 }
 
+/*
+ * A keep-alive client's next request begins: if a reload made new rules
+ * live while it was parked, the request gets them (else a client that
+ * stays connected would keep the old rules for good), with their limits.
+ * A head buffer already made keeps its size.
+ */
+static void
+park_take_new_rules(struct park_entry *e)
+{
+	const struct ferry_config *live;
+
+	if (e->cfg->generation == config_live_generation() ||
+	    (live = config_acquire()) == NULL)
+		return;
+	config_release(e->cfg);
+	e->cfg = live;
+	park_limits_of(live, &e->lim);
+	if (e->head.buf == NULL)
+		e->head.cap = e->lim.max_head;
+	trace_stage(&e->trace, "a reload made new rules live while it was "
+	    "parked: this request uses them");
+}
+
 /* Start e's header_timeout from now (accept, or its first byte). */
 static void
 park_start_head(struct park_entry *e)
@@ -689,8 +712,10 @@ park_wake(struct park_entry *e, uint32_t events)
 			park_stall(e);
 			return;
 		}
-		if (!e->fresh)
+		if (!e->fresh) {
+			park_take_new_rules(e);
 			park_start_head(e);	/* from its first byte */
+		}
 		else if (e->waited)	/* the buffer's bound, from now */
 			e->expires_ms = io_now_ms() +
 			    e->lim.header_s * 1000ULL;

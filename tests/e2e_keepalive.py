@@ -598,6 +598,26 @@ def busy_client_keeps_its_worker_idle_one_is_parked():
 
 
 @suite.test
+def parked_client_takes_a_reload_with_its_next_request():
+    # A keep-alive client parked between requests gets the rules a reload
+    # made live with its next request, not those it connected under.
+    def via(tag):
+        got = [e for e in o.requests() if tag in e["target"]]
+        return [v for n, v in got[0]["fields"] if n.lower() == "via"]
+
+    with Origin() as o, Ferry({"headers": {"via_name": "before"},
+                               "log": {"level": "trace"}}) as f:
+        with Client(f.port) as c:
+            assert get_on(c, o.authority, "/hello?t=1").status == 200
+            assert wait_for(lambda: "parked: the idle watcher" in f.log())
+            f.reload({"headers": {"via_name": "after"},
+                      "log": {"level": "trace"}})
+            assert get_on(c, o.authority, "/hello?t=2").status == 200
+        assert via("t=1") == ["1.1 before"], via("t=1")
+        assert via("t=2") == ["1.1 after"], via("t=2")
+
+
+@suite.test
 def thread_mode_idle_clients_keep_no_thread():
     with Origin() as o, Ferry({"pool": {"mode": "thread"}}) as f:
         parked = [Client(f.port) for _ in range(20)]
