@@ -240,6 +240,32 @@ main_warnings(const struct ferry_config *cfg, bool to_stderr)
 }
 
 /*
+ * After the switch to [server] user: read the config again, with its
+ * users and pattern files, as every reload will. Else a file only root
+ * may read (a users file left mode 600, say) lets ferry start but fails
+ * every reload, which keeps the old rules (a removed user keeps working)
+ * while the admin's "reload" command, checking as root, says all is well.
+ */
+static int
+main_check_rereadable(const struct main_state *st, char *err, size_t errlen)
+{
+	struct ferry_config *again;
+	char why[320];	/* with the words around it, fits err's 512 */
+
+	if (st->boot->user[0] == '\0')
+		return 0;	/* no switch: read as at start */
+	again = config_new(st->path, why, sizeof(why));
+	if (again == NULL) {
+		snprintf(err, errlen, "as user %s, ferry cannot read its "
+		    "configuration again, as each reload must: %s",
+		    st->boot->user, why);
+		return -1;
+	}
+	config_release(again);
+	return 0;
+}
+
+/*
  * Everything up to serving. Returns 0, or -1 after reporting the error.
  *
  * Log files are opened only once ferry runs as its final user, so that
@@ -272,6 +298,7 @@ main_start(struct main_state *st, bool foreground)
 		goto fail;
 	if (daemon_drop_privileges(cfg->user, cfg->group, err,
 	    sizeof(err)) == -1 ||
+	    main_check_rereadable(st, err, sizeof(err)) == -1 ||
 	    log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
 	    sizeof(err)) == -1 ||
 	    main_start_pool(st, cfg, err, sizeof(err)) == -1 ||

@@ -499,6 +499,27 @@ def drop_to_user_and_group():
         assert r.returncode == 1, r
         assert b"cannot open log file %s: Permission denied" \
             % f.logfile.encode() in r.stderr, r.stderr
+    # A users file only root may read: ferry would start, as root reads
+    # it, but every reload (as nobody) would fail and keep the old users.
+    # It refuses to start instead, and says why.
+    if os.geteuid() == 0:
+        f = Ferry({"server": {"user": "nobody"},
+                   "log": {"target": "stderr"}})
+        users = os.path.join(f.dir, "users")
+        with open(users, "w") as fh:
+            # htpasswd -nbB -C 4 alice secret
+            fh.write("alice:$2y$04$X6HiLL57vfYO1nuKvTwn.O8jBy/iIHGEZ/QAv"
+                     "hNgqfAaVM3DGR7nS\n")
+        os.chmod(users, 0o600)
+        f.configure({"server": {"user": "nobody"},
+                     "log": {"target": "stderr"},
+                     "auth": {"users": users}})
+        r = subprocess.run([FERRY_BIN, "-f", "-c", f.ini],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+        assert b"as user nobody, ferry cannot read its configuration " \
+            b"again, as each reload must" in r.stderr, r.stderr
+        assert b"Permission denied" in r.stderr, r.stderr
     # A group without a user is refused, not half-applied.
     with tempfile.NamedTemporaryFile("w", dir=TMP, suffix=".ini",
                                      delete=False) as ini:

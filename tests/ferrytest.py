@@ -29,6 +29,9 @@ FERRY_BIN = os.environ.get("FERRY_BIN",
                            os.path.join(os.path.dirname(HERE), "src", "ferry"))
 ORIGIN = os.path.join(HERE, "origin.py")
 TMP = tempfile.mkdtemp(prefix="ferry-e2e-")
+# Readable by all, not writable: a ferry that drops to [server] user must
+# read its config again (every reload does, and so does the start).
+os.chmod(TMP, 0o755)
 # The sanitizer flags ferry was built with (make check passes configure's
 # SAN_CFLAGS). ThreadSanitizer runs one thread of its own in ferry and
 # sizes thread stacks itself; the tests that count either allow for it.
@@ -112,6 +115,7 @@ class Ferry:
         self.args = list(args)  # more options, after -f -c FILE
         self.port = free_port(host)
         self.dir = tempfile.mkdtemp(dir=TMP)
+        os.chmod(self.dir, 0o755)  # as TMP
         self.ini = os.path.join(self.dir, "ferry.ini")
         self.logfile = os.path.join(self.dir, "ferry.log")
         self.configure(config)
