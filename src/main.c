@@ -409,17 +409,24 @@ main_run(struct main_state *st)
 	return 0;
 }
 
-/* -c FILE made absolute, so that a reload after chdir("/") finds it. */
+/*
+ * -c FILE made absolute, so that a reload after chdir("/") finds it. Not
+ * resolved: if FILE is a symbolic link, a reload reads what it points to
+ * then (a link a deployment tool moves to a new file), and a relative
+ * path in the file is taken from the link's folder, where the admin
+ * wrote it.
+ */
 static int
 main_config_path(const char *arg, char *path)
 {
-	if (realpath(arg, path) != NULL)
-		return 0;
-	/* Let config_load() name the problem (missing, unreadable...). */
-	if (strlen(arg) >= PATH_MAX)
-		return -1;
-	strcpy(path, arg);
-	return 0;
+	char cwd[PATH_MAX];
+	int n;
+
+	if (arg[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		n = snprintf(path, PATH_MAX, "%s", arg);
+	else
+		n = snprintf(path, PATH_MAX, "%s/%s", cwd, arg);
+	return n < 0 || n >= PATH_MAX ? -1 : 0;
 }
 
 int

@@ -259,6 +259,31 @@ def reload_changes_the_whitelist_for_new_connections():
 
 
 @suite.test
+def reload_follows_a_config_link_moved_to_a_new_file():
+    # -c names a symbolic link that a deployment tool moves to a new file
+    # and then reloads: the reload reads the new file, not the one the
+    # link named at start.
+    with Origin() as o:
+        f = Ferry({"whitelist": {"a": "127.0.0.1 127.0.0.2"}})
+        first, second = f.ini, os.path.join(f.dir, "second.ini")
+        os.rename(first, second)
+        f.configure({"whitelist": {"a": "127.0.0.1"}})
+        link = os.path.join(f.dir, "current.ini")
+        os.symlink("ferry.ini", link)
+        f.ini = link
+        with f:
+            r = raw(f.port, get(o), source="127.0.0.2")
+            assert status_of(r) == 403, r[:100]
+            os.symlink("second.ini", link + ".new")
+            os.replace(link + ".new", link)
+            f.proc.send_signal(signal.SIGHUP)
+            assert wait_for(lambda: "reloaded %s" % link in f.log()), \
+                f.log()[-1000:]
+            r = raw(f.port, get(o), source="127.0.0.2")
+            assert status_of(r) == 200, r[:100]
+
+
+@suite.test
 def reload_refuses_an_open_connection_whatever_it_sends_next():
     # A keep-alive connection admitted under the old whitelist meets the
     # new one on its next request: a 403, also when that head is
