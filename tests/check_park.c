@@ -236,14 +236,16 @@ setup(void)
 }
 
 /*
- * Start the watcher again with max_clients, which a running ferry takes
- * only at start.
+ * Make ini the live config and start the watcher again with max_clients
+ * (which ini should say too), since a running ferry takes that only at
+ * start.
  */
 static void
-restart_watcher(size_t max_clients)
+set_live_and_restart(const char *ini, size_t max_clients)
 {
 	char err[512];
 
+	set_live(ini);
 	(void)park_stop(0);
 	ck_assert_msg(park_start(pool, max_clients, err, sizeof(err)) == 0,
 	    "park: %s", err);
@@ -876,8 +878,7 @@ START_TEST(test_max_clients_bounds_heads)
 	struct client silent, slow, quick;
 	char got[1024];
 
-	set_live(ini);
-	restart_watcher(1);
+	set_live_and_restart(ini, 1);
 
 	client_open(&silent);
 	client_open(&slow);
@@ -917,8 +918,7 @@ START_TEST(test_slowest_head_gives_way)
 	struct client kept, slow, quick;
 	char got[1024];
 
-	set_live(ini);
-	restart_watcher(2);
+	set_live_and_restart(ini, 2);
 	client_open(&kept);
 	client_open(&slow);
 	client_open(&quick);
@@ -956,8 +956,7 @@ START_TEST(test_evicted_within_one_batch)
 	char got[1024];
 	int i;
 
-	set_live(ini);
-	restart_watcher(1);
+	set_live_and_restart(ini, 1);
 	client_open(&old);
 	ck_assert_int_eq(park_accept(old.near, &old.peer, false), 0);
 	old.near = -1;
@@ -993,8 +992,7 @@ START_TEST(test_full_heads_wait_unread)
 	struct client plugs[2], a, b;
 
 	plug(plugs);
-	set_live(ini);
-	restart_watcher(1);
+	set_live_and_restart(ini, 1);
 	client_open(&a);
 	client_open(&b);
 	ck_assert_int_eq(park_accept(a.near, &a.peer, false), 0);
