@@ -102,9 +102,12 @@ acceptor_take(int lfd, bool proxy)
 			return false;
 		/* Out of fds or memory, or worse: never spin. */
 		log_msg(LOGL_WARN, "accept: %s", strerror(errno));
+		if (errno == EMFILE || errno == ENFILE)
+			park_fd_pressure(-1);
 		io_pause_ms(ACCEPTOR_EMFILE_PAUSE_MS);
 		return false;
 	}
+	park_fd_pressure(fd);
 	io_nodelay(fd);	/* whole heads, never tiny pieces */
 	(void)park_accept(fd, &peer, proxy);
 	return true;

@@ -240,6 +240,25 @@ main_warnings(const struct ferry_config *cfg, bool to_stderr)
 }
 
 /*
+ * The descriptor from which the watcher starts closing silent and idle
+ * clients (park_fd_pressure()): the open files limit less what ferry
+ * needs besides client connections, at most half of it: per connection
+ * being served, an origin connection and a splice pipe (two); the kept
+ * origin connections; and a margin for listeners, logs and the like.
+ */
+static unsigned long
+main_fd_line(const struct ferry_config *cfg, unsigned long limit)
+{
+	unsigned long served = cfg->mode == POOL_MODE_THREAD ?
+	    cfg->max_clients : cfg->workers;
+	unsigned long reserve = served * 3 + cfg->keepalive_max + 64;
+
+	if (reserve > limit / 2)
+		reserve = limit / 2;
+	return limit - reserve;
+}
+
+/*
  * After the switch to [server] user: read the config again, with its
  * users and pattern files, as every reload will. Else a file only root
  * may read (a users file left mode 600, say) lets ferry start but fails
@@ -302,7 +321,8 @@ main_start(struct main_state *st, bool foreground)
 	    log_open(cfg->log_level, cfg->log_target, cfg->log_access, err,
 	    sizeof(err)) == -1 ||
 	    main_start_pool(st, cfg, err, sizeof(err)) == -1 ||
-	    park_start(st->pool, cfg->max_clients, err, sizeof(err)) == -1)
+	    park_start(st->pool, cfg->max_clients, main_fd_line(cfg, fds), err,
+	    sizeof(err)) == -1)
 		goto fail_pidfile;
 	/* Before the acceptor runs, so no request line precedes these. */
 	main_warnings(cfg, false);

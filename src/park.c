@@ -35,7 +35,8 @@
  * (park_room()), or, when every counted head is whole and waits for a
  * worker, waits unread in the kernel's buffer (park_stall()). A silent
  * connection or an idle keep-alive client costs a socket and this small
- * record; the descriptor limit bounds them.
+ * record; the open files limit bounds them, and near it the oldest of
+ * them are closed to make room (park_trim()).
  *
  * The same sweep also asks reuse.c to drop idle origin connections that
  * expired or that the origin closed: the watcher is the one thread that
@@ -77,6 +78,8 @@
  */
 #define PARK_DRAIN_SILENT_MS	1000
 #define PARK_EVENTS	64
+/* When descriptors run short, connections closed at once, at least. */
+#define PARK_TRIM_MIN	16
 /* The most header fields any config allows ([limits] max_headers). */
 #define PARK_FIELDS_MAX	10000
 
@@ -122,11 +125,13 @@ static struct {
 	size_t			 held;		/* counted against max_clients */
 	size_t			 stalled;	/* reading entries with no room */
 	size_t			 max_clients;	/* the boot config's */
+	unsigned long		 fd_line;	/* park_fd_pressure() */
+	atomic_bool		 trim;		/* descriptors ran short */
 	struct http_field	*fields;	/* the watcher's, for parsing */
 } park = { PTHREAD_MUTEX_INITIALIZER, false, -1, NULL, false, false, false,
     0, 0,
     TAILQ_HEAD_INITIALIZER(park.reading), TAILQ_HEAD_INITIALIZER(park.waiting),
-    TAILQ_HEAD_INITIALIZER(park.evicted), 0, 0, 0, 0, NULL };
+    TAILQ_HEAD_INITIALIZER(park.evicted), 0, 0, 0, 0, 0, false, NULL };
 
 /* Watch fd for e: re-arm its registration, or make one. Lock held. */
 static int
@@ -887,6 +892,85 @@ park_timeout_ms(uint64_t next_sweep)
 	return left;
 }
 
+void
+park_fd_pressure(int fd)
+{
+	if (fd == -1 || (unsigned long)fd >= park.fd_line)
+		atomic_store(&park.trim, true);
+}
+
+/*
+ * May e be closed to free its descriptor? A fresh connection that has
+ * sent nothing yet (silent), or, in the second round, a keep-alive
+ * client idle between requests; never one with bytes waiting (its event
+ * may be the watcher's next), a head begun, a PROXY header to come or a
+ * stalled one. Lock held.
+ */
+static bool
+park_spare(const struct park_entry *e, bool idle)
+{
+	return e->fresh != idle && !e->counted && !e->stalled &&
+	    !e->proxied && e->head.len == 0 && io_peek(e->fd) ==
+	    IO_PEEK_QUIET;
+}
+
+/*
+ * Move up to want spare entries (park_spare()) of one kind, oldest
+ * first, from the reading list to dead. Returns how many. Lock held.
+ */
+static size_t
+park_take_spare(struct park_list *dead, bool idle, size_t want)
+{
+	struct park_entry *e, *next;
+	size_t n = 0;
+
+	for (e = TAILQ_FIRST(&park.reading); e != NULL && n < want; e = next) {
+		next = TAILQ_NEXT(e, link);
+		if (!park_spare(e, idle))
+			continue;
+		TAILQ_REMOVE(&park.reading, e, link);
+		park.count--;
+		TAILQ_INSERT_TAIL(dead, e, link);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Descriptors ran short (park_fd_pressure()): close the oldest silent
+ * connections, then if need be the oldest idle keep-alive clients (a
+ * client sends its request again on a connection closed while idle, RFC
+ * 9112 §9.3.1), a hundredth of those parked and at least PARK_TRIM_MIN.
+ * Else connections that send nothing would hold every descriptor until
+ * header_timeout, and new clients, and the workers' connections to
+ * origins, would find none.
+ */
+static void
+park_trim(void)
+{
+	struct park_list dead = TAILQ_HEAD_INITIALIZER(dead);
+	struct park_entry *e;
+	size_t want, silent, idle;
+
+	pthread_mutex_lock(&park.lock);
+	want = park.count / 100 > PARK_TRIM_MIN ? park.count / 100 :
+	    PARK_TRIM_MIN;
+	silent = park_take_spare(&dead, false, want);
+	idle = park_take_spare(&dead, true, want - silent);
+	pthread_mutex_unlock(&park.lock);
+	while ((e = TAILQ_FIRST(&dead)) != NULL) {
+		TAILQ_REMOVE(&dead, e, link);
+		trace_stage(&e->trace, "closed: descriptors ran short, and it "
+		    "was among the oldest %s", e->fresh ? "silent ones" :
+		    "idle keep-alive clients");
+		close(e->fd);
+		park_entry_free(e);
+	}
+	if (silent + idle > 0)
+		log_msg(LOGL_WARN, "descriptors ran short: closed %zu silent "
+		    "and %zu idle connections, oldest first", silent, idle);
+}
+
 static void *
 park_loop(void *arg)
 {
@@ -901,6 +985,8 @@ park_loop(void *arg)
 		for (i = 0; i < n; i++)
 			park_wake(ev[i].data.ptr, ev[i].events);
 		park_end_evicted();
+		if (atomic_exchange(&park.trim, false))
+			park_trim();
 		if (n == -1 && errno != EINTR) {
 			/*
 			 * Cannot happen with a valid epfd. Never leave the
@@ -923,7 +1009,8 @@ park_loop(void *arg)
 }
 
 int
-park_start(struct pool *pool, size_t max_clients, char *err, size_t errlen)
+park_start(struct pool *pool, size_t max_clients, unsigned long fd_line,
+    char *err, size_t errlen)
 {
 	int rc;
 
@@ -939,6 +1026,8 @@ park_start(struct pool *pool, size_t max_clients, char *err, size_t errlen)
 	}
 	park.pool = pool;
 	park.max_clients = max_clients;
+	park.fd_line = fd_line;
+	atomic_store(&park.trim, false);
 	atomic_store(&park.stop, false);
 	rc = pthread_create(&park.thread, NULL, park_loop, NULL);
 	if (rc != 0) {

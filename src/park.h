@@ -54,11 +54,20 @@ void park_limits_of(const struct ferry_config *cfg, struct park_limits *lim);
  * Start the watcher, which offers woken clients to pool (which must
  * outlive it, until park_stop()), with at most max_clients heads being
  * gathered or waiting ([pool] max_clients as ferry started: a reload
- * does not change it). Call once, from the main thread. Returns 0, or -1
- * with a message in err.
+ * does not change it). fd_line: see park_fd_pressure(). Call once, from
+ * the main thread. Returns 0, or -1 with a message in err.
  */
-int park_start(struct pool *pool, size_t max_clients, char *err,
-    size_t errlen);
+int park_start(struct pool *pool, size_t max_clients, unsigned long fd_line,
+    char *err, size_t errlen);
+
+/*
+ * The acceptor took descriptor fd, or (fd -1) could take none for want
+ * of descriptors. From fd_line on, the watcher closes the oldest
+ * connections that sent nothing, then the oldest idle keep-alive ones, a
+ * few at a time, so that descriptors stay for new clients and for the
+ * workers' connections to origins. Any thread.
+ */
+void park_fd_pressure(int fd);
 
 /*
  * Take the newly accepted socket fd from peer (non-blocking) and gather

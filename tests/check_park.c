@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -230,8 +231,8 @@ setup(void)
 	pool = pool_start(&shape, handler, sizeof(struct admit_job), err,
 	    sizeof(err));
 	ck_assert_msg(pool != NULL, "pool: %s", err);
-	ck_assert_msg(park_start(pool, cfg->max_clients, err, sizeof(err)) ==
-	    0, "park: %s", err);
+	ck_assert_msg(park_start(pool, cfg->max_clients, ULONG_MAX, err,
+	    sizeof(err)) == 0, "park: %s", err);
 	ck_assert(park_accepting());
 }
 
@@ -247,8 +248,8 @@ set_live_and_restart(const char *ini, size_t max_clients)
 
 	set_live(ini);
 	(void)park_stop(0);
-	ck_assert_msg(park_start(pool, max_clients, err, sizeof(err)) == 0,
-	    "park: %s", err);
+	ck_assert_msg(park_start(pool, max_clients, ULONG_MAX, err,
+	    sizeof(err)) == 0, "park: %s", err);
 }
 
 static void

@@ -118,6 +118,7 @@ Run: FERRY_BIN=.../ferry FERRY_SRCDIR=... python3 e2e_hostile.py
 """
 import os
 import random
+import re
 import resource
 import select
 import socket
@@ -473,6 +474,8 @@ def accept_emfile_does_not_busy_loop_and_serving_resumes():
     # burns a core (and floods the log) until a descriptor frees up. ferry
     # must back off, and serve again as soon as descriptors return. The
     # hard limit is set too: ferry raises its soft limit to the hard one.
+    # Each client has begun a head, so none is a silent one that ferry
+    # would close to make room (see the next test).
     limit = 40
     cfg = {"client": {"header_timeout": 30},
            "pool": {"mode": "pool", "workers": 64, "queue": 256}}
@@ -484,6 +487,7 @@ def accept_emfile_does_not_busy_loop_and_serving_resumes():
             for _ in range(limit + 20):
                 clients.append(socket.create_connection(
                     ("127.0.0.1", f.port), 5))
+                clients[-1].sendall(b"GET ")
             # ferry has taken what it can; the rest wait in the backlog.
             assert wait_for(lambda: f.fd_count() >= limit - 1, 5), \
                 f.fd_count()
@@ -506,6 +510,40 @@ def accept_emfile_does_not_busy_loop_and_serving_resumes():
                                  timeout=3), timeout=10, step=0.2)
         assert status_of(r) == 200 and body_of(r) == HELLO, r[:200]
         assert len(tagged(o, "t=emf")) == 1, o.requests()
+
+
+@suite.test
+def silent_connections_give_way_when_descriptors_run_short():
+    # Connections that send nothing would hold every descriptor until
+    # header_timeout (30 s here), and nobody else would be served. Near
+    # the open files limit ferry closes the oldest silent ones, and a
+    # client with a request is served while the crowd is still there.
+    limit = 64
+    cfg = {"client": {"header_timeout": 30},
+           "pool": {"workers": 4, "queue": 4},
+           "upstream": {"keepalive_max": 4}}
+    f = Ferry(cfg, wrapper=["prlimit", "--nofile=%d:%d" % (limit, limit),
+                            "--"])
+    crowd = []
+    with Origin() as o, f:
+        try:
+            for _ in range(2 * limit):
+                crowd.append(socket.create_connection(
+                    ("127.0.0.1", f.port), 5))
+            start = time.monotonic()
+            r = raw(f.port, get(o.authority, "/hello?t=fdshort"),
+                    timeout=10)
+            took = time.monotonic() - start
+            assert status_of(r) == 200 and body_of(r) == HELLO, r[:200]
+            assert took < 5, took
+            assert re.search(r"warn: descriptors ran short: closed "
+                             r"\d+ silent", f.log()), f.log()[-2000:]
+            # The oldest went first: the first of the crowd is closed.
+            crowd[0].settimeout(5)
+            assert crowd[0].recv(1) == b""
+        finally:
+            for c in crowd:
+                c.close()
 
 
 @suite.test
