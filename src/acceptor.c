@@ -89,20 +89,21 @@ acceptor_take(int lfd, bool proxy)
 {
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
-	int fd;
+	int fd, err;
 
 	/* Non-blocking: every wait is a poll() (io.c, splice.c). */
 	fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC |
 	    SOCK_NONBLOCK);
 	if (fd == -1) {
+		err = errno;	/* logging may change errno */
 		/* A client that left, or a signal: just go on. */
-		if (errno == EINTR || errno == ECONNABORTED)
+		if (err == EINTR || err == ECONNABORTED)
 			return true;
-		if (errno == EAGAIN)
+		if (err == EAGAIN)
 			return false;
 		/* Out of fds or memory, or worse: never spin. */
-		log_msg(LOGL_WARN, "accept: %s", strerror(errno));
-		if (errno == EMFILE || errno == ENFILE)
+		log_msg(LOGL_WARN, "accept: %s", strerror(err));
+		if (err == EMFILE || err == ENFILE)
 			park_fd_pressure(-1);
 		io_pause_ms(ACCEPTOR_EMFILE_PAUSE_MS);
 		return false;

@@ -3,11 +3,14 @@
  * inirepeat.h).
  *
  * A first pass over the file, line by line, that knows only as much of
- * iniparser's grammar as it takes to name each key the way iniparser
- * does: the section it is in and its own name, both trimmed and
- * lower-cased. The names seen are kept in a list that grows with the
- * file; a config has tens of keys, so each new one is compared with all
- * before it.
+ * iniparser's grammar (4.1) as it takes to name each key the way
+ * iniparser does: the section it is in and its own name, both trimmed
+ * and lower-cased. A section is named by what stands between "[" and the
+ * first "]"; a "[]" line names none and leaves the section as it was; a
+ * line continued by a backslash at the end of the file is dropped, as
+ * iniparser drops it. The names seen are kept in a list that grows with
+ * the file; a config has tens of keys, so each new one is compared with
+ * all before it.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -21,10 +24,10 @@
 #define INIREPEAT_LINE_MAX	65536
 
 struct inirepeat_seen {
-	char		 (*key)[INIREPEAT_KEY_MAX];
-	unsigned	*line;
-	size_t		 n;
-	size_t		 cap;
+	char		**key;		/* "section:key", each malloc'd */
+	unsigned	 *line;
+	size_t		  n;
+	size_t		  cap;
 };
 
 /* s[0..*len) without the blanks at both ends; returns the new start. */
@@ -40,21 +43,19 @@ inirepeat_trim(char *s, size_t *len)
 	return s;
 }
 
-/* Lower-case s[0..len) into out (of outlen bytes) as "section:key". */
+/* s[0..len) lower-cased in place. */
 static void
-inirepeat_name(const char *section, const char *key, size_t keylen,
-    char *out, size_t outlen)
+inirepeat_lower(char *s, size_t len)
 {
 	size_t i;
 
-	snprintf(out, outlen, "%s:%.*s", section, (int)keylen, key);
-	for (i = 0; out[i] != '\0'; i++)
-		out[i] = (char)tolower((unsigned char)out[i]);
+	for (i = 0; i < len; i++)
+		s[i] = (char)tolower((unsigned char)s[i]);
 }
 
-/* Remember name, first seen on line. Returns -1 when out of memory. */
+/* Remember name (taken over), seen on line. -1 when out of memory. */
 static int
-inirepeat_keep(struct inirepeat_seen *seen, const char *name, unsigned line)
+inirepeat_keep(struct inirepeat_seen *seen, char *name, unsigned line)
 {
 	void *k, *l;
 	size_t cap;
@@ -71,9 +72,26 @@ inirepeat_keep(struct inirepeat_seen *seen, const char *name, unsigned line)
 		seen->line = l;
 		seen->cap = cap;
 	}
-	snprintf(seen->key[seen->n], sizeof(seen->key[seen->n]), "%s", name);
+	seen->key[seen->n] = name;
 	seen->line[seen->n++] = line;
 	return 0;
+}
+
+/* A "[name]" line s[0..len): *section becomes name, unless it is empty. */
+static int
+inirepeat_section(char *s, size_t len, char **section)
+{
+	const char *end = memchr(s, ']', len);
+	char *name;
+	size_t n = (size_t)(end - s) - 1;
+
+	name = inirepeat_trim(s + 1, &n);
+	if (n == 0)
+		return 0;	/* iniparser reads no section: it stays */
+	inirepeat_lower(name, n);
+	free(*section);
+	*section = strndup(name, n);
+	return *section == NULL ? -1 : 0;
 }
 
 /*
@@ -82,52 +100,75 @@ inirepeat_keep(struct inirepeat_seen *seen, const char *name, unsigned line)
  * (and fills *r) for a repeat, 0, or -1 when out of memory.
  */
 static int
-inirepeat_line(char *s, size_t len, unsigned line, char *section,
-    size_t seclen, struct inirepeat_seen *seen, struct inirepeat *r)
+inirepeat_line(char *s, size_t len, unsigned line, char **section,
+    struct inirepeat_seen *seen, struct inirepeat *r)
 {
-	char name[INIREPEAT_KEY_MAX];
 	const char *eq;
+	char *name;
 	size_t i, n;
 
 	s = inirepeat_trim(s, &len);
 	if (len == 0 || s[0] == ';' || s[0] == '#')
 		return 0;
-	if (s[0] == '[' && s[len - 1] == ']') {
-		n = len - 2;
-		inirepeat_name("", inirepeat_trim(s + 1, &n), n, name,
-		    sizeof(name));
-		snprintf(section, seclen, "%s", name + 1);	/* no ':' */
-		return 0;
-	}
+	if (s[0] == '[' && s[len - 1] == ']')
+		return inirepeat_section(s, len, section);
 	eq = memchr(s, '=', len);
 	if (eq == NULL)
 		return 0;	/* not a key: iniparser's error */
 	n = (size_t)(eq - s);
 	s = inirepeat_trim(s, &n);
-	inirepeat_name(section, s, n, name, sizeof(name));
+	inirepeat_lower(s, n);
+	if (asprintf(&name, "%s:%.*s", *section, (int)n, s) == -1)
+		return -1;
 	for (i = 0; i < seen->n; i++)
 		if (strcmp(seen->key[i], name) == 0) {
 			snprintf(r->key, sizeof(r->key), "%s", name);
 			r->first = seen->line[i];
 			r->again = line;
+			free(name);
 			return 1;
 		}
-	return inirepeat_keep(seen, name, line);
+	if (inirepeat_keep(seen, name, line) == -1) {
+		free(name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Append buf[0..n) to the logical line *text (of *len, room *cap). */
+static int
+inirepeat_append(char **text, size_t *len, size_t *cap, const char *buf,
+    size_t n)
+{
+	char *t;
+
+	if (*len + n + 1 > *cap) {
+		t = realloc(*text, *len + n + 1);
+		if (t == NULL)
+			return -1;
+		*text = t;
+		*cap = *len + n + 1;
+	}
+	memcpy(*text + *len, buf, n);
+	*len += n;
+	return 0;
 }
 
 int
 inirepeat_find(const char *path, struct inirepeat *r)
 {
 	struct inirepeat_seen seen = { NULL, NULL, 0, 0 };
-	char section[INIREPEAT_KEY_MAX] = "", *text = NULL, *buf = NULL;
-	size_t cap = 0, len = 0, bufcap = 0;
+	char *section = strdup(""), *text = NULL, *buf = NULL;
+	size_t cap = 0, len = 0, bufcap = 0, i;
 	unsigned line = 0, start = 0;
 	ssize_t n;
-	int rc = 0;
+	int rc = section == NULL ? -1 : 0;
 	FILE *f = fopen(path, "r");
 
-	if (f == NULL)
+	if (f == NULL) {
+		free(section);
 		return -1;
+	}
 	while (rc == 0 && (n = getline(&buf, &bufcap, f)) != -1) {
 		line++;
 		/* As iniparser: the line break and blanks at the end go. */
@@ -137,32 +178,24 @@ inirepeat_find(const char *path, struct inirepeat *r)
 			break;
 		if (len == 0)
 			start = line;
-		if (len + (size_t)n + 1 > cap) {
-			char *t = realloc(text, len + (size_t)n + 1);
-
-			if (t == NULL) {
-				rc = -1;
-				break;
-			}
-			text = t;
-			cap = len + (size_t)n + 1;
+		if (inirepeat_append(&text, &len, &cap, buf, (size_t)n) == -1) {
+			rc = -1;
+			break;
 		}
-		memcpy(text + len, buf, (size_t)n);
-		len += (size_t)n;
 		if (n > 0 && buf[n - 1] == '\\') {	/* goes on */
 			len--;
 			continue;
 		}
-		rc = inirepeat_line(text, len, start, section, sizeof(section),
-		    &seen, r);
+		rc = inirepeat_line(text, len, start, &section, &seen, r);
 		len = 0;
 	}
-	if (rc == 0 && len > 0 && text != NULL)
-		rc = inirepeat_line(text, len, start, section,
-		    sizeof(section), &seen, r);
+	/* A line still going on at the end: iniparser drops it. */
 	fclose(f);
 	free(buf);
 	free(text);
+	free(section);
+	for (i = 0; i < seen.n; i++)
+		free(seen.key[i]);
 	free(seen.key);
 	free(seen.line);
 	return rc;

@@ -792,7 +792,9 @@ park_expire(struct park_list *l, uint64_t now, const char *why)
 	pthread_mutex_unlock(&park.lock);
 	while ((e = TAILQ_FIRST(&dead)) != NULL) {
 		TAILQ_REMOVE(&dead, e, link);
-		if (l == &park.waiting || e->stalled) {
+		/* Stalled, or armed again but not yet read: bytes wait. */
+		if (l == &park.waiting || e->stalled || (e->waited &&
+		    !e->counted)) {
 			snprintf(text, sizeof(text), "no worker was free for "
 			    "idle_timeout, %us", e->lim.idle_s);
 			park_end(e, 503, "No worker of the proxy was free in "
@@ -900,18 +902,22 @@ park_fd_pressure(int fd)
 }
 
 /*
- * May e be closed to free its descriptor? A fresh connection that has
- * sent nothing yet (silent), or, in the second round, a keep-alive
- * client idle between requests; never one with bytes waiting (its event
- * may be the watcher's next), a head begun, a PROXY header to come or a
- * stalled one. Lock held.
+ * May e be closed to free its descriptor? A fresh connection silent for
+ * PARK_DRAIN_SILENT_MS since accept (one accepted moments ago may have
+ * its request on the way), or, in the second round, a keep-alive client
+ * idle between requests; never one with bytes waiting (its event may be
+ * the watcher's next), a head begun, a PROXY header to come or a stalled
+ * one. Lock held.
  */
 static bool
-park_spare(const struct park_entry *e, bool idle)
+park_spare(const struct park_entry *e, bool idle, uint64_t now)
 {
-	return e->fresh != idle && !e->counted && !e->stalled &&
-	    !e->proxied && e->head.len == 0 && io_peek(e->fd) ==
-	    IO_PEEK_QUIET;
+	if (e->fresh == idle || e->counted || e->stalled || e->waited ||
+	    e->proxied || e->head.len > 0)
+		return false;
+	if (!idle && now - e->since_ms < PARK_DRAIN_SILENT_MS)
+		return false;
+	return io_peek(e->fd) == IO_PEEK_QUIET;
 }
 
 /*
@@ -922,11 +928,12 @@ static size_t
 park_take_spare(struct park_list *dead, bool idle, size_t want)
 {
 	struct park_entry *e, *next;
+	uint64_t now = io_now_ms();
 	size_t n = 0;
 
 	for (e = TAILQ_FIRST(&park.reading); e != NULL && n < want; e = next) {
 		next = TAILQ_NEXT(e, link);
-		if (!park_spare(e, idle))
+		if (!park_spare(e, idle, now))
 			continue;
 		TAILQ_REMOVE(&park.reading, e, link);
 		park.count--;

@@ -145,11 +145,15 @@ tunnel_read(struct conn *c, struct tunnel_side *s)
 	return 0;
 }
 
-/* Once a direction is finished, let its end of data travel through. */
+/*
+ * Once a direction is finished, let its end of data travel through;
+ * not after a failure (c->x.why says one), when the end is a reset
+ * (tunnel_abort()) and a clean end of stream first would mislead.
+ */
 static void
-tunnel_pass_eof(struct tunnel_side *s)
+tunnel_pass_eof(const struct conn *c, struct tunnel_side *s)
 {
-	if (tunnel_side_done(s) && !s->shut) {
+	if (tunnel_side_done(s) && !s->shut && c->x.why[0] == '\0') {
 		(void)shutdown(s->to, SHUT_WR);
 		s->shut = true;
 	}
@@ -191,7 +195,7 @@ tunnel_step(struct conn *c, struct tunnel_side *s, short from_ev,
 	if (s->open && s->len == 0 && (from_ev & (POLLIN | gone)) != 0 &&
 	    tunnel_read(c, s) == -1)
 		return -1;
-	tunnel_pass_eof(s);
+	tunnel_pass_eof(c, s);
 	return 0;
 }
 
@@ -231,6 +235,11 @@ tunnel_pump(struct conn *c, const char *early, size_t early_len)
 	struct pollfd p[2];
 	int n;
 
+	/*
+	 * From here c->x.why says why the tunnel broke, if it did: a connect
+	 * that took a second address left its first address's failure here.
+	 */
+	c->x.why[0] = '\0';
 	if (early_len > 0) {
 		side[0].buf = early;
 		side[0].len = early_len;

@@ -850,6 +850,16 @@ static const struct {
 	/* A value that goes on in the next line is one line. */
 	{ "[destinations]\ndeny = .a.example \\\n  .b.example\n"
 	    "allow = .c.example\n", NULL },
+	/* "[]" names no section: the one before goes on. */
+	{ "[server]\nlisten = 127.0.0.1:3128\n[]\n"
+	    "listen = 127.0.0.1:3129\n", "[server] listen: given twice, on "
+	    "lines 2 and 4" },
+	/* The name ends at the first "]". */
+	{ "[pool]x]\nworkers = 2\n[pool]\nworkers = 3\n",
+	    "[pool] workers: given twice, on lines 2 and 4" },
+	/* A line still going on at the end is dropped, as iniparser does. */
+	{ "[destinations]\ndeny = .a.example\ndeny = .b.example \\\n",
+	    NULL },
 };
 
 START_TEST(test_repeated_key)

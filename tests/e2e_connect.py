@@ -277,6 +277,39 @@ def upstream_reset_reaches_the_client_as_a_reset():
         assert ended == "reset", ended
 
 
+def drain_then_answer_big(conn, stop):
+    """A Script handler: read to the client's EOF, then send 4 MiB and
+    close."""
+    conn.settimeout(10)
+    read_all(conn)
+    conn.sendall(b"b" * (4 * 1024 * 1024))
+
+
+@suite.test
+def tunnel_whose_connect_was_retried_ends_cleanly():
+    # The server starts listening once ferry's log shows a refused first
+    # attempt; the tunnel opens on a later one. That failure was left
+    # behind in the connection's "why", and the tunnel once took it for
+    # its own at the end and cut with a reset a cleanly finished
+    # exchange, and with it the bytes still on their way to the client
+    # (it reads only after a pause here).
+    port = free_port()
+    refused = "connect to 127.0.0.1:%d: Connection refused" % port
+    with Ferry({"connect": {"ports": port},
+                "upstream": {"retries": 4}}) as f:
+        with Script(drain_then_answer_big, port=port,
+                    gate=lambda: refused in f.log()):
+            s, line, rest = tunnel(f, b"127.0.0.1:%d" % port, b"early ")
+            with s:
+                assert b" 200 " in line, line
+                s.shutdown(socket.SHUT_WR)
+                time.sleep(1)
+                s.settimeout(10)
+                got = len(rest) + len(read_all(s))
+        assert got == 4 * 1024 * 1024, got
+        assert refused in f.log()
+
+
 @suite.test
 def parallel_tunnels_keep_their_data():
     for mode in ("pool", "thread"):
