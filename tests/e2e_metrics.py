@@ -133,12 +133,13 @@ def client_not_in_allow_is_closed():
         assert status == 200
         assert value(body, 'ferry_refusals_total{reason="scraper"}') == 1
         assert value(body, 'ferry_refusals_total{reason="client"}') == 0
-    # "*:port" is dual-stack, and allow may name an IPv6 scraper.
-    with MetricsFerry({"metrics": {"allow": "127.0.0.2 ::1"}}) as f:
-        f.extra["metrics"]["listen"] = "*:%d" % f.mport
-        f.stop()
-        f.configure({})
-        f.start()
+    # "*:port" is dual-stack, and allow may name an IPv6 scraper. (Set
+    # before the start: a stop and a start again on the same ports could
+    # find one taken meanwhile by another test's outgoing connection.)
+    f = MetricsFerry({"metrics": {"allow": "127.0.0.2 ::1"}})
+    f.extra["metrics"]["listen"] = "*:%d" % f.mport
+    f.configure({})
+    with f:
         got = raw(f.mport, b"GET /metrics HTTP/1.1\r\n\r\n", host="::1")
         assert status_of(got) == 200, got[:100]
         got = raw(f.mport, b"GET /metrics HTTP/1.1\r\n\r\n",

@@ -159,8 +159,10 @@ class Ferry:
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         if not wait_serving(self.host, self.port):
-            self.stop()
-            raise RuntimeError("ferry did not start: %s" % self.log())
+            status = self.stop()
+            # What it said before its log file opened is on stderr.
+            raise RuntimeError("ferry did not start (exit %s): %s%s" % (
+                status, self.log(), self.stderr[-2000:]))
         return self
 
     @property
@@ -194,6 +196,8 @@ class Ferry:
         """SIGTERM, then wait; returns the exit status."""
         if self.proc is None:
             return None
+        if self.proc.stderr.closed:  # stopped already
+            return self.proc.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
