@@ -45,6 +45,24 @@ class MetricsFerry(Ferry):
             config = merged
         super().configure(config)
 
+    def start(self):
+        """Start; if [metrics] listen's port was taken between free_port()
+        and ferry's bind (a test running beside this one draws its
+        outgoing ports from the same range, and "*:port" clashes with any
+        of them), pick another port: three tries in all."""
+        for attempt in range(3):
+            try:
+                return super().start()
+            except RuntimeError as e:
+                if attempt == 2 or "for [metrics]: Address already in " \
+                        "use" not in str(e):
+                    raise
+                host = self.extra["metrics"]["listen"].rsplit(":", 1)[0]
+                self.mport = free_port()
+                self.extra["metrics"]["listen"] = "%s:%d" % (host,
+                                                             self.mport)
+                self.configure({})
+
     @property
     def url(self):
         return "http://127.0.0.1:%d/metrics" % self.mport
